@@ -1,0 +1,36 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import rxjsX from 'eslint-plugin-rxjs-x';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'diagrams/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname
+      }
+    },
+    plugins: { 'rxjs-x': rxjsX },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }
+      ],
+      'rxjs-x/no-nested-subscribe': 'error',
+      'rxjs-x/no-unsafe-takeuntil': 'error',
+      'rxjs-x/no-ignored-subscription': 'error',
+      'rxjs-x/no-subject-value': 'error'
+    }
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { 'no-console': 'error' }
+  },
+  {
+    files: ['eslint.config.mjs'],
+    ...tseslint.configs.disableTypeChecked
+  }
+);
