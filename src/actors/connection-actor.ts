@@ -1,0 +1,110 @@
+import { assertEvent, createActor, fromCallback, type EventObject, type InspectionEvent } from 'xstate';
+import type { Logger } from '../app/logger.js';
+import type { TransportEvent } from '../machines/connection-events.js';
+import {
+  connectionMachine,
+  type ConnectionActor,
+  type RoomFeedInput,
+  type SocketBridgeInput
+} from '../machines/connection-machine.js';
+import type { ConnectionPort } from '../machines/types.js';
+import { SHUTDOWN_NOTICE, formatLineTooLong } from '../protocol/format.js';
+import { feedFor } from './broadcast.js';
+import type { Room } from './room-actor.js';
+
+/**
+ * The connection machine with its effects, for the connections of one room.
+ * Provided once per daemon, not per connection: `.provide()` rebuilds the
+ * machine.
+ */
+export function createConnectionLogic(room: Room) {
+  return connectionMachine.provide({
+    actors: {
+      socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
+        ({ input, sendBack }) => input.port.attach(sendBack)
+      ),
+      roomFeed: fromCallback<EventObject, RoomFeedInput>(({ input }) => {
+        // Subscribe first, then join: the join is ordered after this point,
+        // so the greeting and everything after it reach this member.
+        const subscription = room.messages$
+          .pipe(feedFor(input.connId))
+          .subscribe((bytes) => input.port.write(bytes));
+        input.room.send({
+          type: 'room.join',
+          connId: input.connId,
+          remote: input.remote,
+          ref: input.connection
+        });
+        return () => subscription.unsubscribe();
+      })
+    },
+    actions: {
+      reportOversize: ({ context, event }) => {
+        assertEvent(event, 'tcp.oversize');
+        context.port.write(`${formatLineTooLong(event.limit)}\n`);
+      },
+      reportRejection: ({ context }) => {
+        context.port.write(`${SHUTDOWN_NOTICE}\n`);
+      },
+      closeTransport: ({ context }) => {
+        context.port.end();
+      }
+    }
+  });
+}
+
+/** The connection logic of one daemon. */
+export type ConnectionLogic = ReturnType<typeof createConnectionLogic>;
+
+/** What starting a connection actor needs. */
+export interface StartConnectionOptions {
+  logic: ConnectionLogic;
+  room: Room;
+  connId: string;
+  port: ConnectionPort;
+  logger: Logger;
+  inspect?: ((event: InspectionEvent) => void) | undefined;
+  /** Called exactly once when the actor is done, normally or by failure. */
+  onDone: (connId: string) => void;
+}
+
+/**
+ * Starts one connection as a standalone root actor (never a child of the
+ * room: ../shared/FACTS.md). A fault in it is contained: the socket is
+ * destroyed, the room forgets the member, nothing else is touched.
+ */
+export function startConnection(options: StartConnectionOptions): ConnectionActor {
+  const { logic, room, connId, port, onDone } = options;
+  const logger = options.logger.child({ component: 'connection', connId, remote: port.remote });
+  const actor = createActor(logic, {
+    id: connId,
+    input: { connId, port, room: room.ref },
+    inspect: options.inspect
+  });
+  actor.subscribe({
+    complete: () => {
+      const { reason, errorCode } = actor.getSnapshot().context;
+      if (logger.isDebugEnabled()) {
+        logger.debug('connection closed', { reason, code: errorCode ?? undefined });
+      }
+      onDone(connId);
+    },
+    error: (err) => {
+      logger.error('connection failed', { reason: 'internal error', err: describeError(err) });
+      port.destroy();
+      room.ref.send({
+        type: 'room.leave',
+        connId,
+        remote: port.remote,
+        reason: 'internal error'
+      });
+      onDone(connId);
+    }
+  });
+  actor.start();
+  return actor;
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}

@@ -1,0 +1,29 @@
+/**
+ * Events a connection actor receives. The transport produces the `tcp.*`
+ * events; the room answers with `room.*`; the daemon sends `server.*`.
+ */
+
+/** Events the transport turns socket activity into. */
+export type TransportEvent =
+  /** A complete, decoded, sanitised, non-blank line. [CHAT-IN-1..3] */
+  | { type: 'tcp.line'; text: string }
+  /** A line exceeded the limit and was discarded. [CHAT-IN-4] */
+  | { type: 'tcp.oversize'; limit: number }
+  /** The peer closed its sending side (FIN). */
+  | { type: 'tcp.end' }
+  /** The socket failed; `code` is Node's error code (`ECONNRESET`, …). */
+  | { type: 'tcp.error'; code: string }
+  /** The socket is fully closed. */
+  | { type: 'tcp.close' };
+
+/** The room's answers to a connection's requests. */
+export type RoomReply =
+  | { type: 'room.joined' }
+  | { type: 'room.rejected' }
+  | { type: 'room.left' };
+
+/** What the daemon itself tells a connection. */
+export type ServerEvent = { type: 'server.shutdown' };
+
+/** Every event the connection machine accepts. */
+export type ConnectionEvent = TransportEvent | RoomReply | ServerEvent;

@@ -1,0 +1,209 @@
+import {
+  assertEvent,
+  assign,
+  fromCallback,
+  sendTo,
+  setup,
+  type ActorRefFrom,
+  type EventObject
+} from 'xstate';
+import { LEAVE_TIMEOUT_MS } from '../protocol/constants.js';
+import type { ConnectionEvent, TransportEvent } from './connection-events.js';
+import type {
+  ConnectionPort,
+  ConnectionRef,
+  LeaveReason,
+  RoomRef
+} from './types.js';
+
+/** Context of one connection actor. */
+export interface ConnectionContext {
+  readonly connId: string;
+  readonly remote: string;
+  readonly port: ConnectionPort;
+  readonly room: RoomRef;
+  /** Why it left; set once, on the way into `leaving`. */
+  reason: LeaveReason | null;
+  /** Node's error code when the socket failed. */
+  errorCode: string | null;
+}
+
+/** Input of one connection actor. */
+export interface ConnectionInput {
+  connId: string;
+  port: ConnectionPort;
+  room: RoomRef;
+}
+
+/** Input of the invoked socket bridge. */
+export interface SocketBridgeInput {
+  port: ConnectionPort;
+}
+
+/** Input of the invoked room feed. */
+export interface RoomFeedInput {
+  connId: string;
+  remote: string;
+  port: ConnectionPort;
+  room: RoomRef;
+  /** The connection actor itself, so the room can answer it. */
+  connection: ConnectionRef;
+}
+
+type BridgeArgs = { context: ConnectionContext };
+type FeedArgs = { context: ConnectionContext; self: ConnectionRef };
+
+function socketBridgeInput({ context }: BridgeArgs): SocketBridgeInput {
+  return { port: context.port };
+}
+
+function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
+  return {
+    connId: context.connId,
+    remote: context.remote,
+    port: context.port,
+    room: context.room,
+    connection: self
+  };
+}
+
+/**
+ * One TCP connection's lifecycle: connecting → online → leaving → closed.
+ *
+ * - `connecting`: accepted, not yet a member. The room feed subscribes to the
+ *   room's broadcast and then asks to join, so no event ordered after the join
+ *   can be missed. A peer that vanishes here never joined, so the room
+ *   announces nothing for it. [CHAT-ORDER-4]
+ * - `online`: a member. Lines go to the room; the feed writes what the room
+ *   broadcasts straight to the socket (data never passes through this machine).
+ * - `leaving`: entered exactly once, from any state, by the first of
+ *   FIN, socket error, close or shutdown; asks the room to remove the member
+ *   and waits for its answer, so the count changes exactly once.
+ * - `closed`: final. Closing the transport flushes what was queued first.
+ *
+ * Effects are stubs here: src/actors provides them through `.provide()`, the
+ * same seam the unit tests use.
+ */
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput
+  },
+  actors: {
+    /** Delivers the transport's events to this actor; cleanup detaches. */
+    socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
+      () => undefined
+    ),
+    /** Subscribes this member to the room's broadcast, then joins. */
+    roomFeed: fromCallback<EventObject, RoomFeedInput>(() => undefined)
+  },
+  actions: {
+    recordReason: assign((_, params: { reason: LeaveReason }) => ({
+      reason: params.reason
+    })),
+    recordSocketError: assign(({ event }) => {
+      assertEvent(event, 'tcp.error');
+      return { reason: 'socket error' as const, errorCode: event.code };
+    }),
+    forwardLine: sendTo(
+      ({ context }) => context.room,
+      ({ context, event }) => {
+        assertEvent(event, 'tcp.line');
+        return {
+          type: 'room.say' as const,
+          connId: context.connId,
+          text: event.text
+        };
+      }
+    ),
+    requestLeave: sendTo(
+      ({ context }) => context.room,
+      ({ context, self }) => ({
+        type: 'room.leave' as const,
+        connId: context.connId,
+        remote: context.remote,
+        reason: context.reason ?? 'socket closed',
+        ref: self
+      })
+    ),
+    /** Tells the peer its line was too long. [CHAT-IN-4] */
+    reportOversize: () => undefined,
+    /** Tells a peer that arrived during shutdown why it is closed. */
+    reportRejection: () => undefined,
+    /** Flushes and closes the transport. */
+    closeTransport: () => undefined
+  },
+  delays: {
+    leaveTimeout: LEAVE_TIMEOUT_MS
+  }
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({
+    connId: input.connId,
+    remote: input.port.remote,
+    port: input.port,
+    room: input.room,
+    reason: null,
+    errorCode: null
+  }),
+  invoke: [
+    { id: 'socket', src: 'socketBridge', input: socketBridgeInput },
+    { id: 'feed', src: 'roomFeed', input: roomFeedInput }
+  ],
+  on: {
+    'tcp.end': {
+      target: '.leaving',
+      actions: { type: 'recordReason', params: { reason: 'client quit' } }
+    },
+    'tcp.error': { target: '.leaving', actions: 'recordSocketError' },
+    'tcp.close': {
+      target: '.leaving',
+      actions: { type: 'recordReason', params: { reason: 'socket closed' } }
+    },
+    'server.shutdown': {
+      target: '.leaving',
+      actions: { type: 'recordReason', params: { reason: 'server shutdown' } }
+    }
+  },
+  initial: 'connecting',
+  states: {
+    connecting: {
+      on: {
+        'room.joined': { target: 'online' },
+        'room.rejected': {
+          target: 'closed',
+          actions: [
+            { type: 'recordReason', params: { reason: 'server shutdown' } },
+            'reportRejection'
+          ]
+        }
+      }
+    },
+    online: {
+      on: {
+        'tcp.line': { actions: 'forwardLine' },
+        'tcp.oversize': { actions: 'reportOversize' }
+      }
+    },
+    leaving: {
+      entry: 'requestLeave',
+      // Absorb further endings: `leaving` is entered once. [CHAT-ORDER-3]
+      on: {
+        'room.left': { target: 'closed' },
+        'tcp.end': {},
+        'tcp.error': {},
+        'tcp.close': {},
+        'server.shutdown': {}
+      },
+      after: { leaveTimeout: { target: 'closed' } }
+    },
+    closed: {
+      type: 'final',
+      entry: 'closeTransport'
+    }
+  }
+});
+
+/** A running connection actor. */
+export type ConnectionActor = ActorRefFrom<typeof connectionMachine>;

@@ -1,0 +1,183 @@
+import { assertEvent, assign, emit, sendTo, setup } from 'xstate';
+import type { RoomEmitted, RoomEvent } from './room-events.js';
+import { Roster } from './roster.js';
+
+/** Context of the room actor. */
+export interface RoomContext {
+  readonly name: string;
+  /** Membership; mutated in place by `addMember`/`removeMember` (see Roster). */
+  readonly roster: Roster;
+  /** Position of the last emitted event in the room's total order. */
+  seq: number;
+}
+
+/** Input of the room actor. */
+export interface RoomInput {
+  name: string;
+}
+
+/**
+ * The room: owns membership and puts every join, message and leave into one
+ * total order. [CHAT-ORDER-1]
+ *
+ * Everything it decides leaves it as an emitted event (`member.joined`,
+ * `member.said`, `member.left`, `room.closing`); the room actor turns those
+ * into the RxJS broadcast. Each emitted count is read from the roster in the
+ * same transition that changed it, so no count can drift. [CHAT-COUNT-2]
+ *
+ * ```
+ *  connection            room                      everyone else
+ *      |--- room.join ---->| addMember
+ *      |                   | emit member.joined ------> "New user … entered (N)"
+ *      |<-- room.joined ---|   (the newcomer's own feed writes its greeting)
+ *      |--- room.say ----->| emit member.said --------> "[ADDR] text"
+ *      |--- room.leave --->| removeMember
+ *      |                   | emit member.left --------> "The user … left (N)"
+ *      |<-- room.left -----|
+ * ```
+ */
+export const roomMachine = setup({
+  types: {
+    context: {} as RoomContext,
+    events: {} as RoomEvent,
+    input: {} as RoomInput,
+    emitted: {} as RoomEmitted
+  },
+  guards: {
+    isNewcomer: ({ context, event }) => {
+      assertEvent(event, 'room.join');
+      return !context.roster.has(event.connId);
+    },
+    isMember: ({ context, event }) => {
+      assertEvent(event, ['room.say', 'room.leave']);
+      return context.roster.has(event.connId);
+    }
+  },
+  actions: {
+    addMember: ({ context, event }) => {
+      assertEvent(event, 'room.join');
+      context.roster.add({ connId: event.connId, remote: event.remote });
+    },
+    removeMember: ({ context, event }) => {
+      assertEvent(event, 'room.leave');
+      context.roster.remove(event.connId);
+    },
+    nextSeq: assign({ seq: ({ context }) => context.seq + 1 }),
+    publishJoin: emit(({ context, event }) => {
+      assertEvent(event, 'room.join');
+      return {
+        type: 'member.joined' as const,
+        seq: context.seq,
+        connId: event.connId,
+        remote: event.remote,
+        count: context.roster.size
+      };
+    }),
+    publishMessage: emit(({ context, event }) => {
+      assertEvent(event, 'room.say');
+      return {
+        type: 'member.said' as const,
+        seq: context.seq,
+        connId: event.connId,
+        // isMember guarantees the roster has the sender.
+        remote: context.roster.get(event.connId)?.remote ?? '',
+        text: event.text
+      };
+    }),
+    publishLeave: emit(
+      ({ context, event }, params: { announced: boolean }) => {
+        assertEvent(event, 'room.leave');
+        return {
+          type: 'member.left' as const,
+          seq: context.seq,
+          connId: event.connId,
+          remote: event.remote,
+          count: context.roster.size,
+          reason: event.reason,
+          announced: params.announced
+        };
+      }
+    ),
+    publishClosing: emit(({ context }) => ({
+      type: 'room.closing' as const,
+      seq: context.seq,
+      count: context.roster.size
+    })),
+    confirmJoin: sendTo(
+      ({ event }) => {
+        assertEvent(event, 'room.join');
+        return event.ref;
+      },
+      { type: 'room.joined' }
+    ),
+    rejectJoin: sendTo(
+      ({ event }) => {
+        assertEvent(event, 'room.join');
+        return event.ref;
+      },
+      { type: 'room.rejected' }
+    ),
+    confirmLeave: ({ event }) => {
+      assertEvent(event, 'room.leave');
+      // A plain send, not sendTo: the daemon leaves on behalf of a failed
+      // actor without a ref, and there is then nobody to confirm to.
+      event.ref?.send({ type: 'room.left' });
+    }
+  }
+}).createMachine({
+  id: 'room',
+  context: ({ input }) => ({
+    name: input.name,
+    roster: new Roster(),
+    seq: 0
+  }),
+  initial: 'open',
+  states: {
+    open: {
+      on: {
+        'room.join': [
+          {
+            guard: 'isNewcomer',
+            actions: ['addMember', 'nextSeq', 'publishJoin', 'confirmJoin']
+          },
+          { actions: 'rejectJoin' }
+        ],
+        'room.say': {
+          guard: 'isMember',
+          actions: ['nextSeq', 'publishMessage']
+        },
+        'room.leave': [
+          {
+            guard: 'isMember',
+            actions: [
+              'removeMember',
+              'nextSeq',
+              { type: 'publishLeave', params: { announced: true } },
+              'confirmLeave'
+            ]
+          },
+          { actions: 'confirmLeave' }
+        ],
+        'room.shutdown': { target: 'closing' }
+      }
+    },
+    closing: {
+      entry: ['nextSeq', 'publishClosing'],
+      on: {
+        'room.join': { actions: 'rejectJoin' },
+        'room.leave': [
+          {
+            guard: 'isMember',
+            actions: [
+              'removeMember',
+              'nextSeq',
+              { type: 'publishLeave', params: { announced: false } },
+              'confirmLeave'
+            ]
+          },
+          { actions: 'confirmLeave' }
+        ]
+      }
+    }
+  }
+});

@@ -1,0 +1,37 @@
+import type { ActorRef, Snapshot } from 'xstate';
+import type { ConnectionEvent, TransportEvent } from './connection-events.js';
+import type { RoomEmitted, RoomEvent } from './room-events.js';
+
+/**
+ * Why a member left. Leaving is not an error; every way out has one of these.
+ * See docs/protocol.md, "Leave reasons".
+ */
+export type LeaveReason =
+  | 'client quit'
+  | 'socket error'
+  | 'socket closed'
+  | 'server shutdown'
+  | 'internal error';
+
+/**
+ * What a connection actor may ask of its transport. src/transport implements
+ * it; nothing outside the transport ever holds a socket.
+ */
+export interface ConnectionPort {
+  /** The peer as the protocol shows it, e.g. `127.0.0.1:49448`. [CHAT-ADDR-1] */
+  readonly remote: string;
+  /** Queues bytes for the peer; writes in one event-loop turn go out together. */
+  write(data: Buffer | string): void;
+  /** Flushes what is queued, then closes our side. */
+  end(): void;
+  /** Closes at once, dropping what is queued. */
+  destroy(): void;
+  /** Starts delivering transport events to `sink`; returns the detach function. */
+  attach(sink: (event: TransportEvent) => void): () => void;
+}
+
+/** A running connection actor, as the room addresses it. */
+export type ConnectionRef = ActorRef<Snapshot<unknown>, ConnectionEvent>;
+
+/** A running room actor, as connections address it. */
+export type RoomRef = ActorRef<Snapshot<unknown>, RoomEvent, RoomEmitted>;

@@ -1,0 +1,47 @@
+/**
+ * The server's lines, in one place: the wire protocol and the console log both
+ * render from here, so they can never disagree. See docs/protocol.md.
+ */
+
+/** `1 user online`, otherwise `N users online`. [CHAT-COUNT-1] */
+export function formatOnline(count: number): string {
+  return `${count} ${count === 1 ? 'user' : 'users'} online`;
+}
+
+/** The newcomer's first line. [CHAT-JOIN-1] */
+export function formatGreeting(count: number): string {
+  return `Connected to the chat server (${formatOnline(count)})`;
+}
+
+/** What everyone else sees when someone joins. [CHAT-JOIN-2] */
+export function formatJoinNotice(remote: string, count: number): string {
+  return `New user ${remote} entered (${formatOnline(count)})`;
+}
+
+/** What everyone still online sees when someone leaves. [CHAT-LEAVE-1] */
+export function formatLeaveNotice(remote: string, count: number): string {
+  return `The user ${remote} left (${formatOnline(count)})`;
+}
+
+/** A relayed line as the other members see it. [CHAT-MSG-2] */
+export function formatRelayed(remote: string, text: string): string {
+  return `[${remote}] ${text}`;
+}
+
+/** A relayed line as its sender sees it. [CHAT-MSG-1] */
+export function formatOwn(text: string): string {
+  return `[You] ${text}`;
+}
+
+/** The last line every member gets. [CHAT-SHUT-1] */
+export const SHUTDOWN_NOTICE = 'Server shutting down';
+
+/** The console line once the daemon listens, as in the original program. */
+export function formatStarted(port: number): string {
+  return `Chat Server started on port ${port}.`;
+}
+
+/** The error a sender gets for an over-long line. [CHAT-IN-4] [CHAT-ERR-1] */
+export function formatLineTooLong(limit: number): string {
+  return `Error: line too long (limit ${limit} bytes); it was not relayed`;
+}
