@@ -5,8 +5,9 @@ import rxjsX from 'eslint-plugin-rxjs-x';
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'diagrams/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {
         projectService: true,
@@ -28,9 +29,5 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: { 'no-console': 'error' }
-  },
-  {
-    files: ['eslint.config.mjs'],
-    ...tseslint.configs.disableTypeChecked
   }
 );

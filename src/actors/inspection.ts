@@ -19,7 +19,7 @@ export interface Inspection {
 export function createInspection(logger: Logger): Inspection {
   if (!logger.isDebugEnabled()) return { inspect: undefined };
   const log = logger.child({ component: 'inspect' });
-  const lastValue = new WeakMap<object, string>();
+  const last = new WeakMap<object, { key: string; value: unknown }>();
   return {
     inspect: (event) => {
       if (event.type !== '@xstate.snapshot') return;
@@ -27,14 +27,14 @@ export function createInspection(logger: Logger): Inspection {
       if (actor.sessionId !== event.rootId) return;
       const value = (event.snapshot as { value?: unknown }).value;
       if (value === undefined) return;
-      const to = JSON.stringify(value);
-      const from = lastValue.get(actor);
-      if (from === to) return;
-      lastValue.set(actor, to);
+      const key = JSON.stringify(value);
+      const from = last.get(actor);
+      if (from?.key === key) return;
+      last.set(actor, { key, value });
       log.debug('transition', {
         connId: 'id' in actor ? actor.id : actor.sessionId,
         event: event.event.type,
-        from: from === undefined ? null : JSON.parse(from),
+        from: from?.value ?? null,
         to: value
       });
     }

@@ -1,6 +1,7 @@
 import stripAnsi from 'strip-ansi';
 
 // C0 except TAB, DEL, and C1. [CHAT-IN-2]
+// eslint-disable-next-line no-control-regex -- matching them is the point
 const CONTROL_CHARS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 
 /**

@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+
+/** The one-line synopsis printed under every argument error. */
+export const CLIENT_USAGE = 'usage: chat-client HOST PORT';
+
+/** The text `chat-client --help` prints. */
+export const CLIENT_HELP = `${CLIENT_USAGE}
+
+Connects to an actor-chat server and joins the chat. Every line you type is
+sent as a message; the server's lines are printed as they arrive.
+Ctrl+D or Ctrl+C leaves. With stdin piped, every line is sent, then the client
+leaves at end of input.
+
+  HOST        server host name or IP address (IPv6 may be written [::1])
+  PORT        server TCP port, 1-65535
+  -h, --help  print this help and exit
+`;
+
+const MAX_PORT = 65535;
+
+/** What the command line asks for: a connection, the help text, or nothing valid. */
+export type ClientArgs =
+  | { readonly kind: 'connect'; readonly host: string; readonly port: number }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/**
+ * Parses and validates `chat-client` arguments (argv without node and the
+ * script) without throwing: every mistake becomes one `invalid` reason.
+ */
+export function parseClientArgs(argv: readonly string[]): ClientArgs {
+  // Non-strict mode with tokens lets us word unknown options ourselves
+  // instead of surfacing parseArgs' TypeError text.
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: { help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: false,
+    tokens: true
+  });
+  const positionals: string[] = [];
+  let unknownOption: string | undefined;
+  let numericIndex = -1;
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    else if (token.kind === 'option') {
+      if (token.name === 'help') return { kind: 'help' };
+      // `-1` reads as a short-option group; as a port it deserves the port
+      // error. A group yields one token per letter, all with the same index.
+      const raw = argv[token.index] ?? token.rawName;
+      if (/^-[0-9]+$/.test(raw)) {
+        if (token.index !== numericIndex) positionals.push(raw);
+        numericIndex = token.index;
+      } else unknownOption ??= token.rawName;
+    }
+  }
+  if (unknownOption !== undefined) {
+    return invalid(`unknown option "${unknownOption}"`);
+  }
+  const [rawHost, rawPort, extra] = positionals;
+  if (rawHost === undefined) return invalid('missing HOST and PORT');
+  if (rawPort === undefined) return invalid('missing PORT');
+  if (extra !== undefined) return invalid(`unexpected argument "${extra}"`);
+  const host = parseHost(rawHost);
+  if (host === undefined) {
+    return invalid(
+      `invalid host "${rawHost}" (expected a host name or IP address)`
+    );
+  }
+  const port = parsePort(rawPort);
+  if (port === undefined) {
+    return invalid(`invalid port "${rawPort}" (expected 1-${MAX_PORT})`);
+  }
+  return { kind: 'connect', host, port };
+}
+
+function invalid(reason: string): ClientArgs {
+  return { kind: 'invalid', reason };
+}
+
+/** Accepts `[::1]` as well as `::1`, the way addresses are shown on the wire. [CHAT-ADDR-1] */
+function parseHost(raw: string): string | undefined {
+  const host = /^\[(.*)\]$/.exec(raw)?.[1] ?? raw;
+  return host.trim() === '' ? undefined : host;
+}
+
+function parsePort(raw: string): number | undefined {
+  if (!/^[0-9]{1,5}$/.test(raw)) return undefined;
+  const port = Number(raw);
+  return port >= 1 && port <= MAX_PORT ? port : undefined;
+}

@@ -1,0 +1,132 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../app/errors.js';
+import { LOG_LEVELS, isLogLevel, type LogLevel } from '../app/logger.js';
+import {
+  DEFAULT_HOST,
+  DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_PORT,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS
+} from '../protocol/constants.js';
+
+/** The server's settings, from the command line. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  logFile: string | undefined;
+  maxLineBytes: number;
+  shutdownTimeoutMs: number;
+}
+
+/** What the command line asked for: run, or print help or the version. */
+export type ServerCommand =
+  | { kind: 'run'; config: ServerConfig }
+  | { kind: 'help' }
+  | { kind: 'version' };
+
+const MAX_LINE_BYTES_CAP = 1024 * 1024;
+
+/** The `--help` text. */
+export const SERVER_USAGE = `Usage: chat-server [HOST] [PORT] [options]
+
+Runs the actor-chat daemon: a multi-user TCP chat, one room, one line per message.
+
+Arguments:
+  HOST                      address to listen on (default ${DEFAULT_HOST}; ::1 or 0.0.0.0 also work)
+  PORT                      TCP port, 0-65535 (default ${DEFAULT_PORT}; 0 picks a free one).
+                            A single all-digit argument is taken as PORT.
+
+Options:
+  --log-level LEVEL         error | warn | info | chat | debug (default chat).
+                            chat shows every relayed message like the original
+                            console; info hides them; debug adds every state change.
+  --log-file PATH           also write JSON lines with structured fields to PATH
+  --max-line-bytes N        longest accepted line in bytes, 1-${MAX_LINE_BYTES_CAP} (default ${DEFAULT_MAX_LINE_BYTES})
+  --shutdown-timeout-ms N   on SIGINT/SIGTERM, how long to wait for queued output
+                            to flush before resetting what is left (default ${DEFAULT_SHUTDOWN_TIMEOUT_MS})
+  -h, --help                show this help
+  -v, --version             show the version
+
+Signals: SIGINT or SIGTERM shut down gracefully (every client gets
+"Server shutting down"); a second one exits at once.
+Protocol: docs/protocol.md. Exit codes: 0 after a clean shutdown, 1 when the
+daemon cannot start or fails, 2 for bad arguments.`;
+
+function integer(name: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError(`invalid ${name} "${raw}" (expected an integer from ${min} to ${max})`);
+  }
+  return Number(raw);
+}
+
+/**
+ * Parses the server's arguments; throws `UsageError` with a one-line message.
+ *
+ * @example parseServerArgs(['0.0.0.0', '4000', '--log-level', 'info'])
+ */
+export function parseServerArgs(argv: string[]): ServerCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'log-level': { type: 'string' },
+        'log-file': { type: 'string' },
+        'max-line-bytes': { type: 'string' },
+        'shutdown-timeout-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' }
+      }
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  if (positionals.length > 2) {
+    throw new UsageError(`too many arguments: ${positionals.slice(2).join(' ')}`);
+  }
+
+  let host = DEFAULT_HOST;
+  let port = DEFAULT_PORT;
+  const [first, second] = positionals;
+  if (first !== undefined && second === undefined && /^\d+$/.test(first)) {
+    port = integer('port', first, 0, 65535);
+  } else {
+    if (first !== undefined) {
+      if (first.trim() === '') throw new UsageError('invalid host "" (expected an address)');
+      host = first;
+    }
+    if (second !== undefined) port = integer('port', second, 0, 65535);
+  }
+
+  const level = values['log-level'] ?? 'chat';
+  if (!isLogLevel(level)) {
+    throw new UsageError(
+      `invalid log level "${level}" (expected one of ${Object.keys(LOG_LEVELS).join(', ')})`
+    );
+  }
+  const logFile = values['log-file'];
+  if (logFile === '') throw new UsageError('invalid log file "" (expected a path)');
+
+  return {
+    kind: 'run',
+    config: {
+      host,
+      port,
+      logLevel: level,
+      logFile,
+      maxLineBytes:
+        values['max-line-bytes'] === undefined
+          ? DEFAULT_MAX_LINE_BYTES
+          : integer('max line bytes', values['max-line-bytes'], 1, MAX_LINE_BYTES_CAP),
+      shutdownTimeoutMs:
+        values['shutdown-timeout-ms'] === undefined
+          ? DEFAULT_SHUTDOWN_TIMEOUT_MS
+          : integer('shutdown timeout', values['shutdown-timeout-ms'], 0, 600_000)
+    }
+  };
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { startDaemon, type Daemon } from '../app/daemon.js';
+import { ChatError, UsageError, describeSystemError } from '../app/errors.js';
+import { createLogger, type Logger } from '../app/logger.js';
+import { SERVER_USAGE, parseServerArgs, type ServerConfig } from './server-args.js';
+
+const PROGRAM = 'chat-server';
+
+/** The streams and process hooks the server program uses; injectable for tests. */
+export interface ServerIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Ends the program with this exit code. */
+  exit: (code: number) => void;
+}
+
+function version(): string {
+  // dist/cli/server.js and src/cli/server.ts both sit two levels below package.json.
+  const pkg: unknown = JSON.parse(
+    readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+  );
+  return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
+}
+
+function checkWritable(path: string): void {
+  try {
+    closeSync(openSync(path, 'a'));
+  } catch (err) {
+    throw new ChatError(`cannot open log file ${path}: ${describeSystemError(err)}`, { cause: err });
+  }
+}
+
+function flush(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    timer.unref();
+    logger.once('finish', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    logger.end();
+  });
+}
+
+async function run(config: ServerConfig, io: ServerIo): Promise<void> {
+  if (config.logFile !== undefined) checkWritable(config.logFile);
+  const logger = createLogger({ level: config.logLevel, file: config.logFile });
+  let stopping = false;
+  const stop = async (daemon: Daemon | undefined, code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await daemon?.close();
+    await flush(logger);
+    io.exit(code);
+  };
+
+  const daemon = await startDaemon({
+    logger,
+    host: config.host,
+    port: config.port,
+    maxLineBytes: config.maxLineBytes,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    onFault: () => void stop(daemon, 1)
+  });
+
+  const onSignal = (): void => {
+    if (stopping) {
+      io.stderr.write(`${PROGRAM}: second signal, exiting at once\n`);
+      io.exit(1);
+      return;
+    }
+    void stop(daemon, 0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', (err) => {
+    logger.error('daemon fault', { err: err.stack ?? String(err) });
+    io.stderr.write(`${PROGRAM}: internal error: ${err.message}\n`);
+    io.exit(1);
+  });
+}
+
+/**
+ * Runs the `chat-server` program with `argv` (without node and script).
+ * Every failure ends as one line on stderr and a non-zero exit.
+ */
+export async function main(argv: string[], io: ServerIo): Promise<void> {
+  try {
+    const command = parseServerArgs(argv);
+    if (command.kind === 'help') {
+      io.stdout.write(`${SERVER_USAGE}\n`);
+      io.exit(0);
+      return;
+    }
+    if (command.kind === 'version') {
+      io.stdout.write(`${version()}\n`);
+      io.exit(0);
+      return;
+    }
+    await run(command.config, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`${PROGRAM}: ${err.message}\nTry '${PROGRAM} --help'.\n`);
+      io.exit(2);
+      return;
+    }
+    const message = err instanceof ChatError ? err.message : describeSystemError(err);
+    io.stderr.write(`${PROGRAM}: ${message}\n`);
+    io.exit(1);
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    exit: (code) => process.exit(code)
+  });
+}

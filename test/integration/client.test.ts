@@ -1,0 +1,364 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  eraseSubmittedLine,
+  printServerLine,
+  type PromptLine
+} from '../../src/cli/client.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const WAIT_MS = 10_000;
+const GREETING = 'Connected to the chat server (1 user online)';
+const CHUNK_GAP_MS = 50;
+
+const cleanups: (() => void | Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Rejects with `label` and the given detail if `promise` takes longer than WAIT_MS. */
+async function within<T>(
+  promise: Promise<T>,
+  label: string,
+  detail: () => string = () => ''
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${WAIT_MS} ms ${label}${detail()}`));
+    }, WAIT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Greets, answers each complete line with `[You] line`, and closes when the client does. */
+function echoServer(socket: net.Socket): void {
+  socket.write(`${GREETING}\n`);
+  let pending = '';
+  socket.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) socket.write(`[You] ${line}\n`);
+  });
+  socket.on('end', () => socket.end());
+}
+
+interface FakeServer {
+  readonly port: number;
+  /** The first accepted connection. */
+  readonly connection: Promise<net.Socket>;
+  /** Everything received so far, decoded as UTF-8. */
+  received(): string;
+}
+
+/** A protocol-speaking stand-in for the chat server, on a loopback port 0. */
+async function startFakeServer(
+  behaviour: (socket: net.Socket) => void = echoServer,
+  options: net.ServerOpts = {}
+): Promise<FakeServer> {
+  let received = '';
+  let accepted: (socket: net.Socket) => void = () => undefined;
+  const connection = new Promise<net.Socket>((resolve) => {
+    accepted = resolve;
+  });
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer(options, (socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('utf8');
+    });
+    // The client may reset; that is its business, not a test failure.
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    behaviour(socket);
+    accepted(socket);
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      })
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as net.AddressInfo;
+  return { port: address.port, connection, received: () => received };
+}
+
+interface ClientRun {
+  stdout(): string;
+  stderr(): string;
+  /** Ends the client's stdin, optionally after writing `text`. */
+  endInput(text?: string): void;
+  /** Resolves once stdout contains `text`. */
+  printed(text: string): Promise<void>;
+  /** Resolves with the exit code once the client has exited and its output is read. */
+  exited(): Promise<number | null>;
+}
+
+/** Spawns `chat-client ARGS` from source with piped stdio. */
+function runClient(args: readonly string[]): ClientRun {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/client.ts', ...args],
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] }
+  );
+  let stdout = '';
+  let stderr = '';
+  const watchers = new Set<() => void>();
+  const notify = (): void => {
+    for (const watcher of watchers) watcher();
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    notify();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  // The client may exit before it reads stdin; that EPIPE is not a failure.
+  child.stdin.on('error', () => undefined);
+  const exit = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => {
+      notify();
+      resolve(code);
+    });
+  });
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+    }
+  });
+  const detail = (): string =>
+    `\nstdout: ${JSON.stringify(stdout)}\nstderr: ${JSON.stringify(stderr)}`;
+
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    endInput: (text) => {
+      child.stdin.end(text);
+    },
+    printed: (text) => {
+      const seen = new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (stdout.includes(text)) resolve();
+          else if (child.exitCode !== null) reject(new Error('client exited'));
+          else return;
+          watchers.delete(check);
+        };
+        watchers.add(check);
+        check();
+      });
+      return within(
+        seen,
+        `for stdout to contain ${JSON.stringify(text)}`,
+        detail
+      );
+    },
+    exited: () => within(exit, 'for the client to exit', detail)
+  };
+}
+
+/** A port on which nothing listens: bound once, then released. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('chat-client', () => {
+  it('prints the greeting, and a line that arrives in two TCP chunks as one line', async () => {
+    const server = await startFakeServer();
+    const client = runClient(['127.0.0.1', String(server.port)]);
+    const socket = await within(server.connection, 'for the client to connect');
+    await client.printed(`${GREETING}\n`);
+
+    socket.write('[127.0.0.1:5555] hel');
+    await delay(CHUNK_GAP_MS);
+    socket.write('lo world\n');
+    await client.printed('hello world\n');
+    // A UTF-8 character cut between two chunks still decodes. [CHAT-WIRE-1]
+    const accented = Buffer.from('[127.0.0.1:5555] café\n', 'utf8');
+    const cut = accented.indexOf(0xc3) + 1;
+    socket.write(accented.subarray(0, cut));
+    await delay(CHUNK_GAP_MS);
+    socket.write(accented.subarray(cut));
+    await client.printed('café\n');
+
+    client.endInput();
+    expect(await client.exited()).toBe(0);
+    expect(client.stdout()).toBe(
+      `${GREETING}\n[127.0.0.1:5555] hello world\n[127.0.0.1:5555] café\nexit\n`
+    );
+    expect(client.stderr()).toBe('');
+  });
+
+  it('sends piped input, prints the echo, and exits 0 at end of input', async () => {
+    const server = await startFakeServer();
+    const client = runClient(['127.0.0.1', String(server.port)]);
+    client.endInput('hi\n');
+
+    expect(await client.exited()).toBe(0);
+    expect(server.received()).toBe('hi\n');
+    expect(client.stdout()).toBe(`${GREETING}\n[You] hi\nexit\n`);
+    expect(client.stderr()).toBe('');
+  });
+
+  it('stops waiting for a server that never closes after it leaves', async () => {
+    const server = await startFakeServer(
+      (socket) => socket.write(`${GREETING}\n`),
+      { allowHalfOpen: true }
+    );
+    const client = runClient(['127.0.0.1', String(server.port)]);
+    client.endInput('bye\n');
+
+    expect(await client.exited()).toBe(0);
+    expect(server.received()).toBe('bye\n');
+    expect(client.stdout()).toBe(`${GREETING}\nexit\n`);
+  });
+
+  it('reports a connection the server closes and exits 1', async () => {
+    const server = await startFakeServer((socket) => {
+      socket.end(`${GREETING}\nServer shutting down\n`);
+    });
+    const client = runClient(['127.0.0.1', String(server.port)]);
+
+    expect(await client.exited()).toBe(1);
+    expect(client.stdout()).toBe(`${GREETING}\nServer shutting down\n`);
+    expect(client.stderr()).toBe(
+      'chat-client: connection closed by the server\n'
+    );
+  });
+
+  it('reports a connection the server resets and exits 1', async () => {
+    const server = await startFakeServer((socket) => {
+      socket.write(`${GREETING}\n`);
+    });
+    const client = runClient(['127.0.0.1', String(server.port)]);
+    const socket = await within(server.connection, 'for the client to connect');
+    await client.printed(`${GREETING}\n`);
+    socket.resetAndDestroy();
+
+    expect(await client.exited()).toBe(1);
+    expect(client.stderr()).toBe(
+      'chat-client: connection reset by the server\n'
+    );
+  });
+
+  it('reports a refused connection in one line and exits 1', async () => {
+    const port = await closedPort();
+    const client = runClient(['127.0.0.1', String(port)]);
+
+    expect(await client.exited()).toBe(1);
+    expect(client.stderr()).toBe(
+      `chat-client: cannot connect to 127.0.0.1:${port}: connection refused\n`
+    );
+    expect(client.stdout()).toBe('');
+  });
+
+  it.each([
+    [
+      ['127.0.0.1', 'abc'],
+      'chat-client: invalid port "abc" (expected 1-65535)'
+    ],
+    [['127.0.0.1'], 'chat-client: missing PORT']
+  ])('rejects the arguments %j with exit code 2', async (args, message) => {
+    const client = runClient(args);
+
+    expect(await client.exited()).toBe(2);
+    const lines = client.stderr().trimEnd().split('\n');
+    expect(lines[0]).toBe(message);
+    expect(lines.length).toBeLessThanOrEqual(2);
+    expect(client.stderr()).not.toContain('    at ');
+    expect(client.stdout()).toBe('');
+  });
+
+  it('prints usage for --help and exits 0', async () => {
+    const client = runClient(['--help']);
+
+    expect(await client.exited()).toBe(0);
+    expect(client.stdout()).toMatch(/^usage: chat-client HOST PORT\n/);
+    expect(client.stderr()).toBe('');
+  });
+});
+
+/** A terminal stand-in that records what is written to it. */
+function fakeTerminal(): { out: Writable; written: () => string } {
+  let written = '';
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      written += chunk.toString('utf8');
+      callback();
+    }
+  });
+  return { out, written: () => written };
+}
+
+function fakePrompt(rows: number): PromptLine & { redraws: unknown[] } {
+  const redraws: unknown[] = [];
+  return {
+    redraws,
+    getCursorPos: () => ({ rows, cols: 3 }),
+    prompt: (preserveCursor) => {
+      redraws.push(preserveCursor);
+    }
+  };
+}
+
+// Terminal rendering is checked on a fake stream, not a real terminal.
+describe('chat-client terminal rendering', () => {
+  const UP = (n: number): string => `\x1b[${n}A`;
+  const COLUMN_1 = '\x1b[1G';
+  const CLEAR_DOWN = '\x1b[0J';
+
+  it('writes a plain line when there is no prompt', () => {
+    const { out, written } = fakeTerminal();
+    printServerLine(out, '[You] hi');
+    expect(written()).toBe('[You] hi\n');
+  });
+
+  it('clears the prompt, prints the line, then redraws the input with its cursor', () => {
+    const { out, written } = fakeTerminal();
+    const prompt = fakePrompt(0);
+    printServerLine(
+      out,
+      'New user 127.0.0.1:5555 entered (2 users online)',
+      prompt
+    );
+    expect(written()).toBe(
+      `${COLUMN_1}${CLEAR_DOWN}New user 127.0.0.1:5555 entered (2 users online)\n`
+    );
+    expect(prompt.redraws).toEqual([true]);
+  });
+
+  it('clears every row of wrapped input and leaves room for the redraw', () => {
+    const { out, written } = fakeTerminal();
+    const prompt = fakePrompt(2);
+    printServerLine(out, '[You] hi', prompt);
+    expect(written()).toBe(`${UP(2)}${COLUMN_1}${CLEAR_DOWN}[You] hi\n\n\n`);
+    expect(prompt.redraws).toEqual([true]);
+  });
+
+  it('erases a submitted line, including the rows it wrapped onto', () => {
+    const short = fakeTerminal();
+    eraseSubmittedLine(short.out, 'hi', 80);
+    expect(short.written()).toBe(`${UP(1)}${COLUMN_1}${CLEAR_DOWN}`);
+
+    const wrapped = fakeTerminal();
+    eraseSubmittedLine(wrapped.out, 'x'.repeat(78), 80);
+    expect(wrapped.written()).toBe(`${UP(2)}${COLUMN_1}${CLEAR_DOWN}`);
+  });
+});
