@@ -1,6 +1,6 @@
-import { assertEvent, createActor, fromCallback, type EventObject, type InspectionEvent } from 'xstate';
+import { assertEvent, createActor, fromCallback, type InspectionEvent } from 'xstate';
 import type { Logger } from '../app/logger.js';
-import type { TransportEvent } from '../machines/connection-events.js';
+import type { FeedEvent, TransportEvent } from '../machines/connection-events.js';
 import {
   connectionMachine,
   type ConnectionActor,
@@ -23,12 +23,22 @@ export function createConnectionLogic(room: Room) {
       socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
         ({ input, sendBack }) => input.port.attach(sendBack)
       ),
-      roomFeed: fromCallback<EventObject, RoomFeedInput>(({ input }) => {
+      roomFeed: fromCallback<FeedEvent, RoomFeedInput>(({ input, sendBack }) => {
         // Subscribe first, then join: the join is ordered after this point,
         // so the greeting and everything after it reach this member.
         const subscription = room.messages$
           .pipe(feedFor(input.connId))
-          .subscribe((bytes) => input.port.write(bytes));
+          .subscribe((bytes) => {
+            try {
+              input.port.write(bytes);
+            } catch (err) {
+              // A throw here would escape into the room's fan-out (RxJS
+              // rethrows it later and the process dies): contain it to this
+              // connection instead.
+              subscription.unsubscribe();
+              sendBack({ type: 'feed.error', message: describeError(err) });
+            }
+          });
         input.room.send({
           type: 'room.join',
           connId: input.connId,
@@ -83,8 +93,10 @@ export function startConnection(options: StartConnectionOptions): ConnectionActo
   });
   actor.subscribe({
     complete: () => {
-      const { reason, errorCode } = actor.getSnapshot().context;
-      if (logger.isDebugEnabled()) {
+      const { reason, errorCode, fault } = actor.getSnapshot().context;
+      if (fault !== null) {
+        logger.error('connection failed', { reason, err: fault });
+      } else if (logger.isDebugEnabled()) {
         logger.debug('connection closed', { reason, code: errorCode ?? undefined });
       }
       onDone(connId);

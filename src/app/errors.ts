@@ -28,20 +28,28 @@ const SYSTEM_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'host name lookup failed',
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
-  ETIMEDOUT: 'timed out',
+  EPIPE: 'broken pipe',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  ETIMEDOUT: 'connection timed out',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable'
 };
 
 /** Node's error code of `err`, if it has one. */
 export function errorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
-  return typeof err.code === 'string' ? err.code : undefined;
+  if (typeof err !== 'object' || err === null) return undefined;
+  if ('code' in err && typeof err.code === 'string') return err.code;
+  // With several addresses to try, net reports an AggregateError whose own
+  // code may be missing; the first attempt's code is the telling one.
+  return err instanceof AggregateError ? errorCode(err.errors[0]) : undefined;
 }
 
 /** A short human description of a system error: `address already in use`. */
 export function describeSystemError(err: unknown): string {
   const code = errorCode(err);
   if (code !== undefined) return SYSTEM_ERRORS[code] ?? code;
-  return err instanceof Error ? err.message : String(err);
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n', 1)[0] ?? text;
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
 import net from 'node:net';
 import readline from 'node:readline';
-import { pathToFileURL } from 'node:url';
+import { describeSystemError as describeError, errorCode } from '../app/errors.js';
 import { CLIENT_HELP, CLIENT_USAGE, parseClientArgs } from './client-args.js';
+import { isEntryPoint } from './entry-point.js';
 
 const PROGRAM = 'chat-client';
 const PROMPT = '> ';
@@ -29,33 +29,6 @@ export interface PromptLine {
 }
 
 type ClientState = 'connecting' | 'online' | 'leaving' | 'closed';
-
-/** Words for the error codes a user is likely to meet; otherwise the code itself. */
-export function describeError(err: unknown): string {
-  const code = errorCode(err);
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-      return 'host not found';
-    case 'EAI_AGAIN':
-      return 'host name lookup failed';
-    case 'ETIMEDOUT':
-      return 'connection timed out';
-    case 'EHOSTUNREACH':
-      return 'host unreachable';
-    case 'ENETUNREACH':
-      return 'network unreachable';
-    case 'ECONNRESET':
-      return 'connection reset';
-    case 'EPIPE':
-      return 'broken pipe';
-    case undefined:
-      return err instanceof Error ? firstLine(err.message) : String(err);
-    default:
-      return code;
-  }
-}
 
 /** Erases the prompt and any partly typed input, leaving the cursor at the start of its first row. */
 export function eraseInput(
@@ -239,32 +212,6 @@ export function main(
   });
 }
 
-function errorCode(err: unknown): string | undefined {
-  if (!(err instanceof Error)) return undefined;
-  const { code } = err as NodeJS.ErrnoException;
-  if (typeof code === 'string') return code;
-  // With several addresses to try, net reports an AggregateError whose own
-  // code may be missing; the first attempt's code is the telling one.
-  return err instanceof AggregateError
-    ? errorCode((err.errors as unknown[])[0])
-    : undefined;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? text;
-}
-
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    // npm links bins through symlinks; import.meta.url is the real path.
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
 function runCli(): void {
   const onFatal = (err: unknown): void => {
     process.stderr.write(
@@ -286,4 +233,4 @@ function runCli(): void {
   }, onFatal);
 }
 
-if (isEntryPoint()) runCli();
+if (isEntryPoint(import.meta.url)) runCli();

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { startDaemon, type Daemon } from '../app/daemon.js';
 import { ChatError, UsageError, describeSystemError } from '../app/errors.js';
 import { createLogger, type Logger } from '../app/logger.js';
+import { isEntryPoint } from './entry-point.js';
 import { SERVER_USAGE, parseServerArgs, type ServerConfig } from './server-args.js';
 
 const PROGRAM = 'chat-server';
@@ -112,7 +112,7 @@ export async function main(argv: string[], io: ServerIo): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isEntryPoint(import.meta.url)) {
   void main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -25,5 +25,12 @@ export type RoomReply =
 /** What the daemon itself tells a connection. */
 export type ServerEvent = { type: 'server.shutdown' };
 
+/** The room feed could not deliver to this connection (a fault in its own handling). */
+export type FeedEvent = { type: 'feed.error'; message: string };
+
 /** Every event the connection machine accepts. */
-export type ConnectionEvent = TransportEvent | RoomReply | ServerEvent;
+export type ConnectionEvent =
+  | TransportEvent
+  | RoomReply
+  | ServerEvent
+  | FeedEvent;

@@ -4,11 +4,14 @@ import {
   fromCallback,
   sendTo,
   setup,
-  type ActorRefFrom,
-  type EventObject
+  type ActorRefFrom
 } from 'xstate';
 import { LEAVE_TIMEOUT_MS } from '../protocol/constants.js';
-import type { ConnectionEvent, TransportEvent } from './connection-events.js';
+import type {
+  ConnectionEvent,
+  FeedEvent,
+  TransportEvent
+} from './connection-events.js';
 import type {
   ConnectionPort,
   ConnectionRef,
@@ -26,6 +29,8 @@ export interface ConnectionContext {
   reason: LeaveReason | null;
   /** Node's error code when the socket failed. */
   errorCode: string | null;
+  /** What went wrong when this connection's own handling failed. */
+  fault: string | null;
 }
 
 /** Input of one connection actor. */
@@ -95,13 +100,20 @@ export const connectionMachine = setup({
     socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
       () => undefined
     ),
-    /** Subscribes this member to the room's broadcast, then joins. */
-    roomFeed: fromCallback<EventObject, RoomFeedInput>(() => undefined)
+    /**
+     * Subscribes this member to the room's broadcast, then joins. A failure to
+     * deliver comes back as `feed.error`, never as a throw into the room.
+     */
+    roomFeed: fromCallback<FeedEvent, RoomFeedInput>(() => undefined)
   },
   actions: {
     recordReason: assign((_, params: { reason: LeaveReason }) => ({
       reason: params.reason
     })),
+    recordFault: assign(({ event }) => {
+      assertEvent(event, 'feed.error');
+      return { reason: 'internal error' as const, fault: event.message };
+    }),
     recordSocketError: assign(({ event }) => {
       assertEvent(event, 'tcp.error');
       return { reason: 'socket error' as const, errorCode: event.code };
@@ -145,7 +157,8 @@ export const connectionMachine = setup({
     port: input.port,
     room: input.room,
     reason: null,
-    errorCode: null
+    errorCode: null,
+    fault: null
   }),
   invoke: [
     { id: 'socket', src: 'socketBridge', input: socketBridgeInput },
@@ -164,7 +177,8 @@ export const connectionMachine = setup({
     'server.shutdown': {
       target: '.leaving',
       actions: { type: 'recordReason', params: { reason: 'server shutdown' } }
-    }
+    },
+    'feed.error': { target: '.leaving', actions: 'recordFault' }
   },
   initial: 'connecting',
   states: {
@@ -194,7 +208,8 @@ export const connectionMachine = setup({
         'tcp.end': {},
         'tcp.error': {},
         'tcp.close': {},
-        'server.shutdown': {}
+        'server.shutdown': {},
+        'feed.error': {}
       },
       after: { leaveTimeout: { target: 'closed' } }
     },

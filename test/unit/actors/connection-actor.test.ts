@@ -1,0 +1,143 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createConnectionLogic,
+  startConnection
+} from '../../../src/actors/connection-actor.js';
+import { createRoom, type Room } from '../../../src/actors/room-actor.js';
+import { createLogger } from '../../../src/app/logger.js';
+import type { TransportEvent } from '../../../src/machines/connection-events.js';
+import type { ConnectionPort } from '../../../src/machines/types.js';
+
+/** A transport port with no socket: records writes, can be made to throw. */
+class FakePort implements ConnectionPort {
+  readonly written: string[] = [];
+  ended = 0;
+  destroyed = 0;
+  #sink: ((event: TransportEvent) => void) | undefined;
+
+  constructor(
+    readonly remote: string,
+    private readonly failsOn: (text: string) => boolean = () => false
+  ) {}
+
+  write(data: Buffer | string): void {
+    const text = data.toString();
+    if (this.failsOn(text)) throw new Error(`write failed: ${text.trim()}`);
+    this.written.push(text);
+  }
+  end(): void {
+    this.ended += 1;
+  }
+  destroy(): void {
+    this.destroyed += 1;
+  }
+  attach(sink: (event: TransportEvent) => void): () => void {
+    this.#sink = sink;
+    return () => (this.#sink = undefined);
+  }
+  /** Plays the transport: delivers an event as the socket bridge would. */
+  deliver(event: TransportEvent): void {
+    this.#sink?.(event);
+  }
+  lines(): string[] {
+    return this.written.join('').split('\n').slice(0, -1);
+  }
+}
+
+function setup() {
+  const stream = new PassThrough();
+  const log: string[] = [];
+  stream.setEncoding('utf8').on('data', (d: string) => log.push(...d.trim().split('\n')));
+  const logger = createLogger({ console: stream, level: 'info' });
+  const onFault = vi.fn();
+  const room = createRoom({ name: 'test', logger, onFault });
+  const logic = createConnectionLogic(room);
+  const done: string[] = [];
+  const connect = (connId: string, port: FakePort) =>
+    startConnection({ logic, room, connId, port, logger, onDone: (id) => done.push(id) });
+  return { room, logic, log, done, onFault, connect };
+}
+
+let room: Room | undefined;
+afterEach(() => room?.stop());
+
+describe('connection actor fault containment', () => {
+  it('removes only the member whose write throws during a broadcast', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1', (text) => text.includes('trigger'));
+    const b = new FakePort('10.0.0.2:2');
+    const c = new FakePort('10.0.0.3:3');
+    const actorA = t.connect('a', a);
+    t.connect('b', b);
+    t.connect('c', c);
+
+    b.deliver({ type: 'tcp.line', text: 'trigger' });
+    b.deliver({ type: 'tcp.line', text: 'after' });
+
+    expect(actorA.getSnapshot().status).toBe('done');
+    const { reason, fault } = actorA.getSnapshot().context;
+    expect(reason).toBe('internal error');
+    expect(fault).toContain('write failed: [10.0.0.2:2] trigger');
+    expect(a.ended).toBe(1);
+    expect(t.done).toEqual(['a']);
+    expect(t.room.memberCount()).toBe(2);
+    expect(c.lines()).toEqual([
+      'Connected to the chat server (3 users online)',
+      '[10.0.0.2:2] trigger',
+      'The user 10.0.0.1:1 left (2 users online)',
+      '[10.0.0.2:2] after'
+    ]);
+    expect(b.lines().slice(-3)).toEqual([
+      '[You] trigger',
+      'The user 10.0.0.1:1 left (2 users online)',
+      '[You] after'
+    ]);
+    expect(t.onFault).not.toHaveBeenCalled();
+    expect(t.log).toContainEqual(expect.stringMatching(/^error: connection failed .*reason="internal error"/));
+  });
+
+  it('removes only the member whose own action throws, and reports it done once', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1', (text) => text.startsWith('Error:'));
+    const b = new FakePort('10.0.0.2:2');
+    const actorA = t.connect('a', a);
+    t.connect('b', b);
+
+    a.deliver({ type: 'tcp.oversize', limit: 10 });
+    a.deliver({ type: 'tcp.line', text: 'ignored, the actor is gone' });
+
+    expect(actorA.getSnapshot().status).toBe('error');
+    expect(a.destroyed).toBe(1);
+    expect(t.done).toEqual(['a']);
+    expect(t.room.memberCount()).toBe(1);
+    expect(b.lines()).toEqual([
+      'Connected to the chat server (2 users online)',
+      'The user 10.0.0.1:1 left (1 user online)'
+    ]);
+    b.deliver({ type: 'tcp.line', text: 'still here' });
+    expect(b.lines().at(-1)).toBe('[You] still here');
+    expect(t.onFault).not.toHaveBeenCalled();
+  });
+
+  it('announces nothing for a connection the closing room rejects', () => {
+    const t = setup();
+    room = t.room;
+    const b = new FakePort('10.0.0.2:2');
+    t.connect('b', b);
+    t.room.ref.send({ type: 'room.shutdown' });
+    const late = new FakePort('10.0.0.9:9');
+    const actor = t.connect('late', late);
+
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(late.lines()).toEqual(['Server shutting down']);
+    expect(late.ended).toBe(1);
+    expect(b.lines()).toEqual([
+      'Connected to the chat server (1 user online)',
+      'Server shutting down'
+    ]);
+    expect(t.room.memberCount()).toBe(1);
+  });
+});
