@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../app/errors.js';
+import { UsageError, errorCode } from '../app/errors.js';
 import { LOG_LEVELS, isLogLevel, type LogLevel } from '../app/logger.js';
 import {
   DEFAULT_HOST,
@@ -59,6 +59,20 @@ function integer(name: string, raw: string, min: number, max: number): number {
   return Number(raw);
 }
 
+// parseArgs' own messages run to several sentences; one line says enough.
+function describeParseError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const option = /'(-{1,2}[^']*)'/.exec(message)?.[1];
+  switch (errorCode(err)) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option "${option ?? message}"`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return `option ${(option ?? '').split(' ')[0]} needs a value`;
+    default:
+      return message.split('\n', 1)[0] ?? message;
+  }
+}
+
 /**
  * Parses the server's arguments; throws `UsageError` with a one-line message.
  *
@@ -81,7 +95,7 @@ export function parseServerArgs(argv: string[]): ServerCommand {
       }
     });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(describeParseError(err));
   }
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: 'help' };

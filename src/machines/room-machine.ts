@@ -1,4 +1,11 @@
-import { assertEvent, assign, emit, sendTo, setup } from 'xstate';
+import {
+  assertEvent,
+  assign,
+  emit,
+  enqueueActions,
+  sendTo,
+  setup
+} from 'xstate';
 import type { RoomEmitted, RoomEvent } from './room-events.js';
 import { Roster } from './roster.js';
 
@@ -117,12 +124,14 @@ export const roomMachine = setup({
       },
       { type: 'room.rejected' }
     ),
-    confirmLeave: ({ event }) => {
+    // enqueueActions, not a plain send: the reply is then deferred like
+    // `emit` and `sendTo`, so it follows the leave's broadcast as the join's
+    // reply follows the join's. The daemon leaves on behalf of a failed actor
+    // without a ref, and there is nobody to confirm to then.
+    confirmLeave: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, 'room.leave');
-      // A plain send, not sendTo: the daemon leaves on behalf of a failed
-      // actor without a ref, and there is then nobody to confirm to.
-      event.ref?.send({ type: 'room.left' });
-    }
+      if (event.ref !== undefined) enqueue.sendTo(event.ref, { type: 'room.left' });
+    })
   }
 }).createMachine({
   id: 'room',

@@ -1,0 +1,221 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createLogger,
+  isLogLevel,
+  type Logger,
+  type LoggerOptions
+} from '../../../src/app/logger.js';
+import { createCleanups } from '../../support/cleanup.js';
+
+const cleanups = createCleanups();
+afterEach(async () => {
+  await cleanups.run();
+  vi.restoreAllMocks();
+});
+
+/** A logger whose console is a stream we read back, line by line. */
+function consoleLogger(options: Omit<LoggerOptions, 'console'> = {}) {
+  const stream = new PassThrough();
+  const lines: string[] = [];
+  let buffered = '';
+  stream.setEncoding('utf8').on('data', (data: string) => {
+    const parts = (buffered + data).split('\n');
+    buffered = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  const logger = createLogger({ ...options, console: stream });
+  cleanups.add(() => logger.close());
+  return { logger, lines };
+}
+
+/** Ends the logger and resolves once it has finished writing. */
+function finished(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    logger.on('finish', () => resolve());
+    logger.end();
+  });
+}
+
+describe('createLogger console', () => {
+  it('renders a join record as the original console line [CHAT-JOIN-2]', () => {
+    const { logger, lines } = consoleLogger();
+    logger.info('member joined', { event: 'join', remote: '1.2.3.4:5', count: 2 });
+    expect(lines).toEqual(['New user 1.2.3.4:5 entered (2 users online)']);
+  });
+
+  it('renders a message record as the relayed line [CHAT-MSG-2]', () => {
+    const { logger, lines } = consoleLogger();
+    logger.log('chat', 'member said', {
+      event: 'message',
+      connId: 'c1',
+      remote: '1.2.3.4:5',
+      text: 'hello'
+    });
+    expect(lines).toEqual(['[1.2.3.4:5] hello']);
+  });
+
+  it('renders a leave record as the leave notice [CHAT-LEAVE-1]', () => {
+    const { logger, lines } = consoleLogger();
+    logger.info('member left', {
+      event: 'leave',
+      connId: 'c1',
+      remote: '[::1]:7',
+      count: 1,
+      reason: 'client quit'
+    });
+    expect(lines).toEqual(['The user [::1]:7 left (1 user online)']);
+  });
+
+  it('renders listen, closing and exit records as their console lines', () => {
+    const { logger, lines } = consoleLogger();
+    logger.info('listening', { event: 'listen', host: '127.0.0.1', port: 3333 });
+    logger.info('room closing', { event: 'closing', count: 0 });
+    logger.info('exit', { event: 'exit' });
+    expect(lines).toEqual([
+      'Chat Server started on port 3333.',
+      'Server shutting down',
+      'exit'
+    ]);
+  });
+
+  it('renders other records as level: message k=v', () => {
+    const { logger, lines } = consoleLogger();
+    logger.warn('shutdown timeout; resetting connections', { count: 3 });
+    logger
+      .child({ component: 'connection', connId: 'c7' })
+      .error('connection failed', { reason: 'internal error', done: true });
+    expect(lines).toEqual([
+      'warn: shutdown timeout; resetting connections count=3',
+      'error: connection failed connId="c7" reason="internal error" done=true'
+    ]);
+  });
+
+  it('leaves out fields that are undefined', () => {
+    const { logger, lines } = consoleLogger({ level: 'debug' });
+    logger.debug('connection closed', { reason: 'client quit', code: undefined });
+    expect(lines).toEqual(['debug: connection closed reason="client quit"']);
+  });
+
+  it('writes chat records at the default level', () => {
+    const { logger, lines } = consoleLogger();
+    expect(logger.isLevelEnabled('chat')).toBe(true);
+    expect(logger.isLevelEnabled('debug')).toBe(false);
+    logger.log('chat', 'member said', { event: 'message', remote: 'a:1', text: 'x' });
+    expect(lines).toEqual(['[a:1] x']);
+  });
+
+  it('filters out chat records at level info', () => {
+    const { logger, lines } = consoleLogger({ level: 'info' });
+    expect(logger.isLevelEnabled('chat')).toBe(false);
+    expect(logger.isLevelEnabled('info')).toBe(true);
+    logger.log('chat', 'member said', { event: 'message', remote: 'a:1', text: 'x' });
+    logger.info('member joined', { event: 'join', remote: 'a:1', count: 1 });
+    expect(lines).toEqual(['New user a:1 entered (1 user online)']);
+  });
+
+  it('writes nothing and does not warn with console: false', () => {
+    const stdout = vi.spyOn(process.stdout, 'write');
+    const stderr = vi.spyOn(process.stderr, 'write');
+    const consoleError = vi.spyOn(console, 'error');
+    const consoleWarn = vi.spyOn(console, 'warn');
+    const logger = createLogger({ console: false });
+    cleanups.add(() => logger.close());
+    logger.info('member joined', { event: 'join', remote: 'a:1', count: 1 });
+    logger.error('something failed', { code: 'EPIPE' });
+    expect(stdout).not.toHaveBeenCalled();
+    expect(stderr).not.toHaveBeenCalled();
+    expect(consoleError).not.toHaveBeenCalled();
+    expect(consoleWarn).not.toHaveBeenCalled();
+  });
+});
+
+describe('createLogger file', () => {
+  function tempFile(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'actor-chat-log-'));
+    cleanups.add(() => fs.rmSync(dir, { recursive: true, force: true }));
+    return path.join(dir, 'chat.log');
+  }
+
+  function readRecords(file: string): Record<string, unknown>[] {
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  it('writes JSON lines with the structured fields', async () => {
+    const file = tempFile();
+    const logger = createLogger({ console: false, file });
+    logger.info('member joined', {
+      event: 'join',
+      connId: 'c1',
+      remote: '1.2.3.4:5',
+      count: 2
+    });
+    logger.log('chat', 'member said', {
+      event: 'message',
+      connId: 'c1',
+      remote: '1.2.3.4:5',
+      text: 'hello'
+    });
+    await finished(logger);
+
+    const records = readRecords(file);
+    expect(records).toEqual([
+      {
+        level: 'info',
+        message: 'member joined',
+        service: 'actor-chat',
+        event: 'join',
+        connId: 'c1',
+        remote: '1.2.3.4:5',
+        count: 2,
+        timestamp: expect.any(String) as string
+      },
+      {
+        level: 'chat',
+        message: 'member said',
+        service: 'actor-chat',
+        event: 'message',
+        connId: 'c1',
+        remote: '1.2.3.4:5',
+        text: 'hello',
+        timestamp: expect.any(String) as string
+      }
+    ]);
+    expect(Number.isNaN(Date.parse(String(records[0]?.['timestamp'])))).toBe(false);
+  });
+
+  it('applies the level to the file too', async () => {
+    const file = tempFile();
+    const logger = createLogger({ console: false, file, level: 'info' });
+    logger.log('chat', 'member said', { event: 'message', remote: 'a:1', text: 'x' });
+    logger.info('exit', { event: 'exit' });
+    await finished(logger);
+    expect(readRecords(file).map((r) => r['message'])).toEqual(['exit']);
+  });
+
+  it('writes the file and the console together', async () => {
+    const file = tempFile();
+    const { logger, lines } = consoleLogger({ file });
+    logger.info('member joined', { event: 'join', remote: 'a:1', count: 1 });
+    await finished(logger);
+    expect(lines).toEqual(['New user a:1 entered (1 user online)']);
+    expect(readRecords(file)).toHaveLength(1);
+  });
+});
+
+describe('isLogLevel', () => {
+  it.each(['error', 'warn', 'info', 'chat', 'debug'])('accepts %s', (level) => {
+    expect(isLogLevel(level)).toBe(true);
+  });
+
+  it.each(['verbose', 'INFO', '', 'toString', '__proto__'])('rejects %j', (level) => {
+    expect(isLogLevel(level)).toBe(false);
+  });
+});

@@ -1,0 +1,409 @@
+import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
+import { SimulatedClock, createActor, fromCallback } from 'xstate';
+import type {
+  ConnectionEvent,
+  FeedEvent,
+  TransportEvent
+} from '../../../src/machines/connection-events.js';
+import {
+  connectionMachine,
+  type RoomFeedInput,
+  type SocketBridgeInput
+} from '../../../src/machines/connection-machine.js';
+import type {
+  RoomEmitted,
+  RoomEvent
+} from '../../../src/machines/room-events.js';
+import type {
+  ConnectionPort,
+  LeaveReason
+} from '../../../src/machines/types.js';
+import { LEAVE_TIMEOUT_MS } from '../../../src/protocol/constants.js';
+import { createCleanups } from '../../support/cleanup.js';
+
+const cleanups = createCleanups();
+afterEach(() => cleanups.run());
+
+const REMOTE = '10.0.0.1:4242';
+
+/** A port with no socket; the machine only reads `remote` and passes it on. */
+function fakePort(): ConnectionPort {
+  return {
+    remote: REMOTE,
+    write: vi.fn(),
+    end: vi.fn(),
+    destroy: vi.fn(),
+    attach: vi.fn(() => () => undefined)
+  };
+}
+
+/** What an invoked fake saw: its input, its `sendBack`, its cleanup. */
+interface Invoked<TInput, TSent> {
+  input: TInput | undefined;
+  sendBack: ((event: TSent) => void) | undefined;
+  readonly cleanup: Mock<() => void>;
+}
+
+function invoked<TInput, TSent>(): Invoked<TInput, TSent> {
+  return {
+    input: undefined,
+    sendBack: undefined,
+    cleanup: vi.fn<() => void>()
+  };
+}
+
+/**
+ * The real connection machine with fake effects, a real (callback) room actor
+ * that records what it receives, and a simulated clock.
+ */
+function start() {
+  const received: RoomEvent[] = [];
+  const room = createActor(
+    fromCallback<RoomEvent, void, RoomEmitted>(({ receive }) => {
+      receive((event) => received.push(event));
+    })
+  );
+  room.start();
+  cleanups.add(() => room.stop());
+
+  const bridge = invoked<SocketBridgeInput, TransportEvent>();
+  const feed = invoked<RoomFeedInput, FeedEvent>();
+  const actions = {
+    reportOversize: vi.fn(),
+    reportRejection: vi.fn(),
+    closeTransport: vi.fn()
+  };
+  const logic = connectionMachine.provide({
+    actors: {
+      socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
+        ({ input, sendBack }) => {
+          bridge.input = input;
+          bridge.sendBack = sendBack;
+          return bridge.cleanup;
+        }
+      ),
+      roomFeed: fromCallback<FeedEvent, RoomFeedInput>(
+        ({ input, sendBack }) => {
+          feed.input = input;
+          feed.sendBack = sendBack;
+          return feed.cleanup;
+        }
+      )
+    },
+    actions
+  });
+  const clock = new SimulatedClock();
+  const port = fakePort();
+  const actor = createActor(logic, {
+    input: { connId: 'c1', port, room },
+    clock
+  });
+  const errors: unknown[] = [];
+  actor.subscribe({ error: (err) => errors.push(err) });
+  actor.start();
+  cleanups.add(() => {
+    actor.stop();
+    expect(errors).toEqual([]);
+  });
+
+  const leaves = () => received.filter((e) => e.type === 'room.leave');
+  const goOnline = () => actor.send({ type: 'room.joined' });
+  return {
+    actor,
+    room,
+    received,
+    leaves,
+    bridge,
+    feed,
+    actions,
+    clock,
+    port,
+    goOnline
+  };
+}
+
+const endings: [string, ConnectionEvent, LeaveReason][] = [
+  ['tcp.end', { type: 'tcp.end' }, 'client quit'],
+  ['tcp.error', { type: 'tcp.error', code: 'ECONNRESET' }, 'socket error'],
+  ['tcp.close', { type: 'tcp.close' }, 'socket closed'],
+  ['server.shutdown', { type: 'server.shutdown' }, 'server shutdown']
+];
+
+describe('connectionMachine', () => {
+  describe('connecting', () => {
+    it('starts in connecting with no reason', () => {
+      const t = start();
+      expect(t.actor.getSnapshot().value).toBe('connecting');
+      expect(t.actor.getSnapshot().context).toMatchObject({
+        connId: 'c1',
+        remote: REMOTE,
+        reason: null,
+        errorCode: null,
+        fault: null
+      });
+      expect(t.received).toEqual([]);
+    });
+
+    it('goes online when the room confirms the join', () => {
+      const t = start();
+      t.goOnline();
+      expect(t.actor.getSnapshot().value).toBe('online');
+    });
+
+    it('closes with server shutdown when the room rejects the join', () => {
+      const t = start();
+      t.actor.send({ type: 'room.rejected' });
+      const snapshot = t.actor.getSnapshot();
+      expect(snapshot.value).toBe('closed');
+      expect(snapshot.status).toBe('done');
+      expect(snapshot.context.reason).toBe('server shutdown');
+      expect(t.actions.reportRejection).toHaveBeenCalledTimes(1);
+      expect(t.actions.closeTransport).toHaveBeenCalledTimes(1);
+      // It never joined, so there is nothing to leave. [CHAT-ORDER-4]
+      expect(t.leaves()).toEqual([]);
+    });
+
+    it('ignores a line while connecting', () => {
+      const t = start();
+      t.actor.send({ type: 'tcp.line', text: 'too early' });
+      expect(t.received).toEqual([]);
+      expect(t.actor.getSnapshot().value).toBe('connecting');
+    });
+  });
+
+  describe('online', () => {
+    it('forwards a line to the room as room.say', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.line', text: 'hello' });
+      t.actor.send({ type: 'tcp.line', text: 'again' });
+      expect(t.received).toEqual([
+        { type: 'room.say', connId: 'c1', text: 'hello' },
+        { type: 'room.say', connId: 'c1', text: 'again' }
+      ]);
+      expect(t.actor.getSnapshot().value).toBe('online');
+    });
+
+    it('reports an over-long line and stays online [CHAT-IN-4]', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.oversize', limit: 4096 });
+      expect(t.actions.reportOversize).toHaveBeenCalledTimes(1);
+      expect(t.actions.reportOversize).toHaveBeenCalledWith(
+        expect.objectContaining({
+          event: { type: 'tcp.oversize', limit: 4096 }
+        }),
+        undefined
+      );
+      expect(t.received).toEqual([]);
+      expect(t.actor.getSnapshot().value).toBe('online');
+    });
+
+    it('ignores room.left while not leaving', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'room.left' });
+      expect(t.actor.getSnapshot().value).toBe('online');
+      expect(t.actions.closeTransport).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('leaving', () => {
+    for (const from of ['connecting', 'online'] as const) {
+      it.each(endings)(
+        `leaves from ${from} on %s with its reason and one room.leave`,
+        (_name, event, reason) => {
+          const t = start();
+          if (from === 'online') t.goOnline();
+          t.actor.send(event);
+          const snapshot = t.actor.getSnapshot();
+          expect(snapshot.value).toBe('leaving');
+          expect(snapshot.context.reason).toBe(reason);
+          expect(t.leaves()).toEqual([
+            {
+              type: 'room.leave',
+              connId: 'c1',
+              remote: REMOTE,
+              reason,
+              ref: t.actor
+            }
+          ]);
+          expect(t.actions.closeTransport).not.toHaveBeenCalled();
+        }
+      );
+    }
+
+    it('records the error code of a socket error', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.error', code: 'EPIPE' });
+      expect(t.actor.getSnapshot().context).toMatchObject({
+        reason: 'socket error',
+        errorCode: 'EPIPE'
+      });
+    });
+
+    it('leaves with internal error and records the fault on feed.error', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'feed.error', message: 'write failed' });
+      expect(t.actor.getSnapshot().value).toBe('leaving');
+      expect(t.actor.getSnapshot().context).toMatchObject({
+        reason: 'internal error',
+        fault: 'write failed'
+      });
+      expect(t.leaves()).toHaveLength(1);
+      expect(t.leaves()[0]).toMatchObject({ reason: 'internal error' });
+    });
+
+    it.each(endings)(
+      'keeps the first reason and sends no second room.leave on a later %s',
+      (_name, second) => {
+        const t = start();
+        t.goOnline();
+        // `feed.error` first, so every ending in the table comes second.
+        t.actor.send({ type: 'feed.error', message: 'boom' });
+        t.actor.send(second);
+        t.actor.send({ type: 'tcp.error', code: 'ECONNRESET' });
+        const snapshot = t.actor.getSnapshot();
+        expect(snapshot.value).toBe('leaving');
+        expect(snapshot.context).toMatchObject({
+          reason: 'internal error',
+          errorCode: null,
+          fault: 'boom'
+        });
+        expect(t.leaves()).toHaveLength(1);
+      }
+    );
+
+    it('keeps client quit when a socket error follows the FIN [CHAT-ORDER-3]', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.end' });
+      t.actor.send({ type: 'tcp.error', code: 'ECONNRESET' });
+      t.actor.send({ type: 'tcp.close' });
+      t.actor.send({ type: 'server.shutdown' });
+      t.actor.send({ type: 'feed.error', message: 'late' });
+      expect(t.actor.getSnapshot().context).toMatchObject({
+        reason: 'client quit',
+        errorCode: null,
+        fault: null
+      });
+      expect(t.leaves()).toHaveLength(1);
+    });
+
+    it('does not relay a line that arrives while leaving [CHAT-ORDER-3]', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.end' });
+      t.actor.send({ type: 'tcp.line', text: 'after FIN' });
+      t.actor.send({ type: 'tcp.oversize', limit: 4096 });
+      expect(t.received.map((e) => e.type)).toEqual(['room.leave']);
+      expect(t.actions.reportOversize).not.toHaveBeenCalled();
+    });
+
+    it('closes once when the room confirms the leave', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.end' });
+      t.actor.send({ type: 'room.left' });
+      const snapshot = t.actor.getSnapshot();
+      expect(snapshot.value).toBe('closed');
+      expect(snapshot.status).toBe('done');
+      expect(snapshot.context.reason).toBe('client quit');
+      expect(t.actions.closeTransport).toHaveBeenCalledTimes(1);
+      expect(t.leaves()).toHaveLength(1);
+    });
+
+    it('closes after leaveTimeout without room.left', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.close' });
+      t.clock.increment(LEAVE_TIMEOUT_MS - 1);
+      expect(t.actor.getSnapshot().value).toBe('leaving');
+      expect(t.actions.closeTransport).not.toHaveBeenCalled();
+      t.clock.increment(1);
+      expect(t.actor.getSnapshot().value).toBe('closed');
+      expect(t.actor.getSnapshot().status).toBe('done');
+      expect(t.actions.closeTransport).toHaveBeenCalledTimes(1);
+      expect(t.leaves()).toHaveLength(1);
+    });
+
+    it('arms leaveTimeout only on entering leaving', () => {
+      const t = start();
+      t.goOnline();
+      t.clock.increment(LEAVE_TIMEOUT_MS * 2);
+      expect(t.actor.getSnapshot().value).toBe('online');
+    });
+
+    it('does not close twice when the timeout fires after room.left', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.end' });
+      t.actor.send({ type: 'room.left' });
+      t.clock.increment(LEAVE_TIMEOUT_MS);
+      expect(t.actions.closeTransport).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('invoked actors', () => {
+    it('gives the socket bridge the port', () => {
+      const t = start();
+      expect(t.bridge.input).toEqual({ port: t.port });
+      expect(t.bridge.input?.port).toBe(t.port);
+    });
+
+    it('is driven by the events the socket bridge sends back', () => {
+      const t = start();
+      t.goOnline();
+      t.bridge.sendBack?.({ type: 'tcp.line', text: 'via bridge' });
+      t.bridge.sendBack?.({ type: 'tcp.end' });
+      expect(t.received).toEqual([
+        { type: 'room.say', connId: 'c1', text: 'via bridge' },
+        expect.objectContaining({ type: 'room.leave', reason: 'client quit' })
+      ]);
+      expect(t.actor.getSnapshot().value).toBe('leaving');
+    });
+
+    it('gives the room feed the connection itself to answer', () => {
+      const t = start();
+      expect(t.feed.input).toEqual({
+        connId: 'c1',
+        remote: REMOTE,
+        port: t.port,
+        room: t.room,
+        connection: t.actor
+      });
+      expect(t.feed.input?.connection).toBe(t.actor);
+      expect(t.feed.input?.room).toBe(t.room);
+    });
+
+    it('is driven by feed.error sent back by the room feed', () => {
+      const t = start();
+      t.goOnline();
+      t.feed.sendBack?.({ type: 'feed.error', message: 'EPIPE on write' });
+      expect(t.actor.getSnapshot().value).toBe('leaving');
+      expect(t.actor.getSnapshot().context.fault).toBe('EPIPE on write');
+    });
+
+    it('runs both cleanups when the actor is stopped', () => {
+      const t = start();
+      t.goOnline();
+      expect(t.bridge.cleanup).not.toHaveBeenCalled();
+      expect(t.feed.cleanup).not.toHaveBeenCalled();
+      t.actor.stop();
+      expect(t.bridge.cleanup).toHaveBeenCalledTimes(1);
+      expect(t.feed.cleanup).toHaveBeenCalledTimes(1);
+    });
+
+    it('runs both cleanups when it reaches closed', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.end' });
+      expect(t.bridge.cleanup).not.toHaveBeenCalled();
+      t.actor.send({ type: 'room.left' });
+      expect(t.bridge.cleanup).toHaveBeenCalledTimes(1);
+      expect(t.feed.cleanup).toHaveBeenCalledTimes(1);
+    });
+  });
+});
