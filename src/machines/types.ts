@@ -24,7 +24,7 @@ export interface ConnectionPort {
   write(data: Buffer | string): void;
   /** Flushes what is queued, then closes our side. */
   end(): void;
-  /** Closes at once, dropping what is queued. */
+  /** Closes at once, dropping what is queued; no events are delivered after it. */
   destroy(): void;
   /** Starts delivering transport events to `sink`; returns the detach function. */
   attach(sink: (event: TransportEvent) => void): () => void;

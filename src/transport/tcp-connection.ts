@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TransportEvent } from '../machines/connection-events.js';
 import type { ConnectionPort } from '../machines/types.js';
 import { LineSplitter } from './line-splitter.js';
@@ -21,14 +21,14 @@ export interface TcpConnectionOptions {
  */
 export class TcpConnection implements ConnectionPort {
   readonly remote: string;
-  readonly #socket: Socket;
+  readonly #socket: Duplex;
   readonly #maxLineBytes: number;
   readonly #splitter: LineSplitter;
   #sink: ((event: TransportEvent) => void) | null = null;
   #early: TransportEvent[] = [];
   #corked = false;
 
-  constructor(socket: Socket, options: TcpConnectionOptions) {
+  constructor(socket: Duplex, options: TcpConnectionOptions) {
     this.remote = options.remote;
     this.#socket = socket;
     this.#maxLineBytes = options.maxLineBytes;
@@ -68,6 +68,9 @@ export class TcpConnection implements ConnectionPort {
   }
 
   destroy(): void {
+    // Whoever destroys the port is done with it; XState does not stop the
+    // invoked bridge of an actor that failed, so detach here too.
+    this.#sink = ignore;
     this.#socket.destroy();
   }
 

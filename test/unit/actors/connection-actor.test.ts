@@ -31,6 +31,7 @@ class FakePort implements ConnectionPort {
   }
   destroy(): void {
     this.destroyed += 1;
+    this.#sink = undefined;
   }
   attach(sink: (event: TransportEvent) => void): () => void {
     this.#sink = sink;
@@ -106,8 +107,10 @@ describe('connection actor fault containment', () => {
     const actorA = t.connect('a', a);
     t.connect('b', b);
 
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     a.deliver({ type: 'tcp.oversize', limit: 10 });
     a.deliver({ type: 'tcp.line', text: 'ignored, the actor is gone' });
+    const writtenByA = a.written.length;
 
     expect(actorA.getSnapshot().status).toBe('error');
     expect(a.destroyed).toBe(1);
@@ -119,6 +122,11 @@ describe('connection actor fault containment', () => {
     ]);
     b.deliver({ type: 'tcp.line', text: 'still here' });
     expect(b.lines().at(-1)).toBe('[You] still here');
+    // XState leaves a failed actor's invoked children running; the feed must
+    // still have ended (at the member's own leave) and the bridge detached.
+    expect(a.written).toHaveLength(writtenByA);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
     expect(t.onFault).not.toHaveBeenCalled();
   });
 
