@@ -20,7 +20,7 @@ export class ListenError extends ChatError {
   override readonly code = 'CHAT_ERR_LISTEN';
 }
 
-const SYSTEM_ERRORS: Record<string, string> = {
+const SYSTEM_ERRORS: Readonly<Record<string, string>> = {
   EADDRINUSE: 'address already in use',
   EACCES: 'permission denied',
   EADDRNOTAVAIL: 'address not available on this machine',

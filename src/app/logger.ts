@@ -35,7 +35,13 @@ export function isLogLevel(value: string): value is LogLevel {
   return Object.hasOwn(LOG_LEVELS, value);
 }
 
-const FIXED_KEYS = new Set(['level', 'message', 'service', 'component', 'event']);
+const FIXED_KEYS: ReadonlySet<string> = new Set([
+  'level',
+  'message',
+  'service',
+  'component',
+  'event'
+]);
 
 function field(info: winston.Logform.TransformableInfo, key: string): string {
   const value = info[key];
