@@ -39,8 +39,7 @@ const FIXED_KEYS: ReadonlySet<string> = new Set([
   'level',
   'message',
   'service',
-  'component',
-  'event'
+  'component'
 ]);
 
 function field(info: winston.Logform.TransformableInfo, key: string): string {
