@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import rxjsX from 'eslint-plugin-rxjs-x';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'diagrams/'] },
+  { ignores: ['dist/', 'node_modules/', 'diagrams/', '.tmp/'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

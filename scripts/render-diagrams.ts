@@ -56,11 +56,16 @@ const README_END = '<!-- diagrams:end -->';
 
 /** The top-level README with the generated charts between its markers. */
 function embedInReadme(rendered: ReadonlyMap<string, string>): string {
-  const current = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const current = readFileSync(
+    new URL('../README.md', import.meta.url),
+    'utf8'
+  );
   const start = current.indexOf(README_START);
   const end = current.indexOf(README_END);
   if (start === -1 || end < start) {
-    throw new Error(`README.md lacks the ${README_START} … ${README_END} markers`);
+    throw new Error(
+      `README.md lacks the ${README_START} … ${README_END} markers`
+    );
   }
   const body = SOURCES.flatMap(({ name, file }) => [
     `### ${name} ([${file}](${file}))`,

@@ -1,10 +1,4 @@
-import {
-  filter,
-  map,
-  skipWhile,
-  takeWhile,
-  type OperatorFunction
-} from 'rxjs';
+import { filter, map, skipWhile, takeWhile, type OperatorFunction } from 'rxjs';
 import type { RoomEmitted } from '../machines/room-events.js';
 import {
   SHUTDOWN_NOTICE,

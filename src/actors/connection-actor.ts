@@ -1,6 +1,14 @@
-import { assertEvent, createActor, fromCallback, type InspectionEvent } from 'xstate';
+import {
+  assertEvent,
+  createActor,
+  fromCallback,
+  type InspectionEvent
+} from 'xstate';
 import type { Logger } from '../app/logger.js';
-import type { FeedEvent, TransportEvent } from '../machines/connection-events.js';
+import type {
+  FeedEvent,
+  TransportEvent
+} from '../machines/connection-events.js';
 import {
   connectionMachine,
   type ConnectionActor,
@@ -23,30 +31,32 @@ export function createConnectionLogic(room: Room) {
       socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
         ({ input, sendBack }) => input.port.attach(sendBack)
       ),
-      roomFeed: fromCallback<FeedEvent, RoomFeedInput>(({ input, sendBack }) => {
-        // Subscribe first, then join: the join is ordered after this point,
-        // so the greeting and everything after it reach this member.
-        const subscription = room.messages$
-          .pipe(feedFor(input.connId))
-          .subscribe((bytes) => {
-            try {
-              input.port.write(bytes);
-            } catch (err) {
-              // A throw here would escape into the room's fan-out (RxJS
-              // rethrows it later and the process dies): contain it to this
-              // connection instead.
-              subscription.unsubscribe();
-              sendBack({ type: 'feed.error', message: describeError(err) });
-            }
+      roomFeed: fromCallback<FeedEvent, RoomFeedInput>(
+        ({ input, sendBack }) => {
+          // Subscribe first, then join: the join is ordered after this point,
+          // so the greeting and everything after it reach this member.
+          const subscription = room.messages$
+            .pipe(feedFor(input.connId))
+            .subscribe((bytes) => {
+              try {
+                input.port.write(bytes);
+              } catch (err) {
+                // A throw here would escape into the room's fan-out (RxJS
+                // rethrows it later and the process dies): contain it to this
+                // connection instead.
+                subscription.unsubscribe();
+                sendBack({ type: 'feed.error', message: describeError(err) });
+              }
+            });
+          input.room.send({
+            type: 'room.join',
+            connId: input.connId,
+            remote: input.remote,
+            ref: input.connection
           });
-        input.room.send({
-          type: 'room.join',
-          connId: input.connId,
-          remote: input.remote,
-          ref: input.connection
-        });
-        return () => subscription.unsubscribe();
-      })
+          return () => subscription.unsubscribe();
+        }
+      )
     },
     actions: {
       reportOversize: ({ context, event }) => {
@@ -83,9 +93,15 @@ export interface StartConnectionOptions {
  * room: ../shared/FACTS.md). A fault in it is contained: the socket is
  * destroyed, the room forgets the member, nothing else is touched.
  */
-export function startConnection(options: StartConnectionOptions): ConnectionActor {
+export function startConnection(
+  options: StartConnectionOptions
+): ConnectionActor {
   const { logic, room, connId, port, onDone } = options;
-  const logger = options.logger.child({ component: 'connection', connId, remote: port.remote });
+  const logger = options.logger.child({
+    component: 'connection',
+    connId,
+    remote: port.remote
+  });
   const actor = createActor(logic, {
     id: connId,
     input: { connId, port, room: room.ref },
@@ -97,12 +113,18 @@ export function startConnection(options: StartConnectionOptions): ConnectionActo
       if (fault !== null) {
         logger.error('connection failed', { reason, err: fault });
       } else if (logger.isDebugEnabled()) {
-        logger.debug('connection closed', { reason, code: errorCode ?? undefined });
+        logger.debug('connection closed', {
+          reason,
+          code: errorCode ?? undefined
+        });
       }
       onDone(connId);
     },
     error: (err) => {
-      logger.error('connection failed', { reason: 'internal error', err: describeError(err) });
+      logger.error('connection failed', {
+        reason: 'internal error',
+        err: describeError(err)
+      });
       port.destroy();
       room.ref.send({
         type: 'room.leave',

@@ -48,7 +48,8 @@ export function createRoom(options: RoomOptions): Room {
   actor.on('*', (emitted: RoomEmitted) => {
     logEmitted(logger, emitted);
     messages.next(toBroadcast(emitted));
-    if (emitted.type !== 'member.said') count.next(actor.getSnapshot().context.roster.size);
+    if (emitted.type !== 'member.said')
+      count.next(actor.getSnapshot().context.roster.size);
   });
   actor.subscribe({
     error: (err) => {

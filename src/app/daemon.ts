@@ -6,7 +6,10 @@ import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   LOBBY
 } from '../protocol/constants.js';
-import { createConnectionLogic, startConnection } from '../actors/connection-actor.js';
+import {
+  createConnectionLogic,
+  startConnection
+} from '../actors/connection-actor.js';
 import { createInspection } from '../actors/inspection.js';
 import { createRoom } from '../actors/room-actor.js';
 import { listen } from '../transport/tcp-server.js';
@@ -53,7 +56,8 @@ export interface Daemon {
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger } = options;
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const shutdownTimeoutMs =
+    options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const onFault = options.onFault ?? (() => undefined);
   const { inspect } = createInspection(logger);
   const room = createRoom({ name: LOBBY, logger, inspect, onFault });
@@ -74,9 +78,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onConnection: (port) => {
         accepted += 1;
         const connId = `c${accepted}`;
-        const actor = startConnection({ logic, room, connId, port, logger, inspect, onDone: forget });
+        const actor = startConnection({
+          logic,
+          room,
+          connId,
+          port,
+          logger,
+          inspect,
+          onDone: forget
+        });
         // An actor that failed during start has already called `forget`.
-        if (actor.getSnapshot().status === 'active') connections.set(connId, actor);
+        if (actor.getSnapshot().status === 'active')
+          connections.set(connId, actor);
       }
     });
   } catch (err) {
@@ -84,15 +97,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw err;
   }
   const transport = server;
-  logger.info('listening', { event: 'listen', host: transport.host, port: transport.port });
+  logger.info('listening', {
+    event: 'listen',
+    host: transport.host,
+    port: transport.port
+  });
 
   let closing: Promise<void> | null = null;
   const shutdown = async (): Promise<void> => {
     transport.stopAccepting();
     room.ref.send({ type: 'room.shutdown' });
-    for (const actor of [...connections.values()]) actor.send({ type: 'server.shutdown' });
+    for (const actor of [...connections.values()])
+      actor.send({ type: 'server.shutdown' });
     if (!(await transport.drained(shutdownTimeoutMs))) {
-      logger.warn('shutdown timeout; resetting connections', { count: transport.openSockets() });
+      logger.warn('shutdown timeout; resetting connections', {
+        count: transport.openSockets()
+      });
       transport.destroyAll();
       await transport.drained(shutdownTimeoutMs);
     }

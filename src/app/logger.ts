@@ -55,7 +55,9 @@ function count(info: winston.Logform.TransformableInfo): number {
  * Renders a record as the original server's console line where there is one
  * (`New user … entered (…)`, `[ADDR] text`, …), else as `level: message k=v`.
  */
-export function renderConsoleLine(info: winston.Logform.TransformableInfo): string {
+export function renderConsoleLine(
+  info: winston.Logform.TransformableInfo
+): string {
   switch (info['event']) {
     case 'listen':
       return formatStarted(Number(info['port']));

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import net from 'node:net';
 import readline from 'node:readline';
-import { describeSystemError as describeError, errorCode } from '../app/errors.js';
+import {
+  describeSystemError as describeError,
+  errorCode
+} from '../app/errors.js';
 import { CLIENT_HELP, CLIENT_USAGE, parseClientArgs } from './client-args.js';
 import { isEntryPoint } from './entry-point.js';
 

@@ -54,7 +54,9 @@ daemon cannot start or fails, 2 for bad arguments.`;
 
 function integer(name: string, raw: string, min: number, max: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new UsageError(`invalid ${name} "${raw}" (expected an integer from ${min} to ${max})`);
+    throw new UsageError(
+      `invalid ${name} "${raw}" (expected an integer from ${min} to ${max})`
+    );
   }
   return Number(raw);
 }
@@ -101,7 +103,9 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   if (values.help === true) return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
   if (positionals.length > 2) {
-    throw new UsageError(`too many arguments: ${positionals.slice(2).join(' ')}`);
+    throw new UsageError(
+      `too many arguments: ${positionals.slice(2).join(' ')}`
+    );
   }
 
   let host = DEFAULT_HOST;
@@ -111,7 +115,8 @@ export function parseServerArgs(argv: string[]): ServerCommand {
     port = integer('port', first, 0, 65535);
   } else {
     if (first !== undefined) {
-      if (first.trim() === '') throw new UsageError('invalid host "" (expected an address)');
+      if (first.trim() === '')
+        throw new UsageError('invalid host "" (expected an address)');
       host = first;
     }
     if (second !== undefined) port = integer('port', second, 0, 65535);
@@ -124,7 +129,8 @@ export function parseServerArgs(argv: string[]): ServerCommand {
     );
   }
   const logFile = values['log-file'];
-  if (logFile === '') throw new UsageError('invalid log file "" (expected a path)');
+  if (logFile === '')
+    throw new UsageError('invalid log file "" (expected a path)');
 
   return {
     kind: 'run',
@@ -136,11 +142,21 @@ export function parseServerArgs(argv: string[]): ServerCommand {
       maxLineBytes:
         values['max-line-bytes'] === undefined
           ? DEFAULT_MAX_LINE_BYTES
-          : integer('max line bytes', values['max-line-bytes'], 1, MAX_LINE_BYTES_CAP),
+          : integer(
+              'max line bytes',
+              values['max-line-bytes'],
+              1,
+              MAX_LINE_BYTES_CAP
+            ),
       shutdownTimeoutMs:
         values['shutdown-timeout-ms'] === undefined
           ? DEFAULT_SHUTDOWN_TIMEOUT_MS
-          : integer('shutdown timeout', values['shutdown-timeout-ms'], 0, 600_000)
+          : integer(
+              'shutdown timeout',
+              values['shutdown-timeout-ms'],
+              0,
+              600_000
+            )
     }
   };
 }

@@ -4,7 +4,11 @@ import { startDaemon, type Daemon } from '../app/daemon.js';
 import { ChatError, UsageError, describeSystemError } from '../app/errors.js';
 import { createLogger, type Logger } from '../app/logger.js';
 import { isEntryPoint } from './entry-point.js';
-import { SERVER_USAGE, parseServerArgs, type ServerConfig } from './server-args.js';
+import {
+  SERVER_USAGE,
+  parseServerArgs,
+  type ServerConfig
+} from './server-args.js';
 
 const PROGRAM = 'chat-server';
 
@@ -21,14 +25,19 @@ function version(): string {
   const pkg: unknown = JSON.parse(
     readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
   );
-  return typeof pkg === 'object' && pkg !== null && 'version' in pkg ? String(pkg.version) : 'unknown';
+  return typeof pkg === 'object' && pkg !== null && 'version' in pkg
+    ? String(pkg.version)
+    : 'unknown';
 }
 
 function checkWritable(path: string): void {
   try {
     closeSync(openSync(path, 'a'));
   } catch (err) {
-    throw new ChatError(`cannot open log file ${path}: ${describeSystemError(err)}`, { cause: err });
+    throw new ChatError(
+      `cannot open log file ${path}: ${describeSystemError(err)}`,
+      { cause: err }
+    );
   }
 }
 
@@ -48,7 +57,10 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
   if (config.logFile !== undefined) checkWritable(config.logFile);
   const logger = createLogger({ level: config.logLevel, file: config.logFile });
   let stopping = false;
-  const stop = async (daemon: Daemon | undefined, code: number): Promise<void> => {
+  const stop = async (
+    daemon: Daemon | undefined,
+    code: number
+  ): Promise<void> => {
     if (stopping) return;
     stopping = true;
     await daemon?.close();
@@ -106,7 +118,8 @@ export async function main(argv: string[], io: ServerIo): Promise<void> {
       io.exit(2);
       return;
     }
-    const message = err instanceof ChatError ? err.message : describeSystemError(err);
+    const message =
+      err instanceof ChatError ? err.message : describeSystemError(err);
     io.stderr.write(`${PROGRAM}: ${message}\n`);
     io.exit(1);
   }

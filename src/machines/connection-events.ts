@@ -18,9 +18,7 @@ export type TransportEvent =
 
 /** The room's answers to a connection's requests. */
 export type RoomReply =
-  | { type: 'room.joined' }
-  | { type: 'room.rejected' }
-  | { type: 'room.left' };
+  { type: 'room.joined' } | { type: 'room.rejected' } | { type: 'room.left' };
 
 /** What the daemon itself tells a connection. */
 export type ServerEvent = { type: 'server.shutdown' };
@@ -30,7 +28,4 @@ export type FeedEvent = { type: 'feed.error'; message: string };
 
 /** Every event the connection machine accepts. */
 export type ConnectionEvent =
-  | TransportEvent
-  | RoomReply
-  | ServerEvent
-  | FeedEvent;
+  TransportEvent | RoomReply | ServerEvent | FeedEvent;

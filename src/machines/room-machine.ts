@@ -91,20 +91,18 @@ export const roomMachine = setup({
         text: event.text
       };
     }),
-    publishLeave: emit(
-      ({ context, event }, params: { announced: boolean }) => {
-        assertEvent(event, 'room.leave');
-        return {
-          type: 'member.left' as const,
-          seq: context.seq,
-          connId: event.connId,
-          remote: event.remote,
-          count: context.roster.size,
-          reason: event.reason,
-          announced: params.announced
-        };
-      }
-    ),
+    publishLeave: emit(({ context, event }, params: { announced: boolean }) => {
+      assertEvent(event, 'room.leave');
+      return {
+        type: 'member.left' as const,
+        seq: context.seq,
+        connId: event.connId,
+        remote: event.remote,
+        count: context.roster.size,
+        reason: event.reason,
+        announced: params.announced
+      };
+    }),
     publishClosing: emit(({ context }) => ({
       type: 'room.closing' as const,
       seq: context.seq,
@@ -130,7 +128,8 @@ export const roomMachine = setup({
     // without a ref, and there is nobody to confirm to then.
     confirmLeave: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, 'room.leave');
-      if (event.ref !== undefined) enqueue.sendTo(event.ref, { type: 'room.left' });
+      if (event.ref !== undefined)
+        enqueue.sendTo(event.ref, { type: 'room.left' });
     })
   }
 }).createMachine({

@@ -61,7 +61,10 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
 
   await listenOn(server, options);
   const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const port =
+    typeof address === 'object' && address !== null
+      ? address.port
+      : options.port;
 
   return {
     host: options.host,

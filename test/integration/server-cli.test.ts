@@ -18,33 +18,50 @@ interface Run {
 }
 
 function server(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/server.ts', ...args], {
-    cwd: process.cwd(),
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/server.ts', ...args],
+    {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  );
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', resolve)
+  );
   cleanups.add(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-async function until(what: string, check: () => boolean, run: Run, ms = 10_000): Promise<void> {
+async function until(
+  what: string,
+  check: () => boolean,
+  run: Run,
+  ms = 10_000
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
+      throw new Error(
+        `timed out waiting for ${what}\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 async function started(run: Run): Promise<number> {
-  await until('the start line', () => /started on port \d+\./.test(run.stdout()), run);
+  await until(
+    'the start line',
+    () => /started on port \d+\./.test(run.stdout()),
+    run
+  );
   return Number(/started on port (\d+)\./.exec(run.stdout())?.[1]);
 }
 
@@ -66,10 +83,15 @@ describe('chat-server', () => {
 
   it('says the address is in use, without a stack trace, and exits 1', async () => {
     const blocker: Server = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    cleanups.add(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    await new Promise<void>((resolve) =>
+      blocker.listen(0, '127.0.0.1', resolve)
+    );
+    cleanups.add(
+      () => new Promise<void>((resolve) => blocker.close(() => resolve()))
+    );
     const address = blocker.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const port =
+      typeof address === 'object' && address !== null ? address.port : 0;
     const run = server(['127.0.0.1', String(port)]);
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toBe(
@@ -78,7 +100,12 @@ describe('chat-server', () => {
   });
 
   it('says a log file cannot be opened and exits 1', async () => {
-    const run = server(['127.0.0.1', '0', '--log-file', '/nonexistent-dir/chat.log']);
+    const run = server([
+      '127.0.0.1',
+      '0',
+      '--log-file',
+      '/nonexistent-dir/chat.log'
+    ]);
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toBe(
       'chat-server: cannot open log file /nonexistent-dir/chat.log: no such file or directory\n'
@@ -92,10 +119,17 @@ describe('chat-server', () => {
     const port = await started(run);
     const client = await connectClient(port);
     cleanups.add(() => client.destroy());
-    await client.waitForLine('Connected to the chat server (1 user online)', 5000);
+    await client.waitForLine(
+      'Connected to the chat server (1 user online)',
+      5000
+    );
     await client.send('hello');
     await client.waitForLine('[You] hello', 5000);
-    await until('the message line', () => run.stdout().includes(`[${client.localAddr}] hello`), run);
+    await until(
+      'the message line',
+      () => run.stdout().includes(`[${client.localAddr}] hello`),
+      run
+    );
 
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
@@ -143,7 +177,11 @@ describe('chat-server', () => {
     await client.send('secret');
     await client.waitForLine('[You] secret', 5000);
     client.end();
-    await until('the leave line', () => run.stdout().includes('left (0 users online)'), run);
+    await until(
+      'the leave line',
+      () => run.stdout().includes('left (0 users online)'),
+      run
+    );
     expect(run.stdout()).not.toContain('secret');
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);

@@ -15,11 +15,21 @@ function text(bytes: Buffer | null): string | null {
   return bytes === null ? null : bytes.toString('utf8');
 }
 
-function joined(seq: number, connId: string, remote: string, count: number): RoomEmitted {
+function joined(
+  seq: number,
+  connId: string,
+  remote: string,
+  count: number
+): RoomEmitted {
   return { type: 'member.joined', seq, connId, remote, count };
 }
 
-function said(seq: number, connId: string, remote: string, line: string): RoomEmitted {
+function said(
+  seq: number,
+  connId: string,
+  remote: string,
+  line: string
+): RoomEmitted {
   return { type: 'member.said', seq, connId, remote, text: line };
 }
 
@@ -42,7 +52,10 @@ function left(
 }
 
 /** The lines `connId` would receive from this sequence of room events. */
-async function linesFor(connId: string, events: RoomEmitted[]): Promise<string[]> {
+async function linesFor(
+  connId: string,
+  events: RoomEmitted[]
+): Promise<string[]> {
   const bytes = await lastValueFrom(
     from(events.map(toBroadcast)).pipe(feedFor(connId), toArray())
   );
@@ -72,12 +85,22 @@ describe('toBroadcast', () => {
 
   it('encodes a silent leave as nothing for anyone [CHAT-SHUT-2]', () => {
     const b = toBroadcast(left(7, 'a', A, 0, false));
-    expect(b).toMatchObject({ kind: 'leave', connId: 'a', own: null, others: null });
+    expect(b).toMatchObject({
+      kind: 'leave',
+      connId: 'a',
+      own: null,
+      others: null
+    });
   });
 
   it('encodes closing as the shutdown notice for everyone [CHAT-SHUT-1]', () => {
     const b = toBroadcast({ type: 'room.closing', seq: 8, count: 3 });
-    expect(b).toMatchObject({ seq: 8, kind: 'closing', connId: null, own: null });
+    expect(b).toMatchObject({
+      seq: 8,
+      kind: 'closing',
+      connId: null,
+      own: null
+    });
     expect(text(b.others)).toBe('Server shutting down\n');
   });
 
@@ -114,7 +137,7 @@ describe('feedFor', () => {
     expect(lines.join('')).not.toContain('before b');
   });
 
-  it('delivers [You] for its own lines and others\' lines with their address, in order [CHAT-ORDER-1]', async () => {
+  it("delivers [You] for its own lines and others' lines with their address, in order [CHAT-ORDER-1]", async () => {
     expect(await linesFor('b', session)).toEqual([
       'Connected to the chat server (2 users online)\n',
       `[${A}] hi b\n`,

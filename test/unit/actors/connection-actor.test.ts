@@ -49,14 +49,23 @@ class FakePort implements ConnectionPort {
 function setup() {
   const stream = new PassThrough();
   const log: string[] = [];
-  stream.setEncoding('utf8').on('data', (d: string) => log.push(...d.trim().split('\n')));
+  stream
+    .setEncoding('utf8')
+    .on('data', (d: string) => log.push(...d.trim().split('\n')));
   const logger = createLogger({ console: stream, level: 'info' });
   const onFault = vi.fn();
   const room = createRoom({ name: 'test', logger, onFault });
   const logic = createConnectionLogic(room);
   const done: string[] = [];
   const connect = (connId: string, port: FakePort) =>
-    startConnection({ logic, room, connId, port, logger, onDone: (id) => done.push(id) });
+    startConnection({
+      logic,
+      room,
+      connId,
+      port,
+      logger,
+      onDone: (id) => done.push(id)
+    });
   return { room, logic, log, done, onFault, connect };
 }
 
@@ -96,7 +105,11 @@ describe('connection actor fault containment', () => {
       '[You] after'
     ]);
     expect(t.onFault).not.toHaveBeenCalled();
-    expect(t.log).toContainEqual(expect.stringMatching(/^error: connection failed .*reason="internal error"/));
+    expect(t.log).toContainEqual(
+      expect.stringMatching(
+        /^error: connection failed .*reason="internal error"/
+      )
+    );
   });
 
   it('removes only the member whose own action throws, and reports it done once', () => {

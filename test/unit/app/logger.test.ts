@@ -43,7 +43,11 @@ function finished(logger: Logger): Promise<void> {
 describe('createLogger console', () => {
   it('renders a join record as the original console line [CHAT-JOIN-2]', () => {
     const { logger, lines } = consoleLogger();
-    logger.info('member joined', { event: 'join', remote: '1.2.3.4:5', count: 2 });
+    logger.info('member joined', {
+      event: 'join',
+      remote: '1.2.3.4:5',
+      count: 2
+    });
     expect(lines).toEqual(['New user 1.2.3.4:5 entered (2 users online)']);
   });
 
@@ -72,7 +76,11 @@ describe('createLogger console', () => {
 
   it('renders listen, closing and exit records as their console lines', () => {
     const { logger, lines } = consoleLogger();
-    logger.info('listening', { event: 'listen', host: '127.0.0.1', port: 3333 });
+    logger.info('listening', {
+      event: 'listen',
+      host: '127.0.0.1',
+      port: 3333
+    });
     logger.info('room closing', { event: 'closing', count: 0 });
     logger.info('exit', { event: 'exit' });
     expect(lines).toEqual([
@@ -96,7 +104,10 @@ describe('createLogger console', () => {
 
   it('leaves out fields that are undefined', () => {
     const { logger, lines } = consoleLogger({ level: 'debug' });
-    logger.debug('connection closed', { reason: 'client quit', code: undefined });
+    logger.debug('connection closed', {
+      reason: 'client quit',
+      code: undefined
+    });
     expect(lines).toEqual(['debug: connection closed reason="client quit"']);
   });
 
@@ -104,7 +115,11 @@ describe('createLogger console', () => {
     const { logger, lines } = consoleLogger();
     expect(logger.isLevelEnabled('chat')).toBe(true);
     expect(logger.isLevelEnabled('debug')).toBe(false);
-    logger.log('chat', 'member said', { event: 'message', remote: 'a:1', text: 'x' });
+    logger.log('chat', 'member said', {
+      event: 'message',
+      remote: 'a:1',
+      text: 'x'
+    });
     expect(lines).toEqual(['[a:1] x']);
   });
 
@@ -112,7 +127,11 @@ describe('createLogger console', () => {
     const { logger, lines } = consoleLogger({ level: 'info' });
     expect(logger.isLevelEnabled('chat')).toBe(false);
     expect(logger.isLevelEnabled('info')).toBe(true);
-    logger.log('chat', 'member said', { event: 'message', remote: 'a:1', text: 'x' });
+    logger.log('chat', 'member said', {
+      event: 'message',
+      remote: 'a:1',
+      text: 'x'
+    });
     logger.info('member joined', { event: 'join', remote: 'a:1', count: 1 });
     expect(lines).toEqual(['New user a:1 entered (1 user online)']);
   });
@@ -188,13 +207,19 @@ describe('createLogger file', () => {
         timestamp: expect.any(String) as string
       }
     ]);
-    expect(Number.isNaN(Date.parse(String(records[0]?.['timestamp'])))).toBe(false);
+    expect(Number.isNaN(Date.parse(String(records[0]?.['timestamp'])))).toBe(
+      false
+    );
   });
 
   it('applies the level to the file too', async () => {
     const file = tempFile();
     const logger = createLogger({ console: false, file, level: 'info' });
-    logger.log('chat', 'member said', { event: 'message', remote: 'a:1', text: 'x' });
+    logger.log('chat', 'member said', {
+      event: 'message',
+      remote: 'a:1',
+      text: 'x'
+    });
     logger.info('exit', { event: 'exit' });
     await finished(logger);
     expect(readRecords(file).map((r) => r['message'])).toEqual(['exit']);
@@ -215,7 +240,10 @@ describe('isLogLevel', () => {
     expect(isLogLevel(level)).toBe(true);
   });
 
-  it.each(['verbose', 'INFO', '', 'toString', '__proto__'])('rejects %j', (level) => {
-    expect(isLogLevel(level)).toBe(false);
-  });
+  it.each(['verbose', 'INFO', '', 'toString', '__proto__'])(
+    'rejects %j',
+    (level) => {
+      expect(isLogLevel(level)).toBe(false);
+    }
+  );
 });

@@ -62,7 +62,9 @@ function start() {
   const emitted = () =>
     log.flatMap((e) => (e.kind === 'emit' ? [e.event] : []));
   const replies = () =>
-    log.flatMap((e) => (e.kind === 'reply' ? [{ to: e.to, type: e.event.type }] : []));
+    log.flatMap((e) =>
+      e.kind === 'reply' ? [{ to: e.to, type: e.event.type }] : []
+    );
   const roster = () => room.getSnapshot().context.roster;
   return { room, log, member, join, say, leave, emitted, replies, roster };
 }
@@ -309,7 +311,9 @@ describe('roomMachine', () => {
     it('emits room.closing only once', () => {
       const t = closingRoom();
       t.room.send({ type: 'room.shutdown' });
-      expect(t.emitted().filter((e) => e.type === 'room.closing')).toHaveLength(1);
+      expect(t.emitted().filter((e) => e.type === 'room.closing')).toHaveLength(
+        1
+      );
     });
 
     it('rejects a join while closing', () => {

@@ -22,7 +22,9 @@ describe('protocol formatters', () => {
   });
 
   it('formats the greeting [CHAT-JOIN-1]', () => {
-    expect(formatGreeting(1)).toBe('Connected to the chat server (1 user online)');
+    expect(formatGreeting(1)).toBe(
+      'Connected to the chat server (1 user online)'
+    );
     expect(formatGreeting(3)).toBe(
       'Connected to the chat server (3 users online)'
     );
@@ -44,10 +46,12 @@ describe('protocol formatters', () => {
   });
 
   it('formats a relayed line with the sender in brackets [CHAT-MSG-2]', () => {
-    expect(formatRelayed('10.0.0.1:7', 'hi there')).toBe('[10.0.0.1:7] hi there');
+    expect(formatRelayed('10.0.0.1:7', 'hi there')).toBe(
+      '[10.0.0.1:7] hi there'
+    );
   });
 
-  it('formats the sender\'s own line [CHAT-MSG-1]', () => {
+  it("formats the sender's own line [CHAT-MSG-1]", () => {
     expect(formatOwn('hi there')).toBe('[You] hi there');
   });
 

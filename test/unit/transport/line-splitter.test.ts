@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, type Frame } from '../../../src/transport/line-splitter.js';
+import {
+  LineSplitter,
+  type Frame
+} from '../../../src/transport/line-splitter.js';
 
 const LIMIT = 16;
 
@@ -49,7 +52,12 @@ describe('LineSplitter', () => {
   it('frames the same lines from 1-byte chunks', () => {
     const input = 'ab\r\ncd\n\nef\n';
     const chunks = [...Buffer.from(input)].map((b) => Buffer.from([b]));
-    expect(feed(new LineSplitter(LIMIT), chunks)).toEqual(['ab', 'cd', '', 'ef']);
+    expect(feed(new LineSplitter(LIMIT), chunks)).toEqual([
+      'ab',
+      'cd',
+      '',
+      'ef'
+    ]);
   });
 
   it('frames an empty line as an empty line', () => {

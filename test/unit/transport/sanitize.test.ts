@@ -45,7 +45,9 @@ describe('sanitizeText', () => {
   });
 
   it('cannot leave a line break that would forge a notice [CHAT-NOTICE-1]', () => {
-    const out = sanitizeText('hi\r\nNew user 1.2.3.4:5 entered (9 users online)');
+    const out = sanitizeText(
+      'hi\r\nNew user 1.2.3.4:5 entered (9 users online)'
+    );
     expect(out).not.toMatch(/[\r\n]/);
     expect(out).toBe('hiNew user 1.2.3.4:5 entered (9 users online)');
   });

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TransportEvent } from '../../../src/machines/connection-events.js';
 import { TcpConnection } from '../../../src/transport/tcp-connection.js';
 
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const tick = (): Promise<void> =>
+  new Promise((resolve) => setImmediate(resolve));
 
 let open: Duplex[] = [];
 afterEach(() => {
@@ -14,7 +15,10 @@ afterEach(() => {
 function pair(maxLineBytes = 16) {
   const [server, peer] = duplexPair();
   open.push(server, peer);
-  const connection = new TcpConnection(server, { remote: '127.0.0.1:1', maxLineBytes });
+  const connection = new TcpConnection(server, {
+    remote: '127.0.0.1:1',
+    maxLineBytes
+  });
   const events: TransportEvent[] = [];
   const received: string[] = [];
   peer.setEncoding('utf8').on('data', (d: string) => received.push(d));
