@@ -5,29 +5,11 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCleanups } from '../support/cleanup.js';
-import { connectClient, type TestClient } from '../support/client.js';
-import {
-  pollUntil,
-  startTestDaemon,
-  type TestDaemon,
-  type TestDaemonOptions
-} from '../support/daemon.js';
+import { createHarness } from '../support/harness.js';
+import { pollUntil, type TestDaemonOptions } from '../support/daemon.js';
 
-const cleanups = createCleanups();
+const { cleanups, daemon, client } = createHarness();
 afterEach(() => cleanups.run());
-
-async function daemon(options: TestDaemonOptions = {}): Promise<TestDaemon> {
-  const t = await startTestDaemon(options);
-  cleanups.add(() => t.daemon.close());
-  return t;
-}
-
-async function client(port: number, host?: string): Promise<TestClient> {
-  const c = await connectClient(port, host);
-  cleanups.add(() => c.destroy());
-  return c;
-}
 
 function online(n: number): string {
   return `${n} ${n === 1 ? 'user' : 'users'} online`;

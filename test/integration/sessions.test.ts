@@ -5,24 +5,10 @@
  * are exact.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCleanups } from '../support/cleanup.js';
-import { connectClient, type TestClient } from '../support/client.js';
-import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
+import { createHarness } from '../support/harness.js';
 
-const cleanups = createCleanups();
+const { cleanups, daemon, client } = createHarness();
 afterEach(() => cleanups.run());
-
-async function daemon(): Promise<TestDaemon> {
-  const t = await startTestDaemon();
-  cleanups.add(() => t.daemon.close());
-  return t;
-}
-
-async function client(port: number): Promise<TestClient> {
-  const c = await connectClient(port);
-  cleanups.add(() => c.destroy());
-  return c;
-}
 
 describe('original sessions', () => {
   it('replays session 1: two clients chat and leave', async () => {

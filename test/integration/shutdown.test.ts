@@ -2,28 +2,12 @@
  * Graceful shutdown, `daemon.close()`: [CHAT-SHUT-1] [CHAT-SHUT-2].
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCleanups } from '../support/cleanup.js';
+import { createHarness } from '../support/harness.js';
 import { connectClient, type TestClient } from '../support/client.js';
-import {
-  startTestDaemon,
-  type TestDaemon,
-  type TestDaemonOptions
-} from '../support/daemon.js';
+import { type TestDaemon } from '../support/daemon.js';
 
-const cleanups = createCleanups();
+const { cleanups, daemon, client } = createHarness();
 afterEach(() => cleanups.run());
-
-async function daemon(options: TestDaemonOptions = {}): Promise<TestDaemon> {
-  const t = await startTestDaemon(options);
-  cleanups.add(() => t.daemon.close());
-  return t;
-}
-
-async function client(port: number): Promise<TestClient> {
-  const c = await connectClient(port);
-  cleanups.add(() => c.destroy());
-  return c;
-}
 
 function online(n: number): string {
   return `${n} ${n === 1 ? 'user' : 'users'} online`;
