@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, fromCallback } from 'xstate';
 import type { ConnectionEvent } from '../../../src/machines/connection-events.js';
 import { connectionMachine } from '../../../src/machines/connection-machine.js';
-import type { RoomEvent } from '../../../src/machines/room-events.js';
+import type {
+  RoomEmitted,
+  RoomEvent
+} from '../../../src/machines/room-events.js';
 import type {
   ConnectionPort,
   LeaveReason
@@ -54,7 +57,9 @@ function replay(steps: readonly Step[]) {
   const toRoom: RoomEvent[] = [];
   let closes = 0;
   const room = createActor(
-    fromCallback<RoomEvent>(({ receive }) => receive((e) => toRoom.push(e)))
+    fromCallback<RoomEvent, void, RoomEmitted>(({ receive }) =>
+      receive((e) => toRoom.push(e))
+    )
   ).start();
   const clock = new SimulatedClock();
   const actor = createActor(
