@@ -87,11 +87,14 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.on('uncaughtException', (err) => {
-    logger.error('daemon fault', { err: err.stack ?? String(err) });
-    io.stderr.write(`${PROGRAM}: internal error: ${err.message}\n`);
+  const onFatal = (err: unknown): void => {
+    const error = err instanceof Error ? err : new Error(String(err));
+    logger.error('daemon fault', { err: error.stack ?? error.message });
+    io.stderr.write(`${PROGRAM}: internal error: ${error.message}\n`);
     io.exit(1);
-  });
+  };
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
 }
 
 /**
