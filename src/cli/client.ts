@@ -104,7 +104,7 @@ export function main(
     return Promise.resolve(0);
   }
   if (args.kind === 'invalid') {
-    io.stderr.write(`${PROGRAM}: ${args.reason}\n${CLIENT_USAGE}\n`);
+    io.stderr.write(`${PROGRAM}: ${args.reason} (${CLIENT_USAGE})\n`);
     return Promise.resolve(2);
   }
   const address = net.isIPv6(args.host)

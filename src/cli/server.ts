@@ -117,7 +117,7 @@ export async function main(argv: string[], io: ServerIo): Promise<void> {
     await run(command.config, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`${PROGRAM}: ${err.message}\nTry '${PROGRAM} --help'.\n`);
+      io.stderr.write(`${PROGRAM}: ${err.message}; see ${PROGRAM} --help\n`);
       io.exit(2);
       return;
     }

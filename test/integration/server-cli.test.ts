@@ -77,7 +77,7 @@ describe('chat-server', () => {
     const run = server(['127.0.0.1', 'abc']);
     expect(await run.exited).toBe(2);
     expect(run.stderr()).toBe(
-      `chat-server: invalid port "abc" (expected an integer from 0 to 65535)\nTry 'chat-server --help'.\n`
+      'chat-server: invalid port "abc" (expected an integer from 0 to 65535); see chat-server --help\n'
     );
   });
 
