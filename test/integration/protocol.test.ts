@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TestClient } from '../support/client.js';
 import { createHarness } from '../support/harness.js';
 import { pollUntil, type TestDaemonOptions } from '../support/daemon.js';
 
@@ -13,6 +14,16 @@ afterEach(() => cleanups.run());
 
 function online(n: number): string {
   return `${n} ${n === 1 ? 'user' : 'users'} online`;
+}
+
+/** `from`'s line came back as its own and reached `to` from its address. [CHAT-MSG-1] [CHAT-MSG-2] */
+async function expectRelayed(
+  from: TestClient,
+  to: TestClient,
+  text: string
+): Promise<void> {
+  expect(await from.nextLine()).toBe(`[You] ${text}`);
+  expect(await to.nextLine()).toBe(`[${from.localAddr}] ${text}`);
 }
 
 /** A daemon with two members, A then B, both past their greetings and join notices. */
@@ -42,11 +53,9 @@ describe('[CHAT-WIRE] transport and framing', () => {
   it('[CHAT-WIRE-2] accepts CRLF, drops the \\r, and ends every server line with \\n alone', async () => {
     const { a, b } = await twoMembers();
     await a.write('hello\r\n');
-    expect(await a.nextLine()).toBe('[You] hello');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] hello`);
+    await expectRelayed(a, b, 'hello');
     await b.write('back at you\r\n');
-    expect(await b.nextLine()).toBe('[You] back at you');
-    expect(await a.nextLine()).toBe(`[${b.localAddr}] back at you`);
+    await expectRelayed(b, a, 'back at you');
 
     for (const c of [a, b]) {
       const bytes = c.bytes();
@@ -109,62 +118,53 @@ describe('[CHAT-IN] client input', () => {
     const { a, b } = await twoMembers();
     await a.write('\n   \n\t\n\r\n \t \r\n');
     await a.send('x');
-    expect(await a.nextLine()).toBe('[You] x');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] x`);
+    await expectRelayed(a, b, 'x');
   });
 
   it('[CHAT-IN-2] [CHAT-IN-3] ignores a line that is blank once control characters and escapes are removed', async () => {
     const { a, b } = await twoMembers();
     await a.write('\x07\x1b[2J\x00 \x1b]0;title\x07\n');
     await a.send('y');
-    expect(await a.nextLine()).toBe('[You] y');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] y`);
+    await expectRelayed(a, b, 'y');
   });
 
   it('[CHAT-IN-1] relays valid multi-byte UTF-8 unchanged', async () => {
     const { a, b } = await twoMembers();
     await a.send('héllo 世界 🎉');
-    expect(await a.nextLine()).toBe('[You] héllo 世界 🎉');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] héllo 世界 🎉`);
+    await expectRelayed(a, b, 'héllo 世界 🎉');
   });
 
   it('[CHAT-IN-1] replaces invalid UTF-8 with U+FFFD', async () => {
     const { a, b } = await twoMembers();
     await a.write(Buffer.from([0x61, 0xff, 0x62, 0x0a]));
-    expect(await a.nextLine()).toBe('[You] a\uFFFDb');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] a\uFFFDb`);
+    await expectRelayed(a, b, 'a\uFFFDb');
   });
 
   it('[CHAT-IN-2] removes ANSI CSI sequences and BEL', async () => {
     const { a, b } = await twoMembers();
     await a.send('a\x1b[31mred\x1b[0m\x07b');
-    expect(await a.nextLine()).toBe('[You] aredb');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] aredb`);
+    await expectRelayed(a, b, 'aredb');
   });
 
   it('[CHAT-IN-2] removes OSC sequences whole, ended by BEL or ESC \\', async () => {
     const { a, b } = await twoMembers();
     await a.send('\x1b]0;title\x07hi');
-    expect(await a.nextLine()).toBe('[You] hi');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] hi`);
+    await expectRelayed(a, b, 'hi');
     await a.send('\x1b]0;title\x1b\\there');
-    expect(await a.nextLine()).toBe('[You] there');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] there`);
+    await expectRelayed(a, b, 'there');
   });
 
   it('[CHAT-IN-2] removes other ESC sequences whole', async () => {
     const { a, b } = await twoMembers();
     // ESC c (reset the terminal) and ESC 7 (save the cursor).
     await a.send('a\x1bcb\x1b7c');
-    expect(await a.nextLine()).toBe('[You] abc');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] abc`);
+    await expectRelayed(a, b, 'abc');
   });
 
   it('[CHAT-IN-2] removes C0, DEL, C1 and a bare \\r but keeps TAB', async () => {
     const { a, b } = await twoMembers();
     await a.send('a\x00b\x7fc\u0085d\re\tf\x1fg');
-    expect(await a.nextLine()).toBe('[You] abcde\tfg');
-    expect(await b.nextLine()).toBe(`[${a.localAddr}] abcde\tfg`);
+    await expectRelayed(a, b, 'abcde\tfg');
   });
 
   it('[CHAT-IN-4] [CHAT-ERR-1] answers an over-long line with one error, relays nothing, and keeps the sender connected', async () => {
