@@ -26,8 +26,8 @@ interface Participant {
   readonly client: TestClient;
   /** Speaks only once every late client has joined. */
   readonly late: boolean;
-  /** Ends by destroying its socket mid-line instead of a FIN. */
-  readonly abrupt: boolean;
+  /** Ends mid-line: `destroy` (usually a FIN) or `reset` (an RST), not `end()`. */
+  readonly abrupt: 'destroy' | 'reset' | null;
 }
 
 /** A client's transcript as the console shows the same events. */
@@ -70,12 +70,13 @@ describe('[CHAT-ORDER] many concurrent clients', () => {
     // Early clients (even) speak as soon as they are connected, while the
     // others are still joining; late clients (odd) wait until all of them
     // are members, then speak at once while early ones are leaving. One in
-    // four of each group ends by destroying its socket mid-line.
+    // four of each group ends mid-line: half of those destroy their socket,
+    // half reset it (RST).
     const participants: Participant[] = clients.map((client, index) => ({
       index,
       client,
       late: index % 2 === 1,
-      abrupt: index % 8 === 6 || index % 8 === 7
+      abrupt: index % 8 === 6 ? 'destroy' : index % 8 === 7 ? 'reset' : null
     }));
     const lateJoined = Promise.all(
       participants.filter((p) => p.late).map((p) => p.client.nextLine(10_000))
@@ -92,9 +93,12 @@ describe('[CHAT-ORDER] many concurrent clients', () => {
           `[You] m-${index}-${MESSAGES_EACH - 1}`,
           15_000
         );
-        if (abrupt) {
+        if (abrupt === 'destroy') {
           void client.write(PARTIAL);
           client.destroy();
+        } else if (abrupt === 'reset') {
+          void client.write(PARTIAL);
+          client.socket.resetAndDestroy();
         } else {
           client.end();
         }
@@ -213,7 +217,7 @@ describe('[CHAT-ORDER] many concurrent clients', () => {
       );
       if (difference !== null) {
         problems.push(
-          `client ${index} (${addr}, ${abrupt ? 'destroyed' : 'graceful'}): ${difference}`
+          `client ${index} (${addr}, ${abrupt ?? 'graceful'}): ${difference}`
         );
       }
     }
