@@ -68,6 +68,12 @@ export function createConnectionLogic(room: Room) {
       },
       closeTransport: ({ context }) => {
         context.port.end();
+      },
+      pauseInput: ({ context }) => {
+        context.port.pauseInput();
+      },
+      resumeInput: ({ context }) => {
+        context.port.resumeInput();
       }
     }
   });

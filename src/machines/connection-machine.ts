@@ -77,7 +77,8 @@ function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
  *
  * - `connecting`: accepted, not yet a member. The room feed subscribes to the
  *   room's broadcast and then asks to join, so no event ordered after the join
- *   can be missed. A peer that vanishes here never joined, so the room
+ *   can be missed. Input is paused, so what the peer sends waits in TCP until
+ *   it is a member. A peer that vanishes here never joined, so the room
  *   announces nothing for it. [CHAT-ORDER-4]
  * - `online`: a member. Lines go to the room; the feed writes what the room
  *   broadcasts straight to the socket (data never passes through this machine).
@@ -144,7 +145,10 @@ export const connectionMachine = setup({
     /** Tells a peer that arrived during shutdown why it is closed. */
     reportRejection: () => undefined,
     /** Flushes and closes the transport. */
-    closeTransport: () => undefined
+    closeTransport: () => undefined,
+    /** Stops reading: a line can't be relayed before the join. */
+    pauseInput: () => undefined,
+    resumeInput: () => undefined
   },
   delays: {
     leaveTimeout: LEAVE_TIMEOUT_MS
@@ -183,6 +187,8 @@ export const connectionMachine = setup({
   initial: 'connecting',
   states: {
     connecting: {
+      // Lines sent before the join wait in TCP, not dropped. [CHAT-ORDER-2]
+      entry: 'pauseInput',
       on: {
         'room.joined': { target: 'online' },
         'room.rejected': {
@@ -195,6 +201,7 @@ export const connectionMachine = setup({
       }
     },
     online: {
+      entry: 'resumeInput',
       on: {
         'tcp.line': { actions: 'forwardLine' },
         'tcp.oversize': { actions: 'reportOversize' }

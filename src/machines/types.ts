@@ -26,6 +26,10 @@ export interface ConnectionPort {
   end(): void;
   /** Closes at once, dropping what is queued; no events are delivered after it. */
   destroy(): void;
+  /** Stops reading from the peer; TCP holds what it sends meanwhile. */
+  pauseInput(): void;
+  /** Reads from the peer again. */
+  resumeInput(): void;
   /** Starts delivering transport events to `sink`; returns the detach function. */
   attach(sink: (event: TransportEvent) => void): () => void;
 }

@@ -74,6 +74,14 @@ export class TcpConnection implements ConnectionPort {
     this.#socket.destroy();
   }
 
+  pauseInput(): void {
+    this.#socket.pause();
+  }
+
+  resumeInput(): void {
+    this.#socket.resume();
+  }
+
   #uncork(): void {
     this.#corked = false;
     this.#socket.uncork();

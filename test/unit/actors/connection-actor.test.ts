@@ -33,6 +33,8 @@ class FakePort implements ConnectionPort {
     this.destroyed += 1;
     this.#sink = undefined;
   }
+  pauseInput(): void {}
+  resumeInput(): void {}
   attach(sink: (event: TransportEvent) => void): () => void {
     this.#sink = sink;
     return () => (this.#sink = undefined);

@@ -33,6 +33,8 @@ function fakePort(): ConnectionPort {
     write: vi.fn(),
     end: vi.fn(),
     destroy: vi.fn(),
+    pauseInput: vi.fn(),
+    resumeInput: vi.fn(),
     attach: vi.fn(() => () => undefined)
   };
 }
@@ -71,7 +73,9 @@ function start() {
   const actions = {
     reportOversize: vi.fn(),
     reportRejection: vi.fn(),
-    closeTransport: vi.fn()
+    closeTransport: vi.fn(),
+    pauseInput: vi.fn(),
+    resumeInput: vi.fn()
   };
   const logic = connectionMachine.provide({
     actors: {
@@ -405,5 +409,22 @@ describe('connectionMachine', () => {
       expect(t.bridge.cleanup).toHaveBeenCalledTimes(1);
       expect(t.feed.cleanup).toHaveBeenCalledTimes(1);
     });
+  });
+});
+
+describe('input while connecting', () => {
+  it('pauses input on entering connecting and resumes it on joining', () => {
+    const t = start();
+    expect(t.actions.pauseInput).toHaveBeenCalledTimes(1);
+    expect(t.actions.resumeInput).not.toHaveBeenCalled();
+    t.actor.send({ type: 'room.joined' });
+    expect(t.actions.resumeInput).toHaveBeenCalledTimes(1);
+    expect(t.actor.getSnapshot().value).toBe('online');
+  });
+
+  it('never resumes input for a connection the room rejects', () => {
+    const t = start();
+    t.actor.send({ type: 'room.rejected' });
+    expect(t.actions.resumeInput).not.toHaveBeenCalled();
   });
 });

@@ -50,12 +50,16 @@ const port: ConnectionPort = {
   write: () => undefined,
   end: () => undefined,
   destroy: () => undefined,
+  pauseInput: () => undefined,
+  resumeInput: () => undefined,
   attach: () => () => undefined
 };
 
 function replay(steps: readonly Step[]) {
   const toRoom: RoomEvent[] = [];
   let closes = 0;
+  let paused = false;
+  const pausedWrongly: string[] = [];
   const room = createActor(
     fromCallback<RoomEvent, void, RoomEmitted>(({ receive }) =>
       receive((e) => toRoom.push(e))
@@ -68,7 +72,11 @@ function replay(steps: readonly Step[]) {
         socketBridge: fromCallback(() => undefined),
         roomFeed: fromCallback(() => undefined)
       },
-      actions: { closeTransport: () => void (closes += 1) }
+      actions: {
+        closeTransport: () => void (closes += 1),
+        pauseInput: () => void (paused = true),
+        resumeInput: () => void (paused = false)
+      }
     }),
     { input: { connId: 'c1', port, room }, clock }
   ).start();
@@ -89,11 +97,18 @@ function replay(steps: readonly Step[]) {
       expectedSays += 1;
     ending ??= REASON_OF[step.type] ?? null;
     actor.send(step);
+    // Input is read only while online: lines never arrive before the join.
+    const now = actor.getSnapshot().value;
+    if ((now === 'connecting' && !paused) || (now === 'online' && paused)) {
+      pausedWrongly.push(
+        `${String(now)} with input ${paused ? 'paused' : 'flowing'}`
+      );
+    }
   }
   const snapshot = actor.getSnapshot();
   actor.stop();
   room.stop();
-  return { toRoom, closes, snapshot, ending, expectedSays };
+  return { toRoom, closes, snapshot, ending, expectedSays, pausedWrongly };
 }
 
 /** The promises, checked on one replay; returns what was broken. */
@@ -101,7 +116,7 @@ function violations(
   steps: readonly Step[],
   r: ReturnType<typeof replay>
 ): string[] {
-  const broken: string[] = [];
+  const broken: string[] = [...r.pausedWrongly];
   const leaves = r.toRoom.filter((e) => e.type === 'room.leave');
   const says = r.toRoom.filter((e) => e.type === 'room.say');
   if (leaves.length > 1) broken.push(`${leaves.length} room.leave`);

@@ -102,6 +102,21 @@ describe('TcpConnection', () => {
     expect(u.events).toEqual([]);
   });
 
+  it('holds input while paused and delivers it in order on resume', async () => {
+    const t = pair();
+    t.connection.attach((e) => t.events.push(e));
+    t.connection.pauseInput();
+    t.peer.write('first\nsecond\n');
+    await tick();
+    expect(t.events).toEqual([]);
+    t.connection.resumeInput();
+    await tick();
+    expect(t.events).toEqual([
+      { type: 'tcp.line', text: 'first' },
+      { type: 'tcp.line', text: 'second' }
+    ]);
+  });
+
   it('ignores writes once the socket is gone', async () => {
     const t = pair();
     t.connection.attach((e) => t.events.push(e));
