@@ -48,8 +48,8 @@ export function createRoom(options: RoomOptions): Room {
   actor.on('*', (emitted: RoomEmitted) => {
     logEmitted(logger, emitted);
     messages.next(toBroadcast(emitted));
-    if (emitted.type !== 'member.said')
-      count.next(actor.getSnapshot().context.roster.size);
+    // Joins, leaves and closing carry the count at their point in the order.
+    if ('count' in emitted) count.next(emitted.count);
   });
   actor.subscribe({
     error: (err) => {

@@ -69,34 +69,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     connections.delete(connId);
   };
 
-  let server;
-  try {
-    server = await listen({
-      host: options.host ?? DEFAULT_HOST,
-      port: options.port ?? DEFAULT_PORT,
-      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-      onConnection: (port) => {
-        accepted += 1;
-        const connId = `c${accepted}`;
-        const actor = startConnection({
-          logic,
-          room,
-          connId,
-          port,
-          logger,
-          inspect,
-          onDone: forget
-        });
-        // An actor that failed during start has already called `forget`.
-        if (actor.getSnapshot().status === 'active')
-          connections.set(connId, actor);
-      }
-    });
-  } catch (err) {
+  const transport = await listen({
+    host: options.host ?? DEFAULT_HOST,
+    port: options.port ?? DEFAULT_PORT,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    onConnection: (port) => {
+      accepted += 1;
+      const connId = `c${accepted}`;
+      const actor = startConnection({
+        logic,
+        room,
+        connId,
+        port,
+        logger,
+        inspect,
+        onDone: forget
+      });
+      // An actor that failed during start has already called `forget`.
+      if (actor.getSnapshot().status === 'active')
+        connections.set(connId, actor);
+    }
+  }).catch((err: unknown) => {
     room.stop();
     throw err;
-  }
-  const transport = server;
+  });
   logger.info('listening', {
     event: 'listen',
     host: transport.host,

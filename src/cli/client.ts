@@ -5,6 +5,7 @@ import {
   describeSystemError as describeError,
   errorCode
 } from '../app/errors.js';
+import { formatAddress } from '../transport/address.js';
 import { CLIENT_HELP, CLIENT_USAGE, parseClientArgs } from './client-args.js';
 import { isEntryPoint } from './entry-point.js';
 
@@ -107,9 +108,7 @@ export function main(
     io.stderr.write(`${PROGRAM}: ${args.reason} (${CLIENT_USAGE})\n`);
     return Promise.resolve(2);
   }
-  const address = net.isIPv6(args.host)
-    ? `[${args.host}]:${args.port}`
-    : `${args.host}:${args.port}`;
+  const address = formatAddress(args.host, args.port);
   const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true;
 
   return new Promise<number>((resolve) => {
