@@ -12,11 +12,17 @@ import type {
 import {
   connectionMachine,
   type ConnectionActor,
+  type ConnectionContext,
   type RoomFeedInput,
   type SocketBridgeInput
 } from '../machines/connection-machine.js';
-import type { ConnectionPort } from '../machines/types.js';
-import { SHUTDOWN_NOTICE, formatLineTooLong } from '../protocol/format.js';
+import type { ConnectionPort, LeaveReason } from '../machines/types.js';
+import {
+  SHUTDOWN_NOTICE,
+  SLOW_CONSUMER_NOTICE,
+  formatIdleTimeout,
+  formatLineTooLong
+} from '../protocol/format.js';
 import { feedFor } from './broadcast.js';
 import type { Room } from './room-actor.js';
 
@@ -67,7 +73,7 @@ export function createConnectionLogic(room: Room) {
         context.port.write(`${SHUTDOWN_NOTICE}\n`);
       },
       closeTransport: ({ context }) => {
-        context.port.end();
+        context.port.end(farewellFor(context));
       },
       pauseInput: ({ context }) => {
         context.port.pauseInput();
@@ -77,6 +83,18 @@ export function createConnectionLogic(room: Room) {
       }
     }
   });
+}
+
+/** The last line a peer gets when the server ends the connection, if any. */
+function farewellFor(context: ConnectionContext): string | undefined {
+  switch (context.reason) {
+    case 'slow consumer':
+      return SLOW_CONSUMER_NOTICE; // [CHAT-SLOW-1]
+    case 'idle timeout':
+      return formatIdleTimeout(context.idleMs ?? 0); // [CHAT-IDLE-1]
+    default:
+      return undefined;
+  }
 }
 
 /** The connection logic of one daemon. */
@@ -90,8 +108,8 @@ export interface StartConnectionOptions {
   port: ConnectionPort;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
-  /** Called exactly once when the actor is done, normally or by failure. */
-  onDone: (connId: string) => void;
+  /** Called exactly once when the actor is done, normally or by failure, with why. */
+  onDone: (connId: string, reason: LeaveReason) => void;
 }
 
 /**
@@ -115,16 +133,26 @@ export function startConnection(
   });
   actor.subscribe({
     complete: () => {
-      const { reason, errorCode, fault } = actor.getSnapshot().context;
+      const { reason, errorCode, fault, slow, idleMs } =
+        actor.getSnapshot().context;
       if (fault !== null) {
         logger.error('connection failed', { reason, err: fault });
+      } else if (slow !== null) {
+        // Peer misbehaviour: warn. [CHAT-SLOW-1]
+        logger.warn('slow consumer disconnected', {
+          reason,
+          why: slow.why,
+          queuedBytes: slow.queuedBytes
+        });
+      } else if (idleMs !== null) {
+        logger.info('idle connection closed', { reason, idleMs });
       } else if (logger.isDebugEnabled()) {
         logger.debug('connection closed', {
           reason,
           code: errorCode ?? undefined
         });
       }
-      onDone(connId);
+      onDone(connId, reason ?? 'socket closed');
     },
     error: (err) => {
       logger.error('connection failed', {
@@ -138,7 +166,7 @@ export function startConnection(
         remote: port.remote,
         reason: 'internal error'
       });
-      onDone(connId);
+      onDone(connId, 'internal error');
     }
   });
   actor.start();

@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import { createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../app/logger.js';
 import type { RoomEmitted } from '../machines/room-events.js';
@@ -16,6 +16,10 @@ export interface Room {
   readonly count$: Observable<number>;
   /** Membership size right now. */
   memberCount(): number;
+  /** Live subscriptions to `messages$` right now. */
+  feedCount(): number;
+  /** True until `stop()`. */
+  isRunning(): boolean;
   /** Stops the actor and completes both streams. */
   stop(): void;
 }
@@ -45,6 +49,18 @@ export function createRoom(options: RoomOptions): Room {
     inspect: options.inspect
   });
 
+  let feeds = 0;
+  // Counted so tests (and later the inspector) can see that every member's
+  // subscription ends with it.
+  const messages$ = new Observable<Broadcast>((subscriber) => {
+    feeds += 1;
+    const subscription = messages.subscribe(subscriber);
+    return () => {
+      feeds -= 1;
+      subscription.unsubscribe();
+    };
+  });
+
   actor.on('*', (emitted: RoomEmitted) => {
     logEmitted(logger, emitted);
     messages.next(toBroadcast(emitted));
@@ -62,9 +78,11 @@ export function createRoom(options: RoomOptions): Room {
   return {
     name,
     ref: actor,
-    messages$: messages.asObservable(),
+    messages$,
     count$: count.asObservable(),
     memberCount: () => actor.getSnapshot().context.roster.size,
+    feedCount: () => feeds,
+    isRunning: () => actor.getSnapshot().status === 'active',
     stop: () => {
       actor.stop();
       messages.complete();

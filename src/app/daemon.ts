@@ -1,33 +1,58 @@
 import type { ConnectionActor } from '../machines/connection-machine.js';
 import {
-  DEFAULT_HOST,
-  DEFAULT_MAX_LINE_BYTES,
-  DEFAULT_PORT,
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  LOBBY
-} from '../protocol/constants.js';
+  LEAVE_REASONS,
+  type ConnectionPort,
+  type LeaveReason
+} from '../machines/types.js';
+import { DEFAULT_HOST, DEFAULT_PORT, LOBBY } from '../protocol/constants.js';
 import {
   createConnectionLogic,
   startConnection
 } from '../actors/connection-actor.js';
 import { createInspection } from '../actors/inspection.js';
 import { createRoom } from '../actors/room-actor.js';
+import type { RefusalReason } from '../transport/admission.js';
 import { listen } from '../transport/tcp-server.js';
+import { resolveLimits, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
 
-/** How to run a daemon. */
-export interface DaemonOptions {
+/** How to run a daemon. Every limit left out takes its default (`DEFAULT_LIMITS`). */
+export interface DaemonOptions extends Partial<Limits> {
   logger: Logger;
   /** Default `127.0.0.1`. */
   host?: string;
   /** Default 3333; 0 picks a free port. */
   port?: number;
-  /** Longest accepted line in bytes; default 4096. [CHAT-IN-4] */
-  maxLineBytes?: number;
-  /** How long shutdown waits for queued output to flush; default 5000. */
-  shutdownTimeoutMs?: number;
   /** Called once if the daemon itself fails (not a connection): shut down then. */
   onFault?: (err: unknown) => void;
+  /**
+   * Wraps each accepted connection's port before its actor sees it: a seam
+   * for fault injection and instrumentation. Whatever it returns is the only
+   * port the actor uses.
+   */
+  wrapPort?: (port: ConnectionPort, connId: string) => ConnectionPort;
+}
+
+/** Counters and gauges of a running daemon. */
+export interface DaemonStats {
+  /** Live actors: one per connection, plus the room while it runs. */
+  actors: number;
+  /** Live connection actors. */
+  connections: number;
+  /** Room membership. */
+  members: number;
+  /** Live subscriptions to the room's broadcast. */
+  feeds: number;
+  /** Open sockets the transport holds, refused ones still closing included. */
+  sockets: number;
+  /** Connections accepted as chat connections since start. */
+  accepted: number;
+  /** Connections refused at accept time, by reason. */
+  refused: Record<RefusalReason, number>;
+  /** Connections ended, by reason (whether or not they had joined). */
+  disconnects: Record<LeaveReason, number>;
+  /** Lines whose delivery flood pacing delayed. */
+  pacedLines: number;
 }
 
 /** A running chat daemon. */
@@ -35,10 +60,14 @@ export interface Daemon {
   readonly host: string;
   /** The bound port. */
   readonly port: number;
+  /** The limits in force. */
+  readonly limits: Readonly<Limits>;
   /** Room membership right now. */
   memberCount(): number;
   /** Live connection actors right now. */
   connectionCount(): number;
+  /** Counters and gauges right now. */
+  stats(): DaemonStats;
   /**
    * Graceful shutdown: stop accepting, `Server shutting down` to everyone,
    * flush (bounded by the shutdown timeout), close. Idempotent.
@@ -55,27 +84,35 @@ export interface Daemon {
  * process.once('SIGTERM', () => void daemon.close());
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { logger } = options;
-  const shutdownTimeoutMs =
-    options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const { logger, wrapPort } = options;
+  const limits = resolveLimits(options);
   const onFault = options.onFault ?? (() => undefined);
   const { inspect } = createInspection(logger);
   const room = createRoom({ name: LOBBY, logger, inspect, onFault });
   const logic = createConnectionLogic(room);
   const connections = new Map<string, ConnectionActor>();
+  const disconnects = Object.fromEntries(
+    LEAVE_REASONS.map((reason) => [reason, 0])
+  ) as Record<LeaveReason, number>;
+  const refused: Record<RefusalReason, number> = {
+    'server full': 0,
+    'too many from address': 0
+  };
   let accepted = 0;
 
-  const forget = (connId: string): void => {
+  const forget = (connId: string, reason: LeaveReason): void => {
     connections.delete(connId);
+    disconnects[reason] += 1;
   };
 
   const transport = await listen({
     host: options.host ?? DEFAULT_HOST,
     port: options.port ?? DEFAULT_PORT,
-    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-    onConnection: (port) => {
+    limits,
+    onConnection: (tcp) => {
       accepted += 1;
       const connId = `c${accepted}`;
+      const port: ConnectionPort = wrapPort ? wrapPort(tcp, connId) : tcp;
       const actor = startConnection({
         logic,
         room,
@@ -88,6 +125,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // An actor that failed during start has already called `forget`.
       if (actor.getSnapshot().status === 'active')
         connections.set(connId, actor);
+    },
+    onRefused: (remote, reason) => {
+      refused[reason] += 1;
+      logger.warn('connection refused', { remote, reason });
     }
   }).catch((err: unknown) => {
     room.stop();
@@ -105,12 +146,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     room.ref.send({ type: 'room.shutdown' });
     for (const actor of [...connections.values()])
       actor.send({ type: 'server.shutdown' });
-    if (!(await transport.drained(shutdownTimeoutMs))) {
+    if (!(await transport.drained(limits.shutdownTimeoutMs))) {
       logger.warn('shutdown timeout; resetting connections', {
         count: transport.openSockets()
       });
       transport.destroyAll();
-      await transport.drained(shutdownTimeoutMs);
+      await transport.drained(limits.shutdownTimeoutMs);
     }
     room.stop();
     logger.info('exit', { event: 'exit' });
@@ -119,8 +160,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return {
     host: transport.host,
     port: transport.port,
+    limits: Object.freeze({ ...limits }),
     memberCount: () => room.memberCount(),
     connectionCount: () => connections.size,
+    stats: () => ({
+      actors: connections.size + (room.isRunning() ? 1 : 0),
+      connections: connections.size,
+      members: room.memberCount(),
+      feeds: room.feedCount(),
+      sockets: transport.openSockets(),
+      accepted,
+      refused: { ...refused },
+      disconnects: { ...disconnects },
+      pacedLines: transport.counters.pacedLines
+    }),
     close: () => (closing ??= shutdown())
   };
 }

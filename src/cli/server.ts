@@ -72,8 +72,7 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
     logger,
     host: config.host,
     port: config.port,
-    maxLineBytes: config.maxLineBytes,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    ...config.limits,
     onFault: () => void stop(daemon, 1)
   });
 

@@ -14,7 +14,14 @@ export type TransportEvent =
   /** The socket failed; `code` is Node's error code (`ECONNRESET`, …). */
   | { type: 'tcp.error'; code: string }
   /** The socket is fully closed. */
-  | { type: 'tcp.close' };
+  | { type: 'tcp.close' }
+  /**
+   * The peer does not read what we send: its send queue overflowed, or made
+   * no progress for the stall timeout. What was queued is dropped. [CHAT-SLOW-1]
+   */
+  | { type: 'tcp.slow'; why: 'overflow' | 'stall'; queuedBytes: number }
+  /** The peer sent nothing for the idle timeout. [CHAT-IDLE-1] */
+  | { type: 'tcp.idle'; idleMs: number };
 
 /** The room's answers to a connection's requests. */
 export type RoomReply =

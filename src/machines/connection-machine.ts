@@ -31,6 +31,10 @@ export interface ConnectionContext {
   errorCode: string | null;
   /** What went wrong when this connection's own handling failed. */
   fault: string | null;
+  /** How the peer proved a slow consumer, when it did. */
+  slow: { why: 'overflow' | 'stall'; queuedBytes: number } | null;
+  /** The idle timeout that ended it, when one did. */
+  idleMs: number | null;
 }
 
 /** Input of one connection actor. */
@@ -83,7 +87,8 @@ function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
  * - `online`: a member. Lines go to the room; the feed writes what the room
  *   broadcasts straight to the socket (data never passes through this machine).
  * - `leaving`: entered exactly once, from any state, by the first of
- *   FIN, socket error, close or shutdown; asks the room to remove the member
+ *   FIN, socket error, close, shutdown, a slow consumer, an idle timeout or
+ *   a fault in its own handling; asks the room to remove the member
  *   and waits for its answer, so the count changes exactly once.
  * - `closed`: final. Closing the transport flushes what was queued first.
  *
@@ -115,6 +120,17 @@ export const connectionMachine = setup({
       assertEvent(event, 'feed.error');
       return { reason: 'internal error' as const, fault: event.message };
     }),
+    recordSlowConsumer: assign(({ event }) => {
+      assertEvent(event, 'tcp.slow');
+      return {
+        reason: 'slow consumer' as const,
+        slow: { why: event.why, queuedBytes: event.queuedBytes }
+      };
+    }),
+    recordIdle: assign(({ event }) => {
+      assertEvent(event, 'tcp.idle');
+      return { reason: 'idle timeout' as const, idleMs: event.idleMs };
+    }),
     recordSocketError: assign(({ event }) => {
       assertEvent(event, 'tcp.error');
       return { reason: 'socket error' as const, errorCode: event.code };
@@ -144,7 +160,7 @@ export const connectionMachine = setup({
     reportOversize: () => undefined,
     /** Tells a peer that arrived during shutdown why it is closed. */
     reportRejection: () => undefined,
-    /** Flushes and closes the transport. */
+    /** Flushes and closes the transport, with a last `Error:` line for the reasons that have one. */
     closeTransport: () => undefined,
     /** Stops reading: a line can't be relayed before the join. */
     pauseInput: () => undefined,
@@ -162,7 +178,9 @@ export const connectionMachine = setup({
     room: input.room,
     reason: null,
     errorCode: null,
-    fault: null
+    fault: null,
+    slow: null,
+    idleMs: null
   }),
   invoke: [
     { id: 'socket', src: 'socketBridge', input: socketBridgeInput },
@@ -182,7 +200,11 @@ export const connectionMachine = setup({
       target: '.leaving',
       actions: { type: 'recordReason', params: { reason: 'server shutdown' } }
     },
-    'feed.error': { target: '.leaving', actions: 'recordFault' }
+    'feed.error': { target: '.leaving', actions: 'recordFault' },
+    // The peer stopped reading: give up on it after the current fan-out (the
+    // room handles the leave once it is done emitting). [CHAT-SLOW-1]
+    'tcp.slow': { target: '.leaving', actions: 'recordSlowConsumer' },
+    'tcp.idle': { target: '.leaving', actions: 'recordIdle' }
   },
   initial: 'connecting',
   states: {
@@ -216,7 +238,9 @@ export const connectionMachine = setup({
         'tcp.error': {},
         'tcp.close': {},
         'server.shutdown': {},
-        'feed.error': {}
+        'feed.error': {},
+        'tcp.slow': {},
+        'tcp.idle': {}
       },
       after: { leaveTimeout: { target: 'closed' } }
     },

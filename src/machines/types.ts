@@ -11,7 +11,20 @@ export type LeaveReason =
   | 'socket error'
   | 'socket closed'
   | 'server shutdown'
+  | 'slow consumer'
+  | 'idle timeout'
   | 'internal error';
+
+/** Every leave reason, in the order docs/protocol.md lists them. */
+export const LEAVE_REASONS: readonly LeaveReason[] = [
+  'client quit',
+  'socket error',
+  'socket closed',
+  'server shutdown',
+  'slow consumer',
+  'idle timeout',
+  'internal error'
+];
 
 /**
  * What a connection actor may ask of its transport. src/transport implements
@@ -22,8 +35,10 @@ export interface ConnectionPort {
   readonly remote: string;
   /** Queues bytes for the peer; writes in one event-loop turn go out together. */
   write(data: Buffer | string): void;
-  /** Flushes what is queued, then closes our side. */
-  end(): void;
+  /** Bytes owed to the peer and not yet flushed to the kernel. */
+  readonly queuedBytes: number;
+  /** Flushes what is queued, then the `farewell` line if given, then closes our side. */
+  end(farewell?: string): void;
   /** Closes at once, dropping what is queued; no events are delivered after it. */
   destroy(): void;
   /** Stops reading from the peer; TCP holds what it sends meanwhile. */

@@ -9,6 +9,42 @@ export const DEFAULT_PORT = 3333;
 /** Longest accepted line in bytes, excluding its terminator. [CHAT-IN-4] */
 export const DEFAULT_MAX_LINE_BYTES = 4096;
 
+/** Unsent bytes owed to one peer before it is disconnected as a `slow consumer` (1 MiB). */
+export const DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024;
+
+/** Unsent bytes above which the daemon stops reading from that peer until it catches up. */
+export const DEFAULT_SEND_QUEUE_SOFT_BYTES = 64 * 1024;
+
+/** How long a peer owed bytes may make no progress before it is a `slow consumer`. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+
+/** Sustained lines per second one peer may send; faster input is paced, not dropped. */
+export const DEFAULT_FLOOD_RATE = 10;
+
+/** Lines a peer may send at once before pacing starts. */
+export const DEFAULT_FLOOD_BURST = 20;
+
+/** Disconnect peers that send nothing for this long; 0 = never. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 0;
+
+/** TCP keepalive: idle time before the kernel starts probing a silent peer. */
+export const DEFAULT_KEEPALIVE_MS = 60_000;
+
+/** Open chat connections in all. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/** Open chat connections from one address. */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
+
+/** Where the per-address limit does not apply: loopback. */
+export const DEFAULT_PER_IP_EXEMPT: readonly string[] = Object.freeze([
+  '127.0.0.0/8',
+  '::1/128'
+]);
+
+/** After our FIN has been handed to the kernel, how long the peer has to close before the socket is reset. */
+export const LINGER_MS = 5000;
+
 /** How long a graceful shutdown waits for queued output to flush before it resets what is left. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
 

@@ -45,3 +45,28 @@ export function formatStarted(port: number): string {
 export function formatLineTooLong(limit: number): string {
   return `Error: line too long (limit ${limit} bytes); it was not relayed`;
 }
+
+/** Why an over-limit connection is refused, before it joins. [CHAT-LIMIT-1] */
+export function formatRefusal(
+  reason: 'server full' | 'too many from address',
+  address: string,
+  limits: { maxConnections: number; maxConnectionsPerIp: number }
+): string {
+  return reason === 'server full'
+    ? `Error: server full (${limits.maxConnections} connections); try again later`
+    : `Error: too many connections from ${address} (limit ${limits.maxConnectionsPerIp})`;
+}
+
+/** The last line a peer that does not read what it is sent gets. [CHAT-SLOW-1] */
+export const SLOW_CONSUMER_NOTICE =
+  'Error: disconnected: you are not reading fast enough';
+
+/** The last line of a peer that sent nothing for the idle timeout. [CHAT-IDLE-1] */
+export function formatIdleTimeout(idleMs: number): string {
+  return `Error: disconnected: idle for ${formatSeconds(idleMs)}`;
+}
+
+function formatSeconds(ms: number): string {
+  const seconds = ms / 1000;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
+}

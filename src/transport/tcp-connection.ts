@@ -1,44 +1,107 @@
 import type { Duplex } from 'node:stream';
 import type { TransportEvent } from '../machines/connection-events.js';
 import type { ConnectionPort } from '../machines/types.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter, type Frame } from './line-splitter.js';
+import { Outbound, type OutboundLimits } from './outbound.js';
 import { isBlank, sanitizeText } from './sanitize.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** The per-connection limits the transport enforces (see `Limits`). */
+export interface ConnectionLimits extends OutboundLimits {
+  maxLineBytes: number;
+  /** Lines per second; 0 = no pacing. */
+  floodRate: number;
+  floodBurst: number;
+  /** Nothing received for this long: `tcp.idle`; 0 = off. */
+  idleTimeoutMs: number;
+}
+
+/** Running totals over every connection of one transport. */
+export interface TransportCounters {
+  bytesIn: number;
+  bytesOut: number;
+  linesIn: number;
+  /** Lines whose delivery flood pacing delayed. */
+  pacedLines: number;
+}
+
+/** Creates zeroed counters. */
+export function createCounters(): TransportCounters {
+  return { bytesIn: 0, bytesOut: 0, linesIn: 0, pacedLines: 0 };
+}
 
 /** Transport settings of one connection. */
 export interface TcpConnectionOptions {
   /** The peer as the protocol shows it. */
   remote: string;
-  maxLineBytes: number;
+  limits: ConnectionLimits;
+  counters: TransportCounters;
 }
+
+// Why input is held; reading resumes only when no reason is left.
+const HOLD_ACTOR = 1; // the actor asked (not yet a member)
+const HOLD_BACKPRESSURE = 2; // the peer is not reading what we send
+const HOLD_PACING = 4; // the peer sends faster than the flood rate
 
 /**
  * The transport side of one accepted socket: frames, decodes and sanitises
- * what the peer sends into `tcp.*` events, and writes what actors ask, with
- * all writes of one event-loop turn batched into one syscall (cork/uncork).
+ * what the peer sends into `tcp.*` events, paces them, and writes what
+ * actors ask through one bounded outbound path (`Outbound`).
  *
+ * Flood pacing delays, never drops: lines over the rate wait here, in order,
+ * while the socket is paused, so TCP pushes back on the flooder. [CHAT-IN-5]
  * Events that happen before a sink is attached are kept and delivered on
  * `attach`, so nothing between accept and actor start is lost.
  */
 export class TcpConnection implements ConnectionPort {
   readonly remote: string;
   readonly #socket: Duplex;
-  readonly #maxLineBytes: number;
+  readonly #limits: ConnectionLimits;
+  readonly #counters: TransportCounters;
   readonly #splitter: LineSplitter;
+  readonly #outbound: Outbound;
+  readonly #bucket: TokenBucket | null;
   #sink: ((event: TransportEvent) => void) | null = null;
   #early: TransportEvent[] = [];
-  #corked = false;
+  #holds = 0;
+  /** Events waiting for flood pacing, oldest first, from `#pacedHead` on. */
+  #paced: TransportEvent[] = [];
+  #pacedHead = 0;
+  #pacer: NodeJS.Timeout | null = null;
+  #endAfterPaced = false;
+  #lastInput = Date.now();
+  #idleTimer: NodeJS.Timeout | null = null;
+  #idleReported = false;
 
   constructor(socket: Duplex, options: TcpConnectionOptions) {
+    const { limits, counters } = options;
     this.remote = options.remote;
     this.#socket = socket;
-    this.#maxLineBytes = options.maxLineBytes;
-    this.#splitter = new LineSplitter(options.maxLineBytes);
+    this.#limits = limits;
+    this.#counters = counters;
+    this.#splitter = new LineSplitter(limits.maxLineBytes);
+    this.#bucket =
+      limits.floodRate > 0
+        ? new TokenBucket(limits.floodRate, limits.floodBurst, Date.now)
+        : null;
+    this.#outbound = new Outbound(socket, limits, {
+      backpressure: (on) => {
+        if (on) this.#hold(HOLD_BACKPRESSURE);
+        else this.#release(HOLD_BACKPRESSURE);
+      },
+      slow: (why, queuedBytes) =>
+        this.#emit({ type: 'tcp.slow', why, queuedBytes }),
+      sent: (bytes) => {
+        counters.bytesOut += bytes;
+      }
+    });
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('end', () => this.#emit({ type: 'tcp.end' }));
+    socket.on('end', () => this.#onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.#emit({ type: 'tcp.error', code: err.code ?? 'EUNKNOWN' })
     );
-    socket.on('close', () => this.#emit({ type: 'tcp.close' }));
+    socket.on('close', () => this.#onClose());
+    if (limits.idleTimeoutMs > 0) this.#armIdle(limits.idleTimeoutMs);
   }
 
   attach(sink: (event: TransportEvent) => void): () => void {
@@ -52,19 +115,17 @@ export class TcpConnection implements ConnectionPort {
     };
   }
 
-  write(data: Buffer | string): void {
-    const socket = this.#socket;
-    if (!socket.writable) return;
-    if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(() => this.#uncork());
-    }
-    socket.write(data);
+  /** Bytes owed to the peer and not yet flushed to the kernel. */
+  get queuedBytes(): number {
+    return this.#outbound.queuedBytes;
   }
 
-  end(): void {
-    this.#socket.end();
+  write(data: Buffer | string): void {
+    this.#outbound.write(data);
+  }
+
+  end(farewell?: string): void {
+    this.#outbound.end(farewell === undefined ? undefined : `${farewell}\n`);
   }
 
   destroy(): void {
@@ -75,29 +136,122 @@ export class TcpConnection implements ConnectionPort {
   }
 
   pauseInput(): void {
-    this.#socket.pause();
+    this.#hold(HOLD_ACTOR);
   }
 
   resumeInput(): void {
-    this.#socket.resume();
+    this.#release(HOLD_ACTOR);
   }
 
-  #uncork(): void {
-    this.#corked = false;
-    this.#socket.uncork();
+  #hold(reason: number): void {
+    if (this.#holds === 0) this.#socket.pause();
+    this.#holds |= reason;
+  }
+
+  #release(reason: number): void {
+    if ((this.#holds & reason) === 0) return;
+    this.#holds &= ~reason;
+    if (this.#holds === 0) this.#socket.resume();
   }
 
   #receive(chunk: Buffer): void {
+    this.#lastInput = Date.now();
+    this.#counters.bytesIn += chunk.length;
     for (const frame of this.#splitter.push(chunk)) {
-      if (frame.kind === 'oversize') {
-        this.#emit({ type: 'tcp.oversize', limit: this.#maxLineBytes });
-        continue;
-      }
-      // Invalid UTF-8 decodes to U+FFFD. [CHAT-IN-1]
-      const text = sanitizeText(frame.bytes.toString('utf8'));
-      if (isBlank(text)) continue; // [CHAT-IN-3]
-      this.#emit({ type: 'tcp.line', text });
+      const event = this.#toEvent(frame);
+      if (event !== null) this.#pace(event);
     }
+  }
+
+  #toEvent(frame: Frame): TransportEvent | null {
+    if (frame.kind === 'oversize')
+      return { type: 'tcp.oversize', limit: this.#limits.maxLineBytes };
+    // Invalid UTF-8 decodes to U+FFFD. [CHAT-IN-1]
+    const text = sanitizeText(frame.bytes.toString('utf8'));
+    if (isBlank(text)) return null; // [CHAT-IN-3]
+    this.#counters.linesIn += 1;
+    return { type: 'tcp.line', text };
+  }
+
+  /** Delivers now if the bucket allows and nothing waits; otherwise queues in order. */
+  #pace(event: TransportEvent): void {
+    const waiting = this.#pacedHead < this.#paced.length;
+    if (
+      !waiting &&
+      (event.type !== 'tcp.line' ||
+        this.#bucket === null ||
+        this.#bucket.take())
+    ) {
+      this.#emit(event);
+      return;
+    }
+    this.#paced.push(event);
+    if (event.type === 'tcp.line') this.#counters.pacedLines += 1;
+    if (!waiting) {
+      this.#hold(HOLD_PACING);
+      this.#armPacer();
+    }
+  }
+
+  #armPacer(): void {
+    const wait = this.#bucket?.msUntilToken() ?? 0;
+    this.#pacer = setTimeout(() => this.#releasePaced(), wait);
+  }
+
+  #releasePaced(): void {
+    this.#pacer = null;
+    let next = this.#paced[this.#pacedHead];
+    while (next !== undefined) {
+      if (next.type === 'tcp.line' && this.#bucket?.take() === false) break;
+      this.#pacedHead += 1;
+      this.#emit(next);
+      next = this.#paced[this.#pacedHead];
+    }
+    if (next !== undefined) {
+      this.#armPacer();
+      return;
+    }
+    this.#paced = [];
+    this.#pacedHead = 0;
+    if (this.#endAfterPaced) this.#emit({ type: 'tcp.end' });
+    this.#release(HOLD_PACING);
+  }
+
+  #onEnd(): void {
+    // FIN after lines still being paced: they were sent first, so they go first.
+    if (this.#pacedHead < this.#paced.length) this.#endAfterPaced = true;
+    else this.#emit({ type: 'tcp.end' });
+  }
+
+  #armIdle(ms: number): void {
+    this.#idleTimer = setTimeout(() => this.#checkIdle(), ms);
+    this.#idleTimer.unref();
+  }
+
+  #checkIdle(): void {
+    const idleMs = this.#limits.idleTimeoutMs;
+    // Time we held input ourselves is not the peer's idleness.
+    if (this.#holds !== 0) this.#lastInput = Date.now();
+    const quiet = Date.now() - this.#lastInput;
+    if (quiet < idleMs) {
+      this.#armIdle(idleMs - quiet);
+      return;
+    }
+    this.#idleTimer = null;
+    if (this.#idleReported) return;
+    this.#idleReported = true;
+    this.#emit({ type: 'tcp.idle', idleMs });
+  }
+
+  #onClose(): void {
+    this.#outbound.dispose();
+    if (this.#pacer !== null) clearTimeout(this.#pacer);
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#pacer = null;
+    this.#idleTimer = null;
+    this.#paced = [];
+    this.#pacedHead = 0;
+    this.#emit({ type: 'tcp.close' });
   }
 
   #emit(event: TransportEvent): void {

@@ -1,16 +1,41 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ListenError, describeSystemError } from '../app/errors.js';
+import { LINGER_MS } from '../protocol/constants.js';
+import { formatRefusal } from '../protocol/format.js';
 import { formatAddress } from './address.js';
-import { TcpConnection } from './tcp-connection.js';
+import {
+  Admission,
+  type AdmissionLimits,
+  type RefusalReason
+} from './admission.js';
+import {
+  TcpConnection,
+  createCounters,
+  type ConnectionLimits,
+  type TransportCounters
+} from './tcp-connection.js';
 
-/** How the transport listens and frames. */
+/** Every limit the transport enforces. */
+export interface TransportLimits extends ConnectionLimits, AdmissionLimits {
+  /** TCP keepalive idle time before the first probe; 0 = off. */
+  keepAliveMs: number;
+}
+
+/** How the transport listens, admits and frames. */
 export interface TcpServerOptions {
   host: string;
   port: number;
-  maxLineBytes: number;
-  /** Called once per accepted socket, synchronously, with its port. */
+  limits: TransportLimits;
+  /** Called once per admitted socket, synchronously, with its port. */
   onConnection: (connection: TcpConnection) => void;
+  /** Called once per refused socket, after its `Error:` line was queued. */
+  onRefused: (remote: string, reason: RefusalReason) => void;
 }
+
+// Our socket buffer takes at most this before writes go to the connection's
+// own backlog; never more than the soft mark, so crossing it always arms
+// 'drain' (see Outbound).
+const MAX_SOCKET_BUFFER = 64 * 1024;
 
 /** A listening TCP server and the sockets it has accepted. */
 export interface TcpServer {
@@ -19,8 +44,10 @@ export interface TcpServer {
   readonly port: number;
   /** Stops accepting; open connections are untouched. */
   stopAccepting(): void;
-  /** Open sockets right now. */
+  /** Open sockets right now, refused ones still closing included. */
   openSockets(): number;
+  /** Running totals over every connection. */
+  readonly counters: Readonly<TransportCounters>;
   /** Resolves when every accepted socket has closed, or after `timeoutMs`; true if all closed. */
   drained(timeoutMs: number): Promise<boolean>;
   /** Destroys every socket still open. */
@@ -32,11 +59,20 @@ export interface TcpServer {
  * `TcpConnection`. Rejects with a `ListenError` whose message says why.
  */
 export async function listen(options: TcpServerOptions): Promise<TcpServer> {
+  const { limits } = options;
   const sockets = new Set<Socket>();
   const idleWaiters = new Set<() => void>();
+  const admission = new Admission(limits);
+  const counters = createCounters();
+  const soft = limits.sendQueueSoftBytes;
   // allowHalfOpen: after the peer's FIN we still flush and close our side
   // ourselves, from the connection actor's `closed` state.
-  const server = createServer({ allowHalfOpen: true, noDelay: true });
+  const server = createServer({
+    allowHalfOpen: true,
+    noDelay: true,
+    highWaterMark:
+      soft > 0 ? Math.min(soft, MAX_SOCKET_BUFFER) : MAX_SOCKET_BUFFER
+  });
 
   server.on('connection', (socket) => {
     const { remoteAddress, remotePort } = socket;
@@ -45,17 +81,22 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
       socket.destroy();
       return;
     }
-    socket.setKeepAlive(true, 60_000);
+    const remote = formatAddress(remoteAddress, remotePort);
     sockets.add(socket);
     socket.once('close', () => {
       sockets.delete(socket);
       if (sockets.size === 0) for (const wake of idleWaiters) wake();
     });
+    const refusal = admission.admit(remoteAddress);
+    if (refusal !== null) {
+      refuse(socket, formatRefusal(refusal, remoteAddress, limits));
+      options.onRefused(remote, refusal);
+      return;
+    }
+    socket.once('close', () => admission.release(remoteAddress));
+    if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
     options.onConnection(
-      new TcpConnection(socket, {
-        remote: formatAddress(remoteAddress, remotePort),
-        maxLineBytes: options.maxLineBytes
-      })
+      new TcpConnection(socket, { remote, limits, counters })
     );
   });
 
@@ -73,11 +114,23 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
       server.close();
     },
     openSockets: () => sockets.size,
+    counters,
     drained: (timeoutMs) => waitDrained(sockets, idleWaiters, timeoutMs),
     destroyAll: () => {
       for (const socket of sockets) socket.destroy();
     }
   };
+}
+
+/**
+ * Tells a refused peer why in one line and closes. It never becomes a
+ * connection actor, so it is never announced. [CHAT-LIMIT-1]
+ */
+function refuse(socket: Socket, line: string): void {
+  socket.on('error', () => undefined); // a reset peer is already gone
+  socket.end(`${line}\n`);
+  // Bounded: a refused peer that neither reads nor closes is reset.
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 function listenOn(server: Server, options: TcpServerOptions): Promise<void> {

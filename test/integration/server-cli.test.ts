@@ -70,7 +70,63 @@ describe('chat-server', () => {
     const run = server(['--help']);
     expect(await run.exited).toBe(0);
     expect(run.stdout()).toMatch(/^Usage: chat-server \[HOST\] \[PORT\]/);
-    expect(run.stdout()).toContain('--max-line-bytes');
+    for (const option of [
+      '--max-line-bytes',
+      '--send-queue-bytes',
+      '--send-queue-soft-bytes',
+      '--stall-timeout',
+      '--flood-rate',
+      '--flood-burst',
+      '--idle-timeout',
+      '--keepalive',
+      '--max-connections',
+      '--max-connections-per-ip',
+      '--per-ip-exempt',
+      '--shutdown-timeout',
+      '--shutdown-timeout-ms'
+    ]) {
+      expect(run.stdout()).toContain(`${option} `);
+    }
+  });
+
+  it('starts with limits given as options', async () => {
+    const run = server([
+      '127.0.0.1',
+      '0',
+      '--stall-timeout',
+      '10s',
+      '--idle-timeout',
+      '5m',
+      '--keepalive',
+      '0',
+      '--flood-rate',
+      '50',
+      '--max-connections',
+      '5',
+      '--per-ip-exempt',
+      'none',
+      '--shutdown-timeout',
+      '500ms'
+    ]);
+    const port = await started(run);
+    const client = await connectClient(port);
+    cleanups.add(() => client.destroy());
+    await client.waitForLine(
+      'Connected to the chat server (1 user online)',
+      5000
+    );
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toBe('');
+  });
+
+  it('rejects a bad duration with one line and exit code 2', async () => {
+    const run = server(['127.0.0.1', '0', '--stall-timeout', '5x']);
+    expect(await run.exited).toBe(2);
+    expect(run.stdout()).toBe('');
+    expect(run.stderr()).toBe(
+      'chat-server: invalid stall timeout "5x" (expected a duration such as 500ms, 30s or 5m; 0 turns it off); see chat-server --help\n'
+    );
   });
 
   it('rejects a bad port with one line and exit code 2', async () => {

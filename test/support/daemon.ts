@@ -86,6 +86,9 @@ export async function startTestDaemon(
 
   const logger = createLogger({ level: level ?? 'chat', console: stream });
   const daemon = await startDaemon({
+    // Most tests send faster than a person types; the fault suite and the
+    // pacing tests turn flood pacing on explicitly.
+    floodRate: 0,
     ...rest,
     host: rest.host ?? '127.0.0.1',
     port: 0,

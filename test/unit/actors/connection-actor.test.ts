@@ -12,7 +12,9 @@ import type { ConnectionPort } from '../../../src/machines/types.js';
 /** A transport port with no socket: records writes, can be made to throw. */
 class FakePort implements ConnectionPort {
   readonly written: string[] = [];
+  readonly queuedBytes = 0;
   ended = 0;
+  farewells: (string | undefined)[] = [];
   destroyed = 0;
   #sink: ((event: TransportEvent) => void) | undefined;
 
@@ -26,8 +28,9 @@ class FakePort implements ConnectionPort {
     if (this.failsOn(text)) throw new Error(`write failed: ${text.trim()}`);
     this.written.push(text);
   }
-  end(): void {
+  end(farewell?: string): void {
     this.ended += 1;
+    this.farewells.push(farewell);
   }
   destroy(): void {
     this.destroyed += 1;

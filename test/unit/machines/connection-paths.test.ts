@@ -34,6 +34,8 @@ const STEPS: readonly Step[] = [
   { type: 'tcp.close' },
   { type: 'server.shutdown' },
   { type: 'feed.error', message: 'boom' },
+  { type: 'tcp.slow', why: 'overflow', queuedBytes: 2 },
+  { type: 'tcp.idle', idleMs: 1000 },
   { type: 'clock.leaveTimeout' }
 ];
 
@@ -42,11 +44,14 @@ const REASON_OF: Partial<Record<Step['type'], LeaveReason>> = {
   'tcp.error': 'socket error',
   'tcp.close': 'socket closed',
   'server.shutdown': 'server shutdown',
-  'feed.error': 'internal error'
+  'feed.error': 'internal error',
+  'tcp.slow': 'slow consumer',
+  'tcp.idle': 'idle timeout'
 };
 
 const port: ConnectionPort = {
   remote: '10.0.0.1:1',
+  queuedBytes: 0,
   write: () => undefined,
   end: () => undefined,
   destroy: () => undefined,

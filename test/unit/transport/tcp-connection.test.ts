@@ -1,7 +1,11 @@
 import { duplexPair, type Duplex } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TransportEvent } from '../../../src/machines/connection-events.js';
-import { TcpConnection } from '../../../src/transport/tcp-connection.js';
+import {
+  TcpConnection,
+  createCounters,
+  type ConnectionLimits
+} from '../../../src/transport/tcp-connection.js';
 
 const tick = (): Promise<void> =>
   new Promise((resolve) => setImmediate(resolve));
@@ -12,12 +16,29 @@ afterEach(() => {
   open = [];
 });
 
+/** Limits with everything but the line length off, unless a test turns it on. */
+function limitsWith(
+  overrides: Partial<ConnectionLimits> = {}
+): ConnectionLimits {
+  return {
+    maxLineBytes: 16,
+    sendQueueBytes: 0,
+    sendQueueSoftBytes: 0,
+    stallTimeoutMs: 0,
+    floodRate: 0,
+    floodBurst: 1,
+    idleTimeoutMs: 0,
+    ...overrides
+  };
+}
+
 function pair(maxLineBytes = 16) {
   const [server, peer] = duplexPair();
   open.push(server, peer);
   const connection = new TcpConnection(server, {
     remote: '127.0.0.1:1',
-    maxLineBytes
+    limits: limitsWith({ maxLineBytes }),
+    counters: createCounters()
   });
   const events: TransportEvent[] = [];
   const received: string[] = [];
