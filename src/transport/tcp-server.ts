@@ -130,7 +130,9 @@ function refuse(socket: Socket, line: string): void {
   socket.on('error', () => undefined); // a reset peer is already gone
   socket.end(`${line}\n`);
   // Bounded: a refused peer that neither reads nor closes is reset.
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
 }
 
 function listenOn(server: Server, options: TcpServerOptions): Promise<void> {

@@ -33,7 +33,11 @@ describe('sanitizeText', () => {
     ['an OSC ended by ESC \\', 'a\u001b]0;owned\u001b\\b', 'ab'],
     ['a reset (ESC c)', 'a\u001bcb', 'ab'],
     ['a charset switch (ESC ( B)', 'a\u001b(Bb', 'ab'],
-    ['an 8-bit CSI', 'a\u009b31mb', 'ab']
+    ['an 8-bit CSI', 'a\u009b31mb', 'ab'],
+    ['an 8-bit OSC ended by 8-bit ST', 'a\u009d0;owned\u009cb', 'ab'],
+    ['an 8-bit OSC ended by BEL', 'a\u009d0;owned\u0007b', 'ab'],
+    ['an 8-bit DCS ended by ESC \\', 'a\u0090qstuff\u001b\\b', 'ab'],
+    ['only the introducer of an unterminated 8-bit OSC', 'a\u009d0;b', 'a0;b']
   ])('removes %s whole [CHAT-IN-2]', (_name, input, output) => {
     expect(sanitizeText(input)).toBe(output);
   });
@@ -50,6 +54,38 @@ describe('sanitizeText', () => {
     );
     expect(out).not.toMatch(/[\r\n]/);
     expect(out).toBe('hiNew user 1.2.3.4:5 entered (9 users online)');
+  });
+
+  it.each([
+    ['LRE', '\u202a'],
+    ['RLE', '\u202b'],
+    ['PDF', '\u202c'],
+    ['LRO', '\u202d'],
+    ['RLO', '\u202e'],
+    ['LRI', '\u2066'],
+    ['RLI', '\u2067'],
+    ['FSI', '\u2068'],
+    ['PDI', '\u2069'],
+    ['line separator', '\u2028'],
+    ['paragraph separator', '\u2029']
+  ])('removes the bidi or separator control %s [CHAT-IN-6]', (_name, ch) => {
+    expect(sanitizeText(`a${ch}b`)).toBe('ab');
+  });
+
+  it('cannot make a line display reversed with a right-to-left override [CHAT-IN-6]', () => {
+    expect(sanitizeText('price \u202e0001$\u202c ok')).toBe('price 0001$ ok');
+  });
+
+  it('keeps right-to-left letters and the LRM/RLM marks [CHAT-IN-6]', () => {
+    expect(sanitizeText('\u05e9\u05dc\u05d5\u05dd \u200f!\u200e')).toBe(
+      '\u05e9\u05dc\u05d5\u05dd \u200f!\u200e'
+    );
+  });
+
+  it('cannot overwrite the prefix with a bare CR [CHAT-IN-2]', () => {
+    const out = sanitizeText('harmless\r[127.0.0.1:1] forged');
+    expect(out).not.toContain('\r');
+    expect(out).toBe('harmless[127.0.0.1:1] forged');
   });
 
   it('keeps U+FFFD from invalid UTF-8 [CHAT-IN-1]', () => {

@@ -1,0 +1,126 @@
+/**
+ * Fault isolation (issue 3, item 5): a throw inside one connection's handling,
+ * provoked through the real code path, closes that connection with reason
+ * `internal error`, logs its stack at `error`, and leaves the room and every
+ * other connection untouched.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConnectionPort } from '../../src/machines/types.js';
+import { createHarness } from '../support/harness.js';
+import { activeTimers, expectNoLeaks } from '../support/leaks.js';
+import type { TestDaemonOptions } from '../support/daemon.js';
+
+const { cleanups, daemon, client } = createHarness();
+afterEach(() => cleanups.run());
+
+/** The connection `victim`'s port, with `failure`'s methods in place of its own. */
+function failing(
+  victim: string,
+  failure: (port: ConnectionPort) => Partial<ConnectionPort>
+): TestDaemonOptions['wrapPort'] {
+  return (port, connId) => {
+    if (connId !== victim) return port;
+    const wrapped: ConnectionPort = {
+      remote: port.remote,
+      get queuedBytes() {
+        return port.queuedBytes;
+      },
+      write: (data) => port.write(data),
+      end: (farewell) => port.end(farewell),
+      destroy: () => port.destroy(),
+      pauseInput: () => port.pauseInput(),
+      resumeInput: () => port.resumeInput(),
+      attach: (sink) => port.attach(sink)
+    };
+    return Object.assign(wrapped, failure(port));
+  };
+}
+
+function errorRecords(lines: string[]): string[] {
+  return lines.filter((line) => line.startsWith('error: connection failed'));
+}
+
+describe('fault isolation', () => {
+  it('closes only the connection whose write throws, with its stack logged', async () => {
+    const timers = activeTimers();
+    const t = await daemon({
+      level: 'info',
+      // c2 is the second connection accepted: the victim.
+      wrapPort: failing('c2', (port) => ({
+        write: (data) => {
+          if (data.toString().includes('poison'))
+            throw new Error('formatter exploded');
+          port.write(data);
+        }
+      }))
+    });
+    const a = await client(t.port);
+    await a.nextLine();
+    const victim = await client(t.port);
+    await victim.nextLine();
+    const c = await client(t.port);
+    await c.nextLine();
+    await a.nextLine(); // c's join
+
+    await a.send('poison pill');
+    await a.waitForLine('[You] poison pill');
+    await c.waitForLine(`[${a.localAddr}] poison pill`);
+    // Everyone else sees the victim leave, in the same order.
+    const leave = `The user ${victim.localAddr} left (2 users online)`;
+    await a.waitForLine(leave);
+    await c.waitForLine(leave);
+    await victim.closed;
+    expect(victim.lines).not.toContain(`[${a.localAddr}] poison pill`);
+
+    // The room and the others are untouched: they chat on, newcomers join.
+    await c.send('still here');
+    await a.waitForLine(`[${c.localAddr}] still here`);
+    const d = await client(t.port);
+    expect(await d.nextLine()).toBe(
+      'Connected to the chat server (3 users online)'
+    );
+
+    const [record] = errorRecords(t.consoleLines());
+    expect(record).toContain('reason="internal error"');
+    expect(record).toContain('formatter exploded');
+    expect(record).toMatch(/\\n {4}at /); // the stack, escaped on one line
+    expect(t.daemon.stats().disconnects['internal error']).toBe(1);
+
+    for (const peer of [a, c, d]) peer.end();
+    await Promise.all([a.closed, c.closed, d.closed]);
+    await expectNoLeaks(t.daemon, timers);
+  });
+
+  it('closes only the connection whose action throws (the actor fails)', async () => {
+    const timers = activeTimers();
+    const t = await daemon({
+      level: 'info',
+      wrapPort: failing('c2', () => ({
+        resumeInput: () => {
+          throw new Error('resume exploded');
+        }
+      }))
+    });
+    const a = await client(t.port);
+    await a.nextLine();
+    const victim = await client(t.port);
+    // It joined (the room announced it), then its `online` entry threw.
+    await a.waitForLine(
+      `New user ${victim.localAddr} entered (2 users online)`
+    );
+    await a.waitForLine(`The user ${victim.localAddr} left (1 user online)`);
+    await victim.closed;
+
+    await a.send('alone but fine');
+    await a.waitForLine('[You] alone but fine');
+    const [record] = errorRecords(t.consoleLines());
+    expect(record).toContain('resume exploded');
+    expect(record).toMatch(/\\n {4}at /);
+    expect(t.daemon.stats().disconnects['internal error']).toBe(1);
+    expect(t.daemon.memberCount()).toBe(1);
+
+    a.end();
+    await a.closed;
+    await expectNoLeaks(t.daemon, timers);
+  });
+});
