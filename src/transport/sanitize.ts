@@ -4,8 +4,8 @@ import stripAnsi from 'strip-ansi';
 // payload: ST (8-bit or ESC \) or BEL ends them. strip-ansi knows only their
 // 7-bit ESC forms. An unterminated one loses just its introducer below, which
 // is enough: without it no terminal enters the string state. [CHAT-IN-2]
-// eslint-disable-next-line no-control-regex -- matching them is the point
 const C1_STRINGS =
+  // eslint-disable-next-line no-control-regex -- matching them is the point
   /[\u0090\u0098\u009d\u009e\u009f][^\u0007\u009c\u001b]*(?:\u0007|\u009c|\u001b\\)/g;
 
 // C0 except TAB, DEL, and C1. [CHAT-IN-2]
