@@ -62,6 +62,7 @@ function setup() {
   const room = createRoom({ name: 'test', logger, onFault });
   const logic = createConnectionLogic(room);
   const done: string[] = [];
+  const reasons: string[] = [];
   const connect = (connId: string, port: FakePort) =>
     startConnection({
       logic,
@@ -69,9 +70,12 @@ function setup() {
       connId,
       port,
       logger,
-      onDone: (id) => done.push(id)
+      onDone: (id, reason) => {
+        done.push(id);
+        reasons.push(reason);
+      }
     });
-  return { room, logic, log, done, onFault, connect };
+  return { room, logic, log, done, reasons, onFault, connect };
 }
 
 let room: Room | undefined;
@@ -165,5 +169,49 @@ describe('connection actor fault containment', () => {
       'Server shutting down'
     ]);
     expect(t.room.memberCount()).toBe(1);
+  });
+});
+
+describe('connection actor farewells', () => {
+  it('ends a slow consumer with its Error line, warns, and the others see it leave [CHAT-SLOW-1]', () => {
+    const t = setup();
+    room = t.room;
+    const slow = new FakePort('10.0.0.1:1');
+    const b = new FakePort('10.0.0.2:2');
+    t.connect('slow', slow);
+    t.connect('b', b);
+
+    slow.deliver({ type: 'tcp.slow', why: 'overflow', queuedBytes: 1_048_700 });
+
+    expect(slow.farewells).toEqual([
+      'Error: disconnected: you are not reading fast enough'
+    ]);
+    expect(b.lines().at(-1)).toBe('The user 10.0.0.1:1 left (1 user online)');
+    expect(t.reasons).toEqual(['slow consumer']);
+    expect(t.log).toContainEqual(
+      expect.stringMatching(
+        /^warn: slow consumer disconnected .*why="overflow" queuedBytes=1048700/
+      )
+    );
+  });
+
+  it('ends an idle member with its Error line [CHAT-IDLE-1]', () => {
+    const t = setup();
+    room = t.room;
+    const idle = new FakePort('10.0.0.1:1');
+    t.connect('idle', idle);
+    idle.deliver({ type: 'tcp.idle', idleMs: 90_000 });
+    expect(idle.farewells).toEqual(['Error: disconnected: idle for 90 s']);
+    expect(t.reasons).toEqual(['idle timeout']);
+  });
+
+  it('ends a member that quit with no farewell line', () => {
+    const t = setup();
+    room = t.room;
+    const quitter = new FakePort('10.0.0.1:1');
+    t.connect('q', quitter);
+    quitter.deliver({ type: 'tcp.end' });
+    expect(quitter.farewells).toEqual([undefined]);
+    expect(t.reasons).toEqual(['client quit']);
   });
 });

@@ -131,7 +131,13 @@ const endings: [string, ConnectionEvent, LeaveReason][] = [
   ['tcp.end', { type: 'tcp.end' }, 'client quit'],
   ['tcp.error', { type: 'tcp.error', code: 'ECONNRESET' }, 'socket error'],
   ['tcp.close', { type: 'tcp.close' }, 'socket closed'],
-  ['server.shutdown', { type: 'server.shutdown' }, 'server shutdown']
+  ['server.shutdown', { type: 'server.shutdown' }, 'server shutdown'],
+  [
+    'tcp.slow',
+    { type: 'tcp.slow', why: 'overflow', queuedBytes: 2_000_000 },
+    'slow consumer'
+  ],
+  ['tcp.idle', { type: 'tcp.idle', idleMs: 300_000 }, 'idle timeout']
 ];
 
 describe('connectionMachine', () => {
@@ -237,6 +243,29 @@ describe('connectionMachine', () => {
         }
       );
     }
+
+    it('records how a slow consumer fell behind [CHAT-SLOW-1]', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.slow', why: 'stall', queuedBytes: 70_000 });
+      expect(t.actor.getSnapshot().context).toMatchObject({
+        reason: 'slow consumer',
+        slow: { why: 'stall', queuedBytes: 70_000 },
+        idleMs: null
+      });
+      expect(t.leaves()).toHaveLength(1);
+    });
+
+    it('records the idle timeout that ended it [CHAT-IDLE-1]', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.idle', idleMs: 1500 });
+      expect(t.actor.getSnapshot().context).toMatchObject({
+        reason: 'idle timeout',
+        idleMs: 1500,
+        slow: null
+      });
+    });
 
     it('records the error code of a socket error', () => {
       const t = start();

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   SHUTDOWN_NOTICE,
+  SLOW_CONSUMER_NOTICE,
+  formatIdleTimeout,
+  formatRefusal,
   formatGreeting,
   formatJoinNotice,
   formatLeaveNotice,
@@ -69,13 +72,39 @@ describe('protocol formatters', () => {
     );
   });
 
+  it('formats the refusals [CHAT-LIMIT-1]', () => {
+    const limits = { maxConnections: 10000, maxConnectionsPerIp: 32 };
+    expect(formatRefusal('server full', '10.1.2.3', limits)).toBe(
+      'Error: server full (10000 connections); try again later'
+    );
+    expect(formatRefusal('too many from address', '10.1.2.3', limits)).toBe(
+      'Error: too many connections from 10.1.2.3 (limit 32)'
+    );
+  });
+
+  it('formats the farewells [CHAT-SLOW-1] [CHAT-IDLE-1]', () => {
+    expect(SLOW_CONSUMER_NOTICE).toBe(
+      'Error: disconnected: you are not reading fast enough'
+    );
+    expect(formatIdleTimeout(300_000)).toBe(
+      'Error: disconnected: idle for 300 s'
+    );
+    expect(formatIdleTimeout(1500)).toBe('Error: disconnected: idle for 1.5 s');
+  });
+
   it('never starts a notice with [ [CHAT-NOTICE-1]', () => {
     const notices = [
       formatGreeting(1),
       formatJoinNotice('1.2.3.4:5', 2),
       formatLeaveNotice('1.2.3.4:5', 1),
       SHUTDOWN_NOTICE,
-      formatLineTooLong(10)
+      formatLineTooLong(10),
+      formatRefusal('server full', '1.2.3.4', {
+        maxConnections: 1,
+        maxConnectionsPerIp: 1
+      }),
+      SLOW_CONSUMER_NOTICE,
+      formatIdleTimeout(1000)
     ];
     for (const notice of notices) expect(notice.startsWith('[')).toBe(false);
   });
