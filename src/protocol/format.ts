@@ -53,7 +53,7 @@ export function formatRefusal(
   limits: { maxConnections: number; maxConnectionsPerIp: number }
 ): string {
   return reason === 'server full'
-    ? `Error: server full (${limits.maxConnections} connections); try again later`
+    ? `Error: server full (${limits.maxConnections} ${limits.maxConnections === 1 ? 'connection' : 'connections'}); try again later`
     : `Error: too many connections from ${address} (limit ${limits.maxConnectionsPerIp})`;
 }
 

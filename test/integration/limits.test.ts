@@ -64,7 +64,7 @@ describe('[CHAT-LIMIT-1] connection limits', () => {
     const refused = await client(t.port);
     await refused.closed;
     expect(refused.lines).toEqual([
-      'Error: server full (1 connections); try again later'
+      'Error: server full (1 connection); try again later'
     ]);
     expect(t.daemon.stats().refused['server full']).toBe(1);
     await a.send('still alone');
