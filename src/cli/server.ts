@@ -41,16 +41,37 @@ function checkWritable(path: string): void {
   }
 }
 
-function flush(logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 1000);
-    timer.unref();
-    logger.once('finish', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    logger.end();
+/** How long the last log lines may take to reach the console and the file. */
+const FLUSH_TIMEOUT_MS = 2000;
+
+/** Resolves once what was written to `stream` so far has left the process. */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+/**
+ * Ends the logger and waits, within FLUSH_TIMEOUT_MS, until its last lines
+ * are out of the process: stdout to a pipe still buffers what
+ * `process.exit` would drop.
+ */
+async function flush(logger: Logger, io: ServerIo): Promise<void> {
+  // The logger's own 'finish' comes before its transports have written the
+  // last records (winston#1504); each transport finishes after its last one.
+  const finished = Promise.all(
+    logger.transports.map(
+      (transport) => new Promise((resolve) => transport.once('finish', resolve))
+    )
+  );
+  logger.end();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(resolve, FLUSH_TIMEOUT_MS);
   });
+  await Promise.race([
+    finished.then(() => Promise.all([drained(io.stdout), drained(io.stderr)])),
+    deadline
+  ]);
+  clearTimeout(timer);
 }
 
 async function run(config: ServerConfig, io: ServerIo): Promise<void> {
@@ -64,7 +85,7 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
     if (stopping) return;
     stopping = true;
     await daemon?.close();
-    await flush(logger);
+    await flush(logger, io);
     io.exit(code);
   };
 

@@ -166,8 +166,9 @@ function waitDrained(
       resolve(drained);
     };
     const wake = (): void => done(true);
+    // Not unref'd: a shutdown waits for its sockets even when nothing else
+    // keeps the process alive (a peer that neither reads nor closes).
     const timer = setTimeout(() => done(false), timeoutMs);
-    timer.unref();
     waiters.add(wake);
   });
 }
