@@ -24,10 +24,6 @@ export interface OutboundHooks {
   sent(bytes: number): void;
 }
 
-function byteLength(data: Buffer | string): number {
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-}
-
 /**
  * The one outbound path of a connection: every byte for the peer goes
  * through `write`, which tracks what is not yet flushed to the kernel (the
@@ -50,7 +46,7 @@ export class Outbound {
   readonly #hooks: OutboundHooks;
   // A queue with a moving head: Array#shift is O(n) and a backlog can hold
   // tens of thousands of lines.
-  #backlog: (Buffer | string)[] = [];
+  #backlog: Buffer[] = [];
   #head = 0;
   #backlogBytes = 0;
   /** Bytes handed to the socket so far; progress is this minus its buffer. */
@@ -78,12 +74,7 @@ export class Outbound {
   /** Queues bytes for the peer; ignored once the connection gave up or is ending. */
   write(data: Buffer | string): void {
     if (this.#abandoned || this.#ending || !this.#socket.writable) return;
-    if (this.#head < this.#backlog.length || this.#socket.writableNeedDrain) {
-      this.#backlog.push(data);
-      this.#backlogBytes += byteLength(data);
-    } else {
-      this.#handOver(data);
-    }
+    this.#queue(data);
     this.#checkMarks();
   }
 
@@ -95,10 +86,10 @@ export class Outbound {
   end(farewell?: string): void {
     if (this.#ending) return;
     this.#ending = true;
-    if (farewell !== undefined && this.#socket.writable) {
-      if (this.#head < this.#backlog.length) this.#backlog.push(farewell);
-      else this.#handOver(farewell);
-    }
+    // The farewell only waits behind the backlog, not for 'drain': it is
+    // the last write, and a peer we gave up on has no backlog left.
+    if (farewell !== undefined && this.#socket.writable)
+      this.#queue(farewell, false);
     if (this.#abandoned) this.#armLinger();
     if (this.#head >= this.#backlog.length) this.#finish();
   }
@@ -111,16 +102,46 @@ export class Outbound {
     this.#dropBacklog();
   }
 
-  #handOver(data: Buffer | string): void {
+  /** Into the socket, or behind what waits (for 'drain' too, by default); in order either way. */
+  #queue(data: Buffer | string, waitForDrain = true): void {
+    // Bytes, not strings: the socket counts a string's length in UTF-16
+    // units, and every count here is in bytes.
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (
+      this.#head < this.#backlog.length ||
+      (waitForDrain && this.#socket.writableNeedDrain)
+    ) {
+      this.#backlog.push(bytes);
+      this.#backlogBytes += bytes.length;
+    } else {
+      this.#handOver(bytes);
+    }
+  }
+
+  #handOver(data: Buffer): void {
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
       process.nextTick(() => this.#uncork());
     }
-    this.#socket.write(data);
-    const bytes = byteLength(data);
-    this.#handed += bytes;
-    this.#hooks.sent(bytes);
+    this.#socket.write(data, this.#afterFlush);
+    this.#handed += data.length;
+    this.#hooks.sent(data.length);
+  }
+
+  /**
+   * Called as each write reaches the kernel. 'drain' alone is not enough to
+   * release input: the last refill may leave the socket below its
+   * high-water mark, and then no 'drain' follows.
+   */
+  readonly #afterFlush = (): void => {
+    if (this.#holding && !this.#abandoned) this.#releaseIfCaughtUp();
+  };
+
+  #releaseIfCaughtUp(): void {
+    if (this.queuedBytes > this.#limits.sendQueueSoftBytes / 2) return;
+    this.#holding = false;
+    this.#hooks.backpressure(false);
   }
 
   #uncork(): void {
@@ -148,20 +169,14 @@ export class Outbound {
   #onDrain(): void {
     // The socket's buffer is empty: release input if little is left, then
     // refill the socket from the backlog.
-    if (
-      this.#holding &&
-      this.#backlogBytes <= this.#limits.sendQueueSoftBytes / 2
-    ) {
-      this.#holding = false;
-      this.#hooks.backpressure(false);
-    }
+    if (this.#holding && !this.#abandoned) this.#releaseIfCaughtUp();
     while (
       this.#head < this.#backlog.length &&
       !this.#socket.writableNeedDrain
     ) {
-      const data = this.#backlog[this.#head] as Buffer | string;
+      const data = this.#backlog[this.#head] as Buffer;
       this.#head += 1;
-      this.#backlogBytes -= byteLength(data);
+      this.#backlogBytes -= data.length;
       this.#handOver(data);
     }
     if (this.#head >= this.#backlog.length) {

@@ -64,6 +64,10 @@ export class TcpConnection implements ConnectionPort {
   #sink: ((event: TransportEvent) => void) | null = null;
   #early: TransportEvent[] = [];
   #holds = 0;
+  /** When input was last held, while it is. */
+  #heldAt = 0;
+  /** Our side is ending: input is read and dropped, so the peer's FIN is seen. */
+  #ending = false;
   /** Events waiting for flood pacing, oldest first, from `#pacedHead` on. */
   #paced: TransportEvent[] = [];
   #pacedHead = 0;
@@ -126,6 +130,16 @@ export class TcpConnection implements ConnectionPort {
 
   end(farewell?: string): void {
     this.#outbound.end(farewell === undefined ? undefined : `${farewell}\n`);
+    // Nobody reads our input any more. A socket left paused would not see
+    // the peer close, and would not even keep the event loop alive.
+    this.#ending = true;
+    this.#clearPaced();
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    if (this.#holds !== 0) {
+      this.#holds = 0;
+      this.#socket.resume();
+    }
   }
 
   destroy(): void {
@@ -144,19 +158,31 @@ export class TcpConnection implements ConnectionPort {
   }
 
   #hold(reason: number): void {
-    if (this.#holds === 0) this.#socket.pause();
+    if (this.#ending) return;
+    if (this.#holds === 0) {
+      this.#socket.pause();
+      this.#heldAt = Date.now();
+    }
     this.#holds |= reason;
   }
 
   #release(reason: number): void {
     if ((this.#holds & reason) === 0) return;
     this.#holds &= ~reason;
-    if (this.#holds === 0) this.#socket.resume();
+    if (this.#holds !== 0) return;
+    this.#socket.resume();
+    // Time we held input ourselves is not the peer's idleness. [CHAT-IDLE-1]
+    const now = Date.now();
+    this.#lastInput = Math.min(now, this.#lastInput + (now - this.#heldAt));
+    const idleMs = this.#limits.idleTimeoutMs;
+    if (idleMs > 0 && this.#idleTimer === null && !this.#idleReported)
+      this.#armIdle(idleMs - (now - this.#lastInput));
   }
 
   #receive(chunk: Buffer): void {
     this.#lastInput = Date.now();
     this.#counters.bytesIn += chunk.length;
+    if (this.#ending) return;
     for (const frame of this.#splitter.push(chunk)) {
       const event = this.#toEvent(frame);
       if (event !== null) this.#pace(event);
@@ -229,15 +255,15 @@ export class TcpConnection implements ConnectionPort {
   }
 
   #checkIdle(): void {
+    this.#idleTimer = null;
+    // Held input does not count as idle; releasing it re-arms the check.
+    if (this.#holds !== 0) return;
     const idleMs = this.#limits.idleTimeoutMs;
-    // Time we held input ourselves is not the peer's idleness.
-    if (this.#holds !== 0) this.#lastInput = Date.now();
     const quiet = Date.now() - this.#lastInput;
     if (quiet < idleMs) {
       this.#armIdle(idleMs - quiet);
       return;
     }
-    this.#idleTimer = null;
     if (this.#idleReported) return;
     this.#idleReported = true;
     this.#emit({ type: 'tcp.idle', idleMs });
@@ -245,13 +271,18 @@ export class TcpConnection implements ConnectionPort {
 
   #onClose(): void {
     this.#outbound.dispose();
-    if (this.#pacer !== null) clearTimeout(this.#pacer);
+    this.#clearPaced();
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
-    this.#pacer = null;
     this.#idleTimer = null;
+    this.#emit({ type: 'tcp.close' });
+  }
+
+  /** Drops lines still waiting for pacing: they were never accepted. [CHAT-IN-5] */
+  #clearPaced(): void {
+    if (this.#pacer !== null) clearTimeout(this.#pacer);
+    this.#pacer = null;
     this.#paced = [];
     this.#pacedHead = 0;
-    this.#emit({ type: 'tcp.close' });
   }
 
   #emit(event: TransportEvent): void {
