@@ -583,6 +583,28 @@ describe('TcpConnection on a loopback socket', () => {
     expect(t.events.map((e) => e.type)).toEqual(['tcp.line', 'tcp.close']);
   });
 
+  it('lifts every hold once our side ends: sees the FIN, drops input and lines still paced', async () => {
+    const t = await tcpPair({ floodRate: 1, floodBurst: 1 });
+    t.peer.write('first\nsecond\n');
+    await until(() => t.socket.isPaused(), 'pacing holds input');
+    t.connection.pauseInput();
+    expect(lines(t.events)).toEqual(['first']);
+
+    t.connection.end('bye');
+    expect(t.socket.isPaused()).toBe(false);
+    t.peer.end('late\n'); // read and dropped, then its FIN
+    await until(
+      () => t.events.at(-1)?.type === 'tcp.close',
+      'the connection reports the close'
+    );
+    expect(t.events).toEqual([
+      { type: 'tcp.line', text: 'first' },
+      { type: 'tcp.end' },
+      { type: 'tcp.close' }
+    ]);
+    expect(t.received().toString()).toBe('bye\n');
+  });
+
   it('clears the linger timer when the peer answers its FIN', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const t = await tcpPair();
