@@ -20,7 +20,10 @@ describe('parseSubnet', () => {
     ['10.0.0.0/8', { address: '10.0.0.0', prefix: 8, family: 'ipv4' }],
     ['0.0.0.0/0', { address: '0.0.0.0', prefix: 0, family: 'ipv4' }],
     ['1.2.3.4/32', { address: '1.2.3.4', prefix: 32, family: 'ipv4' }],
-    [' 192.168.1.0/24 ', { address: '192.168.1.0', prefix: 24, family: 'ipv4' }],
+    [
+      ' 192.168.1.0/24 ',
+      { address: '192.168.1.0', prefix: 24, family: 'ipv4' }
+    ],
     ['::1', { address: '::1', prefix: 128, family: 'ipv6' }],
     ['fd00::/8', { address: 'fd00::', prefix: 8, family: 'ipv6' }],
     ['::/0', { address: '::', prefix: 0, family: 'ipv6' }],
@@ -171,9 +174,9 @@ describe('Admission', () => {
       expect(
         () => new Admission(limitsWith({ perIpExempt: ['::1', entry] }))
       ).toThrow(RangeError);
-      expect(
-        () => new Admission(limitsWith({ perIpExempt: [entry] }))
-      ).toThrow(`invalid exempt address or subnet "${entry}"`);
+      expect(() => new Admission(limitsWith({ perIpExempt: [entry] }))).toThrow(
+        `invalid exempt address or subnet "${entry}"`
+      );
     }
   );
 
