@@ -14,13 +14,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Peer } from '../../src/faults/peer.js';
 import { pollUntil, type TestDaemon } from '../support/daemon.js';
 import {
-  expectServes,
+  finishScenario,
   joinObservers,
   transcriptOf,
   type Observers
 } from '../support/fault-run.js';
 import { createHarness } from '../support/harness.js';
-import { activeTimers, expectNoLeaks } from '../support/leaks.js';
+import { activeTimers } from '../support/leaks.js';
 
 const { cleanups, daemon, client } = createHarness();
 afterEach(() => cleanups.run());
@@ -64,18 +64,6 @@ function expectedForQuitter(reference: Peer, quitter: Peer): string[] {
 /** The lines `peer` received that name `addr`, in order. */
 function linesAbout(peer: Peer, addr: string): string[] {
   return peer.lines.filter((line) => line.includes(addr));
-}
-
-/** I3, then every observer quits, then I4 (before the daemon closes). */
-async function finish(
-  t: TestDaemon,
-  obs: Observers,
-  timersBefore: number
-): Promise<void> {
-  await expectServes(t.daemon, t.port, cleanups);
-  for (const peer of obs.peers) peer.end();
-  await Promise.all(obs.peers.map((peer) => peer.closed));
-  await expectNoLeaks(t.daemon, timersBefore);
 }
 
 /**
@@ -143,7 +131,7 @@ describe('a client that half-closes', () => {
     expect(
       quitter.lines.concat(...obs.peers.map((p) => p.lines)).join('\n')
     ).not.toContain('cut off');
-    await finish(t, obs, timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   });
 
   it('relays lines and FIN sent before its greeting arrived, after the join', async () => {
@@ -158,7 +146,7 @@ describe('a client that half-closes', () => {
     await quitter.write(asLines(texts));
     quitter.halfClose();
     await expectQuit(t, obs, quitter, texts);
-    await finish(t, obs, timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   });
 
   it('sends the quitter everything ordered before its leave while the others chat', async () => {
@@ -178,7 +166,7 @@ describe('a client that half-closes', () => {
     quitter.halfClose();
     await chatting;
     await expectQuit(t, obs, quitter, texts);
-    await finish(t, obs, timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   });
 
   it('relays every paced line before the leave when FIN follows a burst over the flood rate', async () => {
@@ -216,6 +204,6 @@ describe('a client that half-closes', () => {
     expect(lines.indexOf(`[${other.localAddr}] not waiting`)).toBeLessThan(
       lines.indexOf(`[${quitter.localAddr}] ${texts.at(-1)}`)
     );
-    await finish(t, obs, timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   });
 });

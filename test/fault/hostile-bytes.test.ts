@@ -23,15 +23,15 @@ import {
 import type { Peer } from '../../src/faults/peer.js';
 import { createRng } from '../../src/faults/rng.js';
 import { isBlank, sanitizeText } from '../../src/transport/sanitize.js';
-import { pollUntil, type TestDaemon } from '../support/daemon.js';
+import { pollUntil } from '../support/daemon.js';
 import {
-  expectServes,
+  finishScenario,
   joinObservers,
   transcriptOf,
   type Observers
 } from '../support/fault-run.js';
 import { createHarness } from '../support/harness.js';
-import { activeTimers, expectNoLeaks } from '../support/leaks.js';
+import { activeTimers } from '../support/leaks.js';
 
 const SEED_SLICED = 0x4057_1e01;
 const SEED_GARBAGE = 0x4057_1e02;
@@ -146,20 +146,6 @@ async function settleWith(
   await stayer.waitForLine(`[${speaker.localAddr}] ${marker}`, timeoutMs);
 }
 
-/** I3, then everyone quits, then I4 (before the daemon closes). */
-async function finish(
-  t: TestDaemon,
-  obs: Observers,
-  others: readonly Peer[],
-  timersBefore: number
-): Promise<void> {
-  await expectServes(t.daemon, t.port, cleanups);
-  const peers = [...obs.peers, ...others];
-  for (const peer of peers) peer.end();
-  await Promise.all(peers.map((peer) => peer.closed));
-  await expectNoLeaks(t.daemon, timersBefore);
-}
-
 describe('hostile bytes on the chat port', () => {
   it('answers a 10 MB line with one Error line, relays the next line, and holds none of it', async () => {
     const huge = hugeLine(10 * 1024 * 1024);
@@ -227,7 +213,7 @@ describe('hostile bytes on the chat port', () => {
     expect(t.consoleLines().filter(leaked)).toEqual([]);
     expect(t.daemon.memberCount()).toBe(4);
     obs.expectInvariants([transcriptOf(sender, true)]);
-    await finish(t, obs, [sender], timers);
+    await finishScenario(t, [...obs.peers, sender], timers, cleanups);
   });
 
   it('relays lines written one byte at a time, multi-byte characters split, exactly', async () => {
@@ -259,7 +245,7 @@ describe('hostile bytes on the chat port', () => {
     expectRelayed(obs, sender, texts, context);
     expect(sender.lines.filter((l) => l.startsWith('Error:'))).toEqual([]);
     obs.expectInvariants([transcriptOf(sender, true)]);
-    await finish(t, obs, [sender], timers);
+    await finishScenario(t, [...obs.peers, sender], timers, cleanups);
   });
 
   it('relays NULs, invalid UTF-8 and terminal escapes only in their sanitised form', async () => {
@@ -309,7 +295,7 @@ describe('hostile bytes on the chat port', () => {
     // Nothing is answered for the blank lines.
     expect(sender.lines.filter((l) => l.startsWith('Error:'))).toEqual([]);
     obs.expectInvariants([transcriptOf(sender, true)]);
-    await finish(t, obs, [sender], timers);
+    await finishScenario(t, [...obs.peers, sender], timers, cleanups);
   });
 
   it('survives 1 MB of seeded binary garbage: its lines relayed sanitised, over-long ones answered', async () => {
@@ -360,7 +346,7 @@ describe('hostile bytes on the chat port', () => {
     expect(errors.length, context).toBe(oversize);
     expect(t.daemon.memberCount(), context).toBe(4);
     obs.expectInvariants([transcriptOf(sender, true)]);
-    await finish(t, obs, [sender], timers);
+    await finishScenario(t, [...obs.peers, sender], timers, cleanups);
   });
 
   /**
@@ -408,7 +394,7 @@ describe('hostile bytes on the chat port', () => {
     obs.sent.set(addr, [...expected]);
     expect(t.daemon.stats().disconnects['client quit']).toBe(1);
     obs.expectInvariants([transcriptOf(foreign, false)]);
-    await finish(t, obs, [], timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   }
 
   it('treats a TLS ClientHello as chat input: its one whole line relayed sanitised, the cut-off rest dropped', async () => {

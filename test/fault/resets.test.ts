@@ -12,13 +12,13 @@ import { createRng } from '../../src/faults/rng.js';
 import { parseRoomLine } from '../../src/faults/transcript.js';
 import { pollUntil, type TestDaemon } from '../support/daemon.js';
 import {
-  expectServes,
+  finishScenario,
   joinObservers,
   transcriptOf,
   type Observers
 } from '../support/fault-run.js';
 import { createHarness } from '../support/harness.js';
-import { activeTimers, expectNoLeaks } from '../support/leaks.js';
+import { activeTimers } from '../support/leaks.js';
 
 const SEED_MID_LINE = 0x2e5e_7001;
 const SEED_MID_JOIN = 0x2e5e_7002;
@@ -53,18 +53,6 @@ function lastCount(peer: Peer): number | undefined {
       line.kind === 'join' || line.kind === 'leave' ? [line.count] : []
     );
   return counts.at(-1);
-}
-
-/** I3, then every observer quits, then I4 (before the daemon closes). */
-async function finish(
-  t: TestDaemon,
-  obs: Observers,
-  timersBefore: number
-): Promise<void> {
-  await expectServes(t.daemon, t.port, cleanups);
-  for (const peer of obs.peers) peer.end();
-  await Promise.all(obs.peers.map((peer) => peer.closed));
-  await expectNoLeaks(t.daemon, timersBefore);
 }
 
 /**
@@ -172,7 +160,7 @@ describe('peers that reset', () => {
       'socket error': 1,
       'client quit': 0
     });
-    await finish(t, obs, timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   });
 
   it('relays nothing of a line whose pieces are still arriving when the peer resets', async () => {
@@ -198,7 +186,7 @@ describe('peers that reset', () => {
     // way the cut line is gone and the member leaves once.
     const { disconnects } = t.daemon.stats();
     expect(disconnects['socket error'] + disconnects['client quit']).toBe(1);
-    await finish(t, obs, timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   });
 
   it('keeps counts and join/leave pairs right when 50 peers reset around their join', async () => {
@@ -303,7 +291,7 @@ describe('peers that reset', () => {
       s.disconnects['socket error'] + s.disconnects['socket closed'],
       stats
     ).toBe(ended);
-    await finish(t, obs, timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   });
 
   it('keeps the broadcast exactly-once for everyone else when its receivers reset mid-stream', async () => {
@@ -398,6 +386,6 @@ describe('peers that reset', () => {
       'client quit': 0,
       'slow consumer': 0
     });
-    await finish(t, obs, timers);
+    await finishScenario(t, obs.peers, timers, cleanups);
   });
 });

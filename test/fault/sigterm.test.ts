@@ -18,6 +18,7 @@ import { connectClient } from '../support/client.js';
 import { createCleanups } from '../support/cleanup.js';
 import { parseConsoleLine, pollUntil } from '../support/daemon.js';
 import { transcriptOf } from '../support/fault-run.js';
+import { within } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHUTDOWN = 'Server shutting down';
@@ -85,26 +86,6 @@ async function joinMembers(port: number, count: number): Promise<Peer[]> {
     peers.push(peer);
   }
   return peers;
-}
-
-/** Rejects if `promise` has not settled within `ms`. */
-async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not happen within ${ms} ms`)),
-      ms
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

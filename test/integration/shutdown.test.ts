@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/harness.js';
 import { connectClient, type TestClient } from '../support/client.js';
 import { type TestDaemon } from '../support/daemon.js';
+import { within } from '../support/wait.js';
 
 const { cleanups, daemon, client } = createHarness();
 afterEach(() => cleanups.run());
@@ -26,26 +27,6 @@ async function threeMembers(
     members.push(c);
   }
   return members as [TestClient, TestClient, TestClient];
-}
-
-/** Rejects if `promise` has not settled within `ms`. */
-async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not finish within ${ms} ms`)),
-      ms
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe('[CHAT-SHUT] graceful shutdown', () => {

@@ -7,6 +7,8 @@ import {
 } from '../../src/faults/transcript.js';
 import { connectClient } from './client.js';
 import type { Cleanups } from './cleanup.js';
+import type { TestDaemon } from './daemon.js';
+import { expectNoLeaks } from './leaks.js';
 
 /**
  * Well-behaved members that chat and record everything, for the fault suite's
@@ -114,4 +116,21 @@ export async function expectServes(
   await peer.waitForLine('[You] still serving');
   peer.end();
   await peer.closed;
+}
+
+/**
+ * Ends a fault scenario: I3 (a newcomer is served), then every one of
+ * `peers` quits, then I4 with `timersBefore` from `activeTimers()` (so call
+ * it before the daemon closes).
+ */
+export async function finishScenario(
+  t: TestDaemon,
+  peers: readonly Peer[],
+  timersBefore: number,
+  cleanups: Cleanups
+): Promise<void> {
+  await expectServes(t.daemon, t.port, cleanups);
+  for (const peer of peers) peer.end();
+  await Promise.all(peers.map((peer) => peer.closed));
+  await expectNoLeaks(t.daemon, timersBefore);
 }

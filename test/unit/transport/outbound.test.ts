@@ -5,7 +5,6 @@
  * is real, and waits poll the event loop, never the faked clock.
  */
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LINGER_MS } from '../../../src/protocol/constants.js';
 import {
@@ -15,6 +14,13 @@ import {
   type SlowReason
 } from '../../../src/transport/outbound.js';
 import { createCleanups } from '../../support/cleanup.js';
+import {
+  FILL_CHUNK,
+  clog,
+  staysTrue,
+  tick,
+  until
+} from '../../support/wait.js';
 
 const cleanups = createCleanups();
 afterEach(async () => {
@@ -24,41 +30,6 @@ afterEach(async () => {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-/** One write of the fill; the same buffer is reused, nothing is copied. */
-const CHUNK = Buffer.alloc(256 * KiB, 'f');
-
-const tick = (): Promise<void> =>
-  new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Polls every event-loop turn, then every 2 ms (node:timers/promises is not
- * faked by vi.useFakeTimers), for up to `ms` of real time.
- */
-async function until(
-  check: () => boolean,
-  what: string,
-  ms = 5000,
-  detail?: () => string
-): Promise<void> {
-  const deadline = performance.now() + ms;
-  for (let turn = 0; !check(); turn += 1) {
-    if (performance.now() > deadline)
-      throw new Error(
-        `timed out after ${ms} ms waiting until ${what}${detail ? `; ${detail()}` : ''}`
-      );
-    await (turn < 50 ? tick() : sleep(2));
-  }
-}
-
-/** True if `check` stays true for `turns` event-loop turns. */
-async function staysTrue(check: () => boolean, turns = 10): Promise<boolean> {
-  for (let i = 0; i < turns; i += 1) {
-    await tick();
-    if (!check()) return false;
-  }
-  return true;
-}
-
 /** Waits until `value` has not changed for 20 turns in a row. */
 async function settled(value: () => number): Promise<void> {
   let last = value();
@@ -67,25 +38,6 @@ async function settled(value: () => number): Promise<void> {
     last = value();
   }
   throw new Error('the socket never settled');
-}
-
-/**
- * Writes 256 KiB chunks through `write` until the kernel takes no more (the
- * peer is not reading): the socket then holds the last chunk and wants a
- * drain, and nothing is in Outbound's backlog yet. Returns the bytes written.
- */
-async function clog(
-  socket: Socket,
-  write: (chunk: Buffer) => void,
-  full = (): boolean => socket.writableNeedDrain
-): Promise<number> {
-  let written = 0;
-  for (let i = 0; i < 64; i += 1) {
-    write(CHUNK);
-    written += CHUNK.length;
-    if (await staysTrue(full)) return written;
-  }
-  throw new Error(`the kernel took ${written} bytes and still had room`);
 }
 
 interface Loopback {
@@ -428,7 +380,7 @@ describe('Outbound', () => {
     const out = outbound(p.socket, r.hooks, { stallTimeoutMs: 1000 });
     expect(vi.getTimerCount()).toBe(0);
     await clog(p.socket, (b) => out.write(b));
-    for (let i = 0; i < 64; i += 1) out.write(CHUNK); // 16 MiB of backlog
+    for (let i = 0; i < 64; i += 1) out.write(FILL_CHUNK); // 16 MiB of backlog
     expect(vi.getTimerCount()).toBe(1);
 
     vi.advanceTimersByTime(999);
@@ -563,7 +515,8 @@ describe('Outbound', () => {
     const r = recorder();
     const out = outbound(p.socket, r.hooks, { sendQueueBytes: 2 * MiB });
     await clog(p.socket, (b) => out.write(b));
-    for (let i = 0; i < 16 && r.calls.length === 0; i += 1) out.write(CHUNK);
+    for (let i = 0; i < 16 && r.calls.length === 0; i += 1)
+      out.write(FILL_CHUNK);
     expect(r.calls.map((c) => c.hook)).toEqual(['slow']);
 
     out.end('bye\n');
@@ -609,7 +562,7 @@ describe('Outbound', () => {
     const r = recorder();
     const out = outbound(p.socket, r.hooks);
     const filled = await clog(p.socket, (b) => out.write(b));
-    for (let i = 0; i < 32; i += 1) out.write(CHUNK); // 8 MiB of backlog
+    for (let i = 0; i < 32; i += 1) out.write(FILL_CHUNK); // 8 MiB of backlog
     expect(out.queuedBytes).toBe(p.socket.writableLength + 8 * MiB);
     expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(60_000);

@@ -1,6 +1,5 @@
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { duplexPair, type Duplex } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TransportEvent } from '../../../src/machines/connection-events.js';
 import { SLOW_CONSUMER_NOTICE } from '../../../src/protocol/format.js';
@@ -11,10 +10,8 @@ import {
   type TransportCounters
 } from '../../../src/transport/tcp-connection.js';
 import { createCleanups } from '../../support/cleanup.js';
+import { clog, staysTrue, tick, until } from '../../support/wait.js';
 import { activeTimers } from '../../support/leaks.js';
-
-const tick = (): Promise<void> =>
-  new Promise((resolve) => setImmediate(resolve));
 
 let open: Duplex[] = [];
 afterEach(() => {
@@ -166,54 +163,6 @@ afterEach(async () => {
 });
 
 const KiB = 1024;
-const CHUNK = Buffer.alloc(256 * KiB, 'f');
-
-/**
- * Polls every event-loop turn, then every 2 ms (node:timers/promises is not
- * faked by vi.useFakeTimers), for up to `ms` of real time.
- */
-async function until(
-  check: () => boolean,
-  what: string,
-  ms = 5000,
-  detail?: () => string
-): Promise<void> {
-  const deadline = performance.now() + ms;
-  for (let turn = 0; !check(); turn += 1) {
-    if (performance.now() > deadline)
-      throw new Error(
-        `timed out after ${ms} ms waiting until ${what}${detail ? `; ${detail()}` : ''}`
-      );
-    await (turn < 50 ? tick() : sleep(2));
-  }
-}
-
-/** True if `check` stays true for `turns` event-loop turns. */
-async function staysTrue(check: () => boolean, turns = 10): Promise<boolean> {
-  for (let i = 0; i < turns; i += 1) {
-    await tick();
-    if (!check()) return false;
-  }
-  return true;
-}
-
-/**
- * Writes 256 KiB chunks until the kernel takes no more (the peer is not
- * reading) and the socket wants a drain, with nothing in the backlog yet.
- */
-async function clog(
-  socket: Socket,
-  write: (chunk: Buffer) => void
-): Promise<number> {
-  let written = 0;
-  for (let i = 0; i < 64; i += 1) {
-    write(CHUNK);
-    written += CHUNK.length;
-    if (await staysTrue(() => socket.writableNeedDrain)) return written;
-  }
-  throw new Error(`the kernel took ${written} bytes and still had room`);
-}
-
 const lines = (events: TransportEvent[]): string[] =>
   events.flatMap((e) => (e.type === 'tcp.line' ? [e.text] : []));
 
