@@ -129,6 +129,9 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
 function refuse(socket: Socket, line: string): void {
   socket.on('error', () => undefined); // a reset peer is already gone
   socket.end(`${line}\n`);
+  // Read and drop what it sends, so its FIN closes the socket at once
+  // instead of after the linger.
+  socket.resume();
   // Bounded: a refused peer that neither reads nor closes is reset.
   const linger = setTimeout(() => socket.destroy(), LINGER_MS);
   linger.unref();

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/harness.js';
+import { LINGER_MS } from '../../src/protocol/constants.js';
 import { pollUntil } from '../support/daemon.js';
 
 const { cleanups, daemon, client } = createHarness();
@@ -21,10 +22,18 @@ describe('[CHAT-LIMIT-1] connection limits', () => {
     await a.nextLine(); // b's join
 
     const refused = await client(t.port);
+    await refused.send('let me in');
     await refused.closed;
     expect(refused.lines).toEqual([
       'Error: too many connections from 127.0.0.1 (limit 2)'
     ]);
+    // The server reads (and drops) what the refused peer sent, then its FIN:
+    // its socket is gone well before the linger would have reset it.
+    await pollUntil(
+      () => t.daemon.stats().sockets === 2,
+      'the refused socket is closed',
+      LINGER_MS / 2
+    );
 
     // Nobody saw it come or go; the next line everyone sees is a message.
     await b.send('after the refusal');
