@@ -12,31 +12,48 @@ export interface Inspection {
 }
 
 /**
- * Creates the daemon's inspection observer. For now its one consumer is the
- * debug log: every state change of a root actor (connection or room) is
- * logged once, with the event that caused it.
+ * Creates the daemon's inspection observer: the debug log (every state change
+ * of a root actor, connection or room, logged once with the event that
+ * caused it) when debug is on, and `watcher` when given (a caller's own
+ * observer, e.g. a test recording every transition), both fed every event.
+ * `inspect` stays `undefined` when neither is there.
  */
-export function createInspection(logger: Logger): Inspection {
-  if (!logger.isDebugEnabled()) return { inspect: undefined };
-  const log = logger.child({ component: 'inspect' });
-  const last = new WeakMap<object, { key: string; value: unknown }>();
+export function createInspection(
+  logger: Logger,
+  watcher?: (event: InspectionEvent) => void
+): Inspection {
+  const log = debugLogInspector(logger);
+  if (log === undefined || watcher === undefined)
+    return { inspect: log ?? watcher };
   return {
     inspect: (event) => {
-      if (event.type !== '@xstate.snapshot') return;
-      const actor = event.actorRef;
-      if (actor.sessionId !== event.rootId) return;
-      const value = (event.snapshot as { value?: unknown }).value;
-      if (value === undefined) return;
-      const key = JSON.stringify(value);
-      const from = last.get(actor);
-      if (from?.key === key) return;
-      last.set(actor, { key, value });
-      log.debug('transition', {
-        connId: 'id' in actor ? actor.id : actor.sessionId,
-        event: event.event.type,
-        from: from?.value ?? null,
-        to: value
-      });
+      log(event);
+      watcher(event);
     }
+  };
+}
+
+function debugLogInspector(
+  logger: Logger
+): ((event: InspectionEvent) => void) | undefined {
+  if (!logger.isDebugEnabled()) return undefined;
+  const log = logger.child({ component: 'inspect' });
+  const last = new WeakMap<object, { key: string; value: unknown }>();
+  return (event) => {
+    if (event.type !== '@xstate.snapshot') return;
+    const actor = event.actorRef;
+    if (actor.sessionId !== event.rootId) return;
+    const value = (event.snapshot as { value?: unknown }).value;
+    if (value === undefined) return;
+    const key = JSON.stringify(value);
+    const from = last.get(actor);
+    if (from?.key === key) return;
+    last.set(actor, { key, value });
+    log.debug('transition', {
+      connId: 'id' in actor ? actor.id : actor.sessionId,
+      event: event.event.type,
+      from: from?.value ?? null,
+      to: value
+    });
   };
 }

@@ -1,3 +1,4 @@
+import type { InspectionEvent } from 'xstate';
 import type { ConnectionActor } from '../machines/connection-machine.js';
 import {
   LEAVE_REASONS,
@@ -31,6 +32,14 @@ export interface DaemonOptions extends Partial<Limits> {
    * port the actor uses.
    */
   wrapPort?: (port: ConnectionPort, connId: string) => ConnectionPort;
+  /**
+   * Observes every actor of the daemon (the room and each connection), with
+   * the debug log's observer when that is on: XState's inspection events
+   * (`@xstate.microstep`, `@xstate.snapshot`, …). Leave it out unless
+   * something consumes it: even a no-op inspector halves an actor's event
+   * throughput (../shared/FACTS.md).
+   */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 /** Counters and gauges of a running daemon. */
@@ -87,7 +96,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger, wrapPort } = options;
   const limits = resolveLimits(options);
   const onFault = options.onFault ?? (() => undefined);
-  const { inspect } = createInspection(logger);
+  const { inspect } = createInspection(logger, options.inspect);
   const room = createRoom({ name: LOBBY, logger, inspect, onFault });
   const logic = createConnectionLogic(room);
   const connections = new Map<string, ConnectionActor>();

@@ -5,36 +5,12 @@
  * other connection untouched.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectionPort } from '../../src/machines/types.js';
 import { createHarness } from '../support/harness.js';
+import { replacePort } from '../support/wrap-port.js';
 import { activeTimers, expectNoLeaks } from '../support/leaks.js';
-import type { TestDaemonOptions } from '../support/daemon.js';
 
 const { cleanups, daemon, client } = createHarness();
 afterEach(() => cleanups.run());
-
-/** The connection `victim`'s port, with `failure`'s methods in place of its own. */
-function failing(
-  victim: string,
-  failure: (port: ConnectionPort) => Partial<ConnectionPort>
-): TestDaemonOptions['wrapPort'] {
-  return (port, connId) => {
-    if (connId !== victim) return port;
-    const wrapped: ConnectionPort = {
-      remote: port.remote,
-      get queuedBytes() {
-        return port.queuedBytes;
-      },
-      write: (data) => port.write(data),
-      end: (farewell) => port.end(farewell),
-      destroy: () => port.destroy(),
-      pauseInput: () => port.pauseInput(),
-      resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink)
-    };
-    return Object.assign(wrapped, failure(port));
-  };
-}
 
 function errorRecords(lines: string[]): string[] {
   return lines.filter((line) => line.startsWith('error: connection failed'));
@@ -46,7 +22,7 @@ describe('fault isolation', () => {
     const t = await daemon({
       level: 'info',
       // c2 is the second connection accepted: the victim.
-      wrapPort: failing('c2', (port) => ({
+      wrapPort: replacePort('c2', (port) => ({
         write: (data) => {
           if (data.toString().includes('poison'))
             throw new Error('formatter exploded');
@@ -95,7 +71,7 @@ describe('fault isolation', () => {
     const timers = activeTimers();
     const t = await daemon({
       level: 'info',
-      wrapPort: failing('c2', () => ({
+      wrapPort: replacePort('c2', () => ({
         resumeInput: () => {
           throw new Error('resume exploded');
         }
