@@ -2,6 +2,7 @@ import {
   assertEvent,
   createActor,
   fromCallback,
+  type ActorOptions,
   type InspectionEvent
 } from 'xstate';
 import type { Logger } from '../app/logger.js';
@@ -108,6 +109,8 @@ export interface StartConnectionOptions {
   port: ConnectionPort;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
+  /** Drives the actor's timers; default the real one. Replay passes its `VirtualClock`. */
+  clock?: ActorOptions<ConnectionLogic>['clock'];
   /** Called exactly once when the actor is done, normally or by failure, with why. */
   onDone: (connId: string, reason: LeaveReason) => void;
 }
@@ -129,7 +132,9 @@ export function startConnection(
   const actor = createActor(logic, {
     id: connId,
     input: { connId, port, room: room.ref },
-    inspect: options.inspect
+    inspect: options.inspect,
+    // Only when given: an explicit `clock: undefined` replaces XState's default.
+    ...(options.clock && { clock: options.clock })
   });
   actor.subscribe({
     complete: () => {
