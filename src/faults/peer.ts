@@ -60,7 +60,10 @@ export interface Peer {
   end(): void;
   /** Same as `end()`: a half-close, named for fault scripts. */
   halfClose(): void;
-  /** Closes abortively: the server sees an RST (ECONNRESET), not a FIN. */
+  /**
+   * Closes abortively: the server sees an RST (ECONNRESET), not a FIN. After
+   * `end()` the FIN is out already, so this only destroys the socket.
+   */
   reset(): void;
   /**
    * Stops reading, so the kernel receive window fills and the server's writes
@@ -168,8 +171,12 @@ export function connectPeer(options: PeerOptions): Promise<Peer> {
       end,
       halfClose: end,
       reset: () => {
-        // resetAndDestroy throws on a socket whose handle is already gone.
-        if (!socket.destroyed) socket.resetAndDestroy();
+        // resetAndDestroy throws on a socket whose handle is already gone,
+        // and never closes one that has sent its FIN (libuv refuses the
+        // abortive close then): that one can only be destroyed.
+        if (socket.destroyed) return;
+        if (socket.writableEnded) socket.destroy();
+        else socket.resetAndDestroy();
       },
       // pause() stops the handle's reads once Node's own small buffer is
       // full, so what the server writes piles up in the kernel, then in its

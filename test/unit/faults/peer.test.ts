@@ -105,6 +105,16 @@ describe('connectPeer', () => {
     await peer.closed;
   });
 
+  it('reset() after end() still closes the socket', async () => {
+    const { peer, remote } = await connectPair();
+    remote.on('error', () => undefined);
+    peer.end();
+    peer.reset();
+
+    await peer.closed;
+    expect(peer.socket.destroyed).toBe(true);
+  });
+
   it('stopReading() backs up the server, and resumeReading() drains it', async () => {
     const { peer, remote } = await connectPair();
     peer.stopReading();
