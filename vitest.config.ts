@@ -32,6 +32,20 @@ export default defineConfig({
           hookTimeout: 30_000,
           sequence: { groupOrder: 1 }
         }
+      },
+      {
+        // chat-chaos against the naive fixture and against our daemon: whole
+        // chaos runs of a few seconds each, last, so they are not load the
+        // fault suite has to tell apart.
+        extends: true,
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
+          sequence: { groupOrder: 2 }
+        }
       }
     ]
   }

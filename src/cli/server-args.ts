@@ -55,8 +55,11 @@ Signals: SIGINT or SIGTERM shut down gracefully (every client gets
 Protocol: docs/protocol.md. Exit codes: 0 after a clean shutdown, 1 when the
 daemon cannot start or fails, 2 for bad arguments.`;
 
-// parseArgs' own messages run to several sentences; one line says enough.
-function describeParseError(err: unknown): string {
+/**
+ * A parseArgs error as one line: its own messages run to several sentences.
+ * Shared with the other programs' argument parsers.
+ */
+export function describeParseError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const option = /'(-{1,2}[^']*)'/.exec(message)?.[1];
   switch (errorCode(err)) {

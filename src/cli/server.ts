@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { startDaemon, type Daemon } from '../app/daemon.js';
-import { ChatError, UsageError, describeSystemError } from '../app/errors.js';
+import { ChatError, describeSystemError } from '../app/errors.js';
 import { createLogger, type Logger } from '../app/logger.js';
-import { isEntryPoint } from './entry-point.js';
+import { exitOnFailure, isEntryPoint } from './entry-point.js';
 import {
   SERVER_USAGE,
   parseServerArgs,
@@ -136,15 +136,7 @@ export async function main(argv: string[], io: ServerIo): Promise<void> {
     }
     await run(command.config, io);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`${PROGRAM}: ${err.message}; see ${PROGRAM} --help\n`);
-      io.exit(2);
-      return;
-    }
-    const message =
-      err instanceof ChatError ? err.message : describeSystemError(err);
-    io.stderr.write(`${PROGRAM}: ${message}\n`);
-    io.exit(1);
+    exitOnFailure(PROGRAM, err, io);
   }
 }
 

@@ -1,0 +1,124 @@
+/**
+ * chat-chaos against our own daemon (issue 4): a run with every fault kind
+ * finds nothing wrong, and the program's JSON, exit codes and one-line
+ * errors.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runChaos } from '../../src/chaos/run.js';
+import { FAULT_KINDS, type ChaosReport } from '../../src/chaos/types.js';
+import { DEFAULT_FLOOD_RATE } from '../../src/protocol/constants.js';
+import { createHarness } from '../support/harness.js';
+
+const { cleanups, daemon } = createHarness();
+afterEach(() => cleanups.run());
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function chaos(args: string[]): Promise<Exit> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/chaos.ts', ...args],
+    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] }
+  );
+  cleanups.add(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
+  );
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+describe('chat-chaos against our server', () => {
+  it('injects every fault kind and finds no violation', async () => {
+    // Our server as shipped: flood pacing on.
+    const t = await daemon({ floodRate: DEFAULT_FLOOD_RATE });
+    const report: ChaosReport = await runChaos({
+      host: '127.0.0.1',
+      port: t.port,
+      scenarios: FAULT_KINDS,
+      durationMs: 4000,
+      clients: 22,
+      observers: 5,
+      rate: 2,
+      seed: 1,
+      maxConnections: 200,
+      maxBytes: 64 * 1024 * 1024
+    });
+    expect(
+      report.violations,
+      JSON.stringify(report.violations.slice(0, 5), null, 1)
+    ).toEqual([]);
+    expect(report.ok).toBe(true);
+    for (const kind of FAULT_KINDS) {
+      expect(
+        report.injected[kind],
+        `${kind} injected: ${JSON.stringify(report.injected)}`
+      ).toBeGreaterThanOrEqual(1);
+    }
+    expect(report.messages.sent).toBeGreaterThan(40);
+    // Five observers each receive every observer's lines at least.
+    expect(report.messages.delivered).toBeGreaterThan(5 * 40);
+  });
+
+  it('prints the report as JSON and exits 0', async () => {
+    const t = await daemon({ floodRate: DEFAULT_FLOOD_RATE });
+    const run = await chaos([
+      '127.0.0.1',
+      String(t.port),
+      '--duration',
+      '2s',
+      '--seed',
+      '77',
+      '--json'
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as ChaosReport;
+    expect(report).toMatchObject({
+      seed: 77,
+      ok: true,
+      violations: [],
+      options: { port: t.port, durationMs: 2000, clients: 20, observers: 5 }
+    });
+    expect(report.schedule).toHaveLength(20);
+    expect(run.stderr).toMatch(/^chat-chaos: 127\.0\.0\.1:\d+, seed 77, /);
+    expect(run.stderr).not.toContain('\r');
+  });
+
+  it('rejects bad arguments with one line and exit code 2', async () => {
+    const run = await chaos(['127.0.0.1', '3333', '--scenario', 'meteor']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      `chat-chaos: unknown scenario "meteor" (expected all or some of ${FAULT_KINDS.join(', ')}); see chat-chaos --help\n`
+    );
+  });
+
+  it('says the server is unreachable in one line and exits 1', async () => {
+    const port = await closedPort();
+    const run = await chaos(['127.0.0.1', String(port), '--duration', '1s']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n').at(-2)).toBe(
+      `chat-chaos: cannot connect to 127.0.0.1:${port}: connection refused`
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The heart of issue 4: chat-chaos, run from the outside, reports each bug
+ * class of the naive fixture server as its own kind of violation, with the
+ * lines that show it; and it reports nothing against our own daemon.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { runChaos } from '../../src/chaos/run.js';
+import {
+  FAULT_KINDS,
+  type ChaosInvariant,
+  type ChaosOptions,
+  type ChaosReport,
+  type FaultKind
+} from '../../src/chaos/types.js';
+import {
+  BUG_NAMES,
+  startNaiveServer,
+  type BugName
+} from '../fixtures/naive-server.js';
+import { createHarness } from '../support/harness.js';
+
+const { cleanups, daemon } = createHarness();
+afterEach(() => cleanups.run());
+
+/** Short, bounded runs: a few seconds of faults each. */
+function options(
+  port: number,
+  scenarios: readonly FaultKind[],
+  overrides: Partial<ChaosOptions> = {}
+): ChaosOptions {
+  return {
+    host: '127.0.0.1',
+    port,
+    scenarios,
+    durationMs: 3000,
+    clients: 8,
+    observers: 3,
+    rate: 5,
+    seed: 4242,
+    maxConnections: 120,
+    maxBytes: 8 * 1024 * 1024,
+    ...overrides
+  };
+}
+
+/** What a report found, compactly, for failure messages. */
+function summary(report: ChaosReport): string {
+  return JSON.stringify(
+    {
+      seed: report.seed,
+      injected: report.injected,
+      messages: report.messages,
+      violations: report.violations.map((v) => ({
+        invariant: v.invariant,
+        message: v.message,
+        evidence: v.evidence.slice(0, 3)
+      }))
+    },
+    null,
+    1
+  );
+}
+
+interface BugCase {
+  readonly bug: BugName;
+  /** The faults that expose it. */
+  readonly scenarios: readonly FaultKind[];
+  /** The violation it must show up as. */
+  readonly invariant: ChaosInvariant;
+}
+
+const CASES: readonly BugCase[] = [
+  // Storms of joins lose count updates; a reset is counted out twice.
+  { bug: 'racyCount', scenarios: ['churn', 'reset'], invariant: 'I2' },
+  // Concurrent lines (a flood beside the observers) interleave.
+  { bug: 'splitWrites', scenarios: ['flood'], invariant: 'framing' },
+  // A sliced line is relayed piece by piece, unterminated.
+  { bug: 'noFraming', scenarios: ['slicer', 'flood'], invariant: 'framing' },
+  // A reset client, still listed, makes the next observer miss a line.
+  { bug: 'removeWhileIterating', scenarios: ['reset'], invariant: 'I1' },
+  // Escapes, NUL and bidi controls are relayed as sent.
+  { bug: 'noSanitising', scenarios: ['garbage'], invariant: 'sanitised' }
+];
+
+// Concurrent: against a broken server a run may wait out the tool's own
+// bounded settle (10 s) when markers arrive merged or leaves unreadable; the
+// runs are light (3 observers, 8 faulty clients each), so they overlap well.
+describe('chat-chaos against the naive server', () => {
+  it.concurrent.for(CASES)(
+    'reports $bug as $invariant, with evidence',
+    { timeout: 40_000 },
+    async ({ bug, scenarios, invariant }, { expect }) => {
+      const naive = await startNaiveServer({
+        bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, name === bug]))
+      });
+      let report: ChaosReport;
+      try {
+        report = await runChaos(options(naive.port, scenarios));
+      } finally {
+        await naive.close();
+      }
+
+      for (const kind of scenarios) {
+        expect(report.injected[kind], summary(report)).toBeGreaterThan(0);
+      }
+      const found = report.violations.filter((v) => v.invariant === invariant);
+      expect(found.length, summary(report)).toBeGreaterThan(0);
+      expect(report.ok).toBe(false);
+      for (const violation of found) {
+        expect(violation.message).not.toBe('');
+        expect(violation.evidence.length, violation.message).toBeGreaterThan(0);
+      }
+    }
+  );
+
+  // The control: the same faults find nothing once every bug is off, so each
+  // violation above is its bug's doing, not the tool's or the fixture's.
+  it.concurrent(
+    'reports nothing once every bug is off',
+    { timeout: 40_000 },
+    async ({ expect }) => {
+      const scenarios = [...new Set(CASES.flatMap((c) => c.scenarios))];
+      const naive = await startNaiveServer({
+        bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, false]))
+      });
+      let report: ChaosReport;
+      try {
+        report = await runChaos(options(naive.port, scenarios));
+      } finally {
+        await naive.close();
+      }
+
+      expect(report.violations, summary(report)).toEqual([]);
+      expect(report.messages.delivered).toBeGreaterThan(0);
+    }
+  );
+});
+
+describe('chat-chaos against our daemon', () => {
+  it('reports no violation with every fault kind injected', async () => {
+    // The daemon's default pacing (the test daemon turns it off).
+    const { port } = await daemon({ floodRate: 10 });
+
+    const report = await runChaos(
+      options(port, FAULT_KINDS, {
+        durationMs: 5000,
+        clients: 22
+      })
+    );
+
+    expect(report.violations, summary(report)).toEqual([]);
+    expect(report.ok).toBe(true);
+    for (const kind of FAULT_KINDS) {
+      expect(
+        report.injected[kind],
+        `${kind}: ${summary(report)}`
+      ).toBeGreaterThan(0);
+    }
+    expect(report.messages.delivered).toBeGreaterThan(0);
+  }, 40_000);
+});
