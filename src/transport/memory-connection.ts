@@ -2,6 +2,7 @@ import type { TransportEvent } from '../machines/connection-events.js';
 import type { ConnectionPort } from '../machines/types.js';
 import { LINGER_MS } from '../protocol/constants.js';
 import type { ConnectionLimits } from './tcp-connection.js';
+import { EventOutlet } from './event-outlet.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import { MemoryOutbound, type ConnectionTimers } from './memory-outbound.js';
 import { isBlank, sanitizeText } from './sanitize.js';
@@ -53,8 +54,7 @@ export class MemoryConnection implements ConnectionPort {
   readonly #limits: MemoryLimits;
   readonly #timers: ConnectionTimers;
   readonly #splitter: LineSplitter;
-  #sink: ((event: TransportEvent) => void) | null = null;
-  #early: TransportEvent[] = [];
+  readonly #events = new EventOutlet();
   #holds = 0;
   #heldAt = 0;
   /** Peer input waiting while held, in order; `FIN` marks its end. */
@@ -81,7 +81,7 @@ export class MemoryConnection implements ConnectionPort {
         else this.#release(HOLD_BACKPRESSURE);
       },
       slow: (why, queuedBytes) =>
-        this.#emit({ type: 'tcp.slow', why, queuedBytes }),
+        this.#events.emit({ type: 'tcp.slow', why, queuedBytes }),
       abort: () => this.#close()
     });
     this.#lastInput = this.#timers.now();
@@ -92,13 +92,7 @@ export class MemoryConnection implements ConnectionPort {
   // ── ConnectionPort ────────────────────────────────────────────────────
 
   attach(sink: (event: TransportEvent) => void): () => void {
-    this.#sink = sink;
-    const early = this.#early;
-    this.#early = [];
-    for (const event of early) sink(event);
-    return () => {
-      this.#sink = ignore;
-    };
+    return this.#events.attach(sink);
   }
 
   get queuedBytes(): number {
@@ -127,7 +121,7 @@ export class MemoryConnection implements ConnectionPort {
   }
 
   destroy(): void {
-    this.#sink = ignore;
+    this.#events.detach();
     this.#close();
   }
 
@@ -185,7 +179,7 @@ export class MemoryConnection implements ConnectionPort {
     this.#peer = 'reset';
     this.#inbox = [];
     this.#outbound.peerGone();
-    this.#emit({ type: 'tcp.error', code: 'ECONNRESET' });
+    this.#events.emit({ type: 'tcp.error', code: 'ECONNRESET' });
     this.#close();
   }
 
@@ -269,7 +263,7 @@ export class MemoryConnection implements ConnectionPort {
 
   #seeFin(): void {
     this.#peerFinSeen = true;
-    this.#emit({ type: 'tcp.end' });
+    this.#events.emit({ type: 'tcp.end' });
     this.#closeIfBothDone();
   }
 
@@ -277,7 +271,8 @@ export class MemoryConnection implements ConnectionPort {
     for (const frame of this.#splitter.push(bytes)) {
       const event = toEvent(frame, this.#limits.maxLineBytes);
       // Each event may end or hold this connection (synchronously).
-      if (event !== null && !this.#ending && !this.#closed) this.#emit(event);
+      if (event !== null && !this.#ending && !this.#closed)
+        this.#events.emit(event);
     }
   }
 
@@ -326,7 +321,7 @@ export class MemoryConnection implements ConnectionPort {
       this.#armIdle(idleMs - quiet);
     } else if (!this.#idleReported) {
       this.#idleReported = true;
-      this.#emit({ type: 'tcp.idle', idleMs });
+      this.#events.emit({ type: 'tcp.idle', idleMs });
     }
   }
 
@@ -376,12 +371,7 @@ export class MemoryConnection implements ConnectionPort {
     this.#outbound.dispose();
     this.#clear('idle');
     this.#clear('linger');
-    this.#emit({ type: 'tcp.close' });
-  }
-
-  #emit(event: TransportEvent): void {
-    if (this.#sink !== null) this.#sink(event);
-    else this.#early.push(event);
+    this.#events.emit({ type: 'tcp.close' });
   }
 }
 
@@ -391,5 +381,3 @@ function toEvent(frame: Frame, limit: number): TransportEvent | null {
   const text = sanitizeText(frame.bytes.toString('utf8'));
   return isBlank(text) ? null : { type: 'tcp.line', text }; // [CHAT-IN-3]
 }
-
-function ignore(): void {}

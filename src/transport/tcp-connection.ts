@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { TransportEvent } from '../machines/connection-events.js';
 import type { ConnectionPort } from '../machines/types.js';
+import { EventOutlet } from './event-outlet.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import { Outbound, type OutboundLimits } from './outbound.js';
 import { isBlank, sanitizeText } from './sanitize.js';
@@ -61,8 +62,7 @@ export class TcpConnection implements ConnectionPort {
   readonly #splitter: LineSplitter;
   readonly #outbound: Outbound;
   readonly #bucket: TokenBucket | null;
-  #sink: ((event: TransportEvent) => void) | null = null;
-  #early: TransportEvent[] = [];
+  readonly #events = new EventOutlet();
   #holds = 0;
   /** When input was last held, while it is. */
   #heldAt = 0;
@@ -94,7 +94,7 @@ export class TcpConnection implements ConnectionPort {
         else this.#release(HOLD_BACKPRESSURE);
       },
       slow: (why, queuedBytes) =>
-        this.#emit({ type: 'tcp.slow', why, queuedBytes }),
+        this.#events.emit({ type: 'tcp.slow', why, queuedBytes }),
       sent: (bytes) => {
         counters.bytesOut += bytes;
       }
@@ -102,21 +102,14 @@ export class TcpConnection implements ConnectionPort {
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.#emit({ type: 'tcp.error', code: err.code ?? 'EUNKNOWN' })
+      this.#events.emit({ type: 'tcp.error', code: err.code ?? 'EUNKNOWN' })
     );
     socket.on('close', () => this.#onClose());
     if (limits.idleTimeoutMs > 0) this.#armIdle(limits.idleTimeoutMs);
   }
 
   attach(sink: (event: TransportEvent) => void): () => void {
-    this.#sink = sink;
-    const early = this.#early;
-    this.#early = [];
-    for (const event of early) sink(event);
-    return () => {
-      // Once detached, the actor is done: later socket events have no reader.
-      this.#sink = ignore;
-    };
+    return this.#events.attach(sink);
   }
 
   /** Bytes owed to the peer and not yet flushed to the kernel. */
@@ -145,7 +138,7 @@ export class TcpConnection implements ConnectionPort {
   destroy(): void {
     // Whoever destroys the port is done with it; XState does not stop the
     // invoked bridge of an actor that failed, so detach here too.
-    this.#sink = ignore;
+    this.#events.detach();
     this.#socket.destroy();
   }
 
@@ -208,7 +201,7 @@ export class TcpConnection implements ConnectionPort {
         this.#bucket === null ||
         this.#bucket.take())
     ) {
-      this.#emit(event);
+      this.#events.emit(event);
       return;
     }
     this.#paced.push(event);
@@ -230,7 +223,7 @@ export class TcpConnection implements ConnectionPort {
     while (next !== undefined) {
       if (next.type === 'tcp.line' && this.#bucket?.take() === false) break;
       this.#pacedHead += 1;
-      this.#emit(next);
+      this.#events.emit(next);
       next = this.#paced[this.#pacedHead];
     }
     if (next !== undefined) {
@@ -239,14 +232,14 @@ export class TcpConnection implements ConnectionPort {
     }
     this.#paced = [];
     this.#pacedHead = 0;
-    if (this.#endAfterPaced) this.#emit({ type: 'tcp.end' });
+    if (this.#endAfterPaced) this.#events.emit({ type: 'tcp.end' });
     this.#release(HOLD_PACING);
   }
 
   #onEnd(): void {
     // FIN after lines still being paced: they were sent first, so they go first.
     if (this.#pacedHead < this.#paced.length) this.#endAfterPaced = true;
-    else this.#emit({ type: 'tcp.end' });
+    else this.#events.emit({ type: 'tcp.end' });
   }
 
   #armIdle(ms: number): void {
@@ -266,7 +259,7 @@ export class TcpConnection implements ConnectionPort {
     }
     if (this.#idleReported) return;
     this.#idleReported = true;
-    this.#emit({ type: 'tcp.idle', idleMs });
+    this.#events.emit({ type: 'tcp.idle', idleMs });
   }
 
   #onClose(): void {
@@ -274,7 +267,7 @@ export class TcpConnection implements ConnectionPort {
     this.#clearPaced();
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
-    this.#emit({ type: 'tcp.close' });
+    this.#events.emit({ type: 'tcp.close' });
   }
 
   /** Drops lines still waiting for pacing: they were never accepted. [CHAT-IN-5] */
@@ -284,11 +277,4 @@ export class TcpConnection implements ConnectionPort {
     this.#paced = [];
     this.#pacedHead = 0;
   }
-
-  #emit(event: TransportEvent): void {
-    if (this.#sink !== null) this.#sink(event);
-    else this.#early.push(event);
-  }
 }
-
-function ignore(): void {}
