@@ -15,6 +15,7 @@ import type { Peer } from '../../src/faults/peer.js';
 import { pollUntil, type TestDaemon } from '../support/daemon.js';
 import {
   finishScenario,
+  joinWatched,
   joinObservers,
   transcriptOf,
   type Observers
@@ -115,13 +116,7 @@ describe('a client that half-closes', () => {
     const timers = activeTimers();
     const t = await daemon();
     const obs = await joinObservers(t.port, 3, cleanups);
-    const quitter = await client(t.port);
-    await quitter.nextLine();
-    for (const peer of obs.peers) {
-      await peer.waitForLine(
-        `New user ${quitter.localAddr} entered (4 users online)`
-      );
-    }
+    const quitter = await joinWatched(t.port, obs, cleanups);
 
     const texts = lastWords(10);
     // The cut-off tail after the last `\n` is not a message. [CHAT-WIRE-3]
@@ -175,13 +170,7 @@ describe('a client that half-closes', () => {
     const timers = activeTimers();
     const t = await daemon({ floodRate: RATE, floodBurst: BURST });
     const obs = await joinObservers(t.port, 3, cleanups);
-    const quitter = await client(t.port);
-    await quitter.nextLine();
-    for (const peer of obs.peers) {
-      await peer.waitForLine(
-        `New user ${quitter.localAddr} entered (4 users online)`
-      );
-    }
+    const quitter = await joinWatched(t.port, obs, cleanups);
 
     const texts = lastWords(10);
     const started = Date.now();

@@ -26,6 +26,7 @@ import { isBlank, sanitizeText } from '../../src/transport/sanitize.js';
 import { pollUntil } from '../support/daemon.js';
 import {
   finishScenario,
+  joinWatched,
   joinObservers,
   transcriptOf,
   type Observers
@@ -92,18 +93,6 @@ function withoutCr(line: Buffer): Buffer {
   return line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
 }
 
-/** Connects a hostile member and waits until every observer saw it join. */
-async function joinHostile(port: number, obs: Observers): Promise<Peer> {
-  const peer = await client(port);
-  const online = obs.peers.length + 1;
-  expect(await peer.nextLine()).toBe(
-    `Connected to the chat server (${online} users online)`
-  );
-  const join = `New user ${peer.localAddr} entered (${online} users online)`;
-  for (const observer of obs.peers) await observer.waitForLine(join);
-  return peer;
-}
-
 /** The texts `peer` received as relayed from `addr` (`[You]` for itself). */
 function relayedFrom(peer: Peer, addr: string): string[] {
   const prefix = peer.localAddr === addr ? '[You] ' : `[${addr}] `;
@@ -152,7 +141,7 @@ describe('hostile bytes on the chat port', () => {
     const timers = activeTimers();
     const t = await daemon();
     const obs = await joinObservers(t.port, 3, cleanups);
-    const sender = await joinHostile(t.port, obs);
+    const sender = await joinWatched(t.port, obs, cleanups);
 
     const pinger = obs.peers[1] as Peer;
     const ping = async (text: string): Promise<number> => {
@@ -233,7 +222,7 @@ describe('hostile bytes on the chat port', () => {
     const timers = activeTimers();
     const t = await daemon();
     const obs = await joinObservers(t.port, 3, cleanups);
-    const sender = await joinHostile(t.port, obs);
+    const sender = await joinWatched(t.port, obs, cleanups);
 
     await Promise.all([
       sender.writeSliced(data, rng, { maxPiece: 1, maxDelayMs: 1 }),
@@ -282,7 +271,7 @@ describe('hostile bytes on the chat port', () => {
     const timers = activeTimers();
     const t = await daemon();
     const obs = await joinObservers(t.port, 3, cleanups);
-    const sender = await joinHostile(t.port, obs);
+    const sender = await joinWatched(t.port, obs, cleanups);
 
     await Promise.all([
       sender.write(Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]))),
@@ -325,7 +314,7 @@ describe('hostile bytes on the chat port', () => {
     const timers = activeTimers();
     const t = await daemon();
     const obs = await joinObservers(t.port, 3, cleanups);
-    const sender = await joinHostile(t.port, obs);
+    const sender = await joinWatched(t.port, obs, cleanups);
 
     await Promise.all([
       sender.writeSliced(bytes, rng, { maxPiece: 64 * 1024, maxDelayMs: 1 }),

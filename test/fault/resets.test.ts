@@ -13,6 +13,7 @@ import { parseRoomLine } from '../../src/faults/transcript.js';
 import { pollUntil, type TestDaemon } from '../support/daemon.js';
 import {
   finishScenario,
+  joinWatched,
   joinObservers,
   transcriptOf,
   type Observers
@@ -82,18 +83,6 @@ function linesRead(peer: Peer, count: number): Promise<void> {
   });
 }
 
-/** Connects a rogue member and waits until every observer has seen it join. */
-async function joinRogue(port: number, obs: Observers): Promise<Peer> {
-  const rogue = await client(port);
-  const online = obs.peers.length + 1;
-  expect(await rogue.nextLine()).toBe(
-    `Connected to the chat server (${online} users online)`
-  );
-  const join = `New user ${rogue.localAddr} entered (${online} users online)`;
-  for (const peer of obs.peers) await peer.waitForLine(join);
-  return rogue;
-}
-
 /**
  * [CHAT-WIRE-3] Once `rogue` has gone, every observer saw exactly its join,
  * its one whole line and its leave with the right count; no `secret` text
@@ -139,7 +128,7 @@ describe('peers that reset', () => {
     const timers = activeTimers();
     const t = await daemon();
     const obs = await joinObservers(t.port, 3, cleanups);
-    const rogue = await joinRogue(t.port, obs);
+    const rogue = await joinWatched(t.port, obs, cleanups);
 
     // One write holds a whole line and the start of the next (ending inside
     // a UTF-8 character), so once the whole line's echo is back the server
@@ -169,7 +158,7 @@ describe('peers that reset', () => {
     const timers = activeTimers();
     const t = await daemon();
     const obs = await joinObservers(t.port, 3, cleanups);
-    const rogue = await joinRogue(t.port, obs);
+    const rogue = await joinWatched(t.port, obs, cleanups);
 
     await rogue.send('whole line');
     await rogue.waitForLine('[You] whole line');

@@ -134,3 +134,23 @@ export async function finishScenario(
   await Promise.all(peers.map((peer) => peer.closed));
   await expectNoLeaks(t.daemon, timersBefore);
 }
+
+/**
+ * Connects one more member, checks its greeting carries the true count, and
+ * waits until every observer has seen it join; destroyed by `cleanups`.
+ */
+export async function joinWatched(
+  port: number,
+  obs: Observers,
+  cleanups: Cleanups
+): Promise<Peer> {
+  const peer = await connectClient(port);
+  cleanups.add(() => peer.destroy());
+  const online = obs.peers.length + 1;
+  expect(await peer.nextLine()).toBe(
+    `Connected to the chat server (${online} users online)`
+  );
+  const join = `New user ${peer.localAddr} entered (${online} users online)`;
+  for (const observer of obs.peers) await observer.waitForLine(join);
+  return peer;
+}
