@@ -27,11 +27,23 @@ const SOURCES: readonly Source[] = [
   }
 ];
 
+/** Path of a machine's rendered SVG, relative to the repository root. */
+export const svgPath = (name: string): string => `diagrams/${name}.svg`;
+
+/**
+ * The SVG as a Markdown image, for viewers that do not run Mermaid; GitHub
+ * draws the mermaid block after it.
+ */
+const image = (name: string, dir: string): string =>
+  `![${name} state chart](${dir}${name}.svg)`;
+
 function readme(rendered: ReadonlyMap<string, string>): string {
   const sections = SOURCES.flatMap(({ name, file, exportName }) => [
     `## ${name}`,
     '',
     `\`${exportName}\` in [${file}](../${file}).`,
+    '',
+    image(name, ''),
     '',
     '```mermaid',
     (rendered.get(`diagrams/${name}.mmd`) ?? '').trimEnd(),
@@ -46,6 +58,10 @@ function readme(rendered: ReadonlyMap<string, string>): string {
     'An edge reads `event [guard] / action, action`; `after leaveTimeout` is a',
     'named delay. A root-level event is drawn from every state it applies in;',
     '`ignores` lists events a state absorbs without doing anything.',
+    '',
+    'Each `.svg` is its `.mmd` drawn by Mermaid in headless Chromium',
+    '([scripts/render-svg.ts](../scripts/render-svg.ts)); its first line holds',
+    'the sha256 of that `.mmd`, so `npm run diagrams -- --check` needs no browser.',
     '',
     ...sections
   ].join('\n');
@@ -70,6 +86,8 @@ function embedInReadme(rendered: ReadonlyMap<string, string>): string {
   const body = SOURCES.flatMap(({ name, file }) => [
     `### ${name} ([${file}](${file}))`,
     '',
+    image(name, 'diagrams/'),
+    '',
     '```mermaid',
     (rendered.get(`diagrams/${name}.mmd`) ?? '').trimEnd(),
     '```',
@@ -78,16 +96,24 @@ function embedInReadme(rendered: ReadonlyMap<string, string>): string {
   return `${current.slice(0, start + README_START.length)}\n${body.join('\n')}${current.slice(end)}`;
 }
 
+/** The Mermaid text of every machine, by name (`connection`, `room`). */
+export function mermaidSources(): Map<string, string> {
+  return new Map(
+    SOURCES.map(({ name, machine }) => [name, toMermaid(machine)])
+  );
+}
+
 /**
- * Renders every generated file of diagrams/ (one raw `.mmd` per machine and a
- * README embedding them all) and the charts section of the top-level README.
+ * Renders every generated text file of diagrams/ (one raw `.mmd` per machine
+ * and a README embedding them all) and the charts section of the top-level
+ * README. The SVGs ({@link svgPath}) need a browser: scripts/render-svg.ts draws them.
  *
  * @returns content by path relative to the repository root, in a fixed order
  */
 export function renderDiagrams(): Map<string, string> {
   const rendered = new Map<string, string>();
-  for (const { name, machine } of SOURCES) {
-    rendered.set(`diagrams/${name}.mmd`, toMermaid(machine));
+  for (const [name, source] of mermaidSources()) {
+    rendered.set(`diagrams/${name}.mmd`, source);
   }
   rendered.set('diagrams/README.md', readme(rendered));
   rendered.set('README.md', embedInReadme(rendered));

@@ -1,6 +1,10 @@
 import type { AnyStateMachine, AnyStateNode as Node } from 'xstate';
 
-type Edge = readonly [event: string, t: NonNullable<Node['always']>[number]];
+/** One transition of a state: the event it handles (`''` for `always`) and its definition. */
+export type Edge = readonly [
+  event: string,
+  t: NonNullable<Node['always']>[number]
+];
 
 /** Mermaid id of a state: its path joined by `_`, e.g. `parent_child`. */
 const idOf = (node: Node): string =>
@@ -44,7 +48,8 @@ const invokes = (node: Node): string[] =>
     )
   );
 
-function eventLabel([event, t]: Edge): string {
+/** `tcp.end`, `after leaveTimeout`, `always`, `done.invoke.x`, … */
+export function eventLabel([event, t]: Edge): string {
   if (!('delay' in t)) return event ? event.replace(/^xstate\./, '') : 'always';
   const d = t.delay; // the key of `after`: a delay's name, or a number of ms
   return typeof d === 'number' ? `after ${d}ms` : `after ${String(d)}`;
@@ -62,6 +67,21 @@ const edgesOf = (node: Node): Edge[] => [
   ...[...node.transitions].flatMap(([e, ts]) => ts.map((t): Edge => [e, t])),
   ...(node.always ?? []).map((t): Edge => ['', t])
 ];
+
+/**
+ * The transitions that apply in `node`, a child of `parent`: its own, then
+ * the root's when `node` is a non-final top-level state without an unguarded
+ * handler of its own for that event.
+ */
+export function transitionsIn(parent: Node, node: Node): Edge[] {
+  const inherited =
+    parent.parent === undefined && node.type !== 'final'
+      ? edgesOf(parent).filter(
+          ([e]) => !node.transitions.get(e)?.some((t) => !t.guard)
+        )
+      : [];
+  return [...edgesOf(node), ...inherited];
+}
 
 /** The innermost of `from` and its ancestors that holds `to` inside it. */
 function scopeOf(from: Node, to: Node): Node {
@@ -98,14 +118,13 @@ export function toMermaid(machine: AnyStateMachine): string {
 
   const visit = (parent: Node): void => {
     for (const node of Object.values(parent.states)) {
-      const inherited =
-        parent === root && node.type !== 'final'
-          ? edgesOf(root).filter(
-              ([e]) => !node.transitions.get(e)?.some((t) => !t.guard)
-            )
-          : [];
       const ignored: string[] = [];
-      for (const edge of [...edgesOf(node), ...inherited]) {
+      // Mermaid draws only the last self-loop of a state
+      // (mermaid-js/mermaid#6132): all of them go in one edge, drawn where
+      // the first one is defined.
+      const loops: string[] = [];
+      const lines: Array<[scope: Node, line: string | null]> = [];
+      for (const edge of transitionsIn(parent, node)) {
         const { target = [], actions, guard } = edge[1];
         if (target.length === 0 && actions.length === 0 && !guard) {
           ignored.push(eventLabel(edge));
@@ -114,10 +133,19 @@ export function toMermaid(machine: AnyStateMachine): string {
         // Mermaid moves a state into the last block that names it, so an
         // edge goes in the innermost block that holds both ends.
         for (const to of target.length > 0 ? target : [node]) {
-          const line = `${idOf(node)} --> ${idOf(to)} : ${label(edge)}`;
-          push(edges, scopeOf(parent, to), line);
+          if (to !== node) {
+            lines.push([
+              scopeOf(parent, to),
+              `${idOf(node)} --> ${idOf(to)} : ${label(edge)}`
+            ]);
+          } else {
+            if (loops.length === 0) lines.push([scopeOf(parent, node), null]);
+            loops.push(label(edge));
+          }
         }
       }
+      const loop = `${idOf(node)} --> ${idOf(node)} : ${loops.join('<br/>')}`;
+      for (const [scope, line] of lines) push(edges, scope, line ?? loop);
       const own = boxed(node) ? effects(node) : [];
       push(notes, node, ...own, ...invokes(node), ...list('ignores', ignored));
       visit(node);
@@ -129,7 +157,10 @@ export function toMermaid(machine: AnyStateMachine): string {
     const out = node.initial.target.map((to) => `[*] --> ${idOf(to)}`);
     children.forEach((child, i) => {
       const id = idOf(child);
+      // The first description is the box's title; without it an entry
+      // action's line would replace the state's name.
       const described = effects(child).map((e) => `${id} : ${clean(e)}`);
+      if (described.length > 0) described.unshift(`${id} : ${id}`);
       if (node.type === 'parallel' && i > 0) out.push('--');
       if (boxed(child)) out.push(`state ${id} {`, ...block(child), '}');
       else out.push(...(described.length > 0 ? described : [id]));

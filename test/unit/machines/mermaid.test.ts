@@ -63,6 +63,7 @@ describe('toMermaid', () => {
         'stateDiagram-v2',
         '  [*] --> idle',
         '  idle',
+        '  busy : busy',
         '  busy : entry / light',
         '  done',
         '  idle --> busy : go [isReady] / log, save',
@@ -104,10 +105,16 @@ describe('toMermaid', () => {
     expect(toMermaid(toyMachine)).toContain('busy --> busy : tick / log\n');
   });
 
+  it("draws all of a state's self-loops as one edge (Mermaid keeps only the last)", () => {
+    expect(toMermaid(connectionMachine)).toContain(
+      'online --> online : tcp.line / forwardLine<br/>tcp.oversize / reportOversize\n'
+    );
+  });
+
   it('notes invoked actors and describes entry actions', () => {
     const diagram = toMermaid(toyMachine);
     expect(diagram).toMatch(/note right of busy\n\s+invokes fetcher\n/);
-    expect(diagram).toContain('  busy : entry / light\n');
+    expect(diagram).toContain('  busy : busy\n  busy : entry / light\n');
     // The raise/cancel xstate adds for `after` are not the machine's own.
     expect(diagram).not.toContain('xstate.');
   });
@@ -146,7 +153,9 @@ describe('toMermaid', () => {
     }
     expect(diagram).toContain('  [*] --> connecting\n');
     expect(diagram).toContain('  closed --> [*]\n');
-    expect(diagram).toContain('online --> online : tcp.line / forwardLine\n');
+    expect(diagram).toContain(
+      'online --> online : tcp.line / forwardLine<br/>'
+    );
     expect(diagram).toContain('online --> leaving : tcp.end / recordReason\n');
     expect(diagram).toContain('leaving --> closed : after leaveTimeout\n');
     expect(diagram).not.toContain('leaving --> leaving');
