@@ -7,10 +7,20 @@
  *   npm run bench            (builds first)
  *   npm run bench -- --seconds 5 --chatters 50
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
+import {
+  PINNED,
+  chat,
+  open,
+  percentile,
+  rssMb,
+  startServer,
+  type ChatStats
+} from './load.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,7 +32,6 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const CHATTERS = Number(values.chatters);
 const WINDOW = Number(values.window);
-const HOST = '127.0.0.1';
 
 interface Run {
   name: string;
@@ -55,99 +64,22 @@ interface Result {
   stuckDisconnected: number;
 }
 
-function startServer(
-  args: string[]
-): Promise<{ child: ChildProcess; port: number; slowConsumers: () => number }> {
-  const child = spawn(
-    process.execPath,
-    [
-      'dist/cli/server.js',
-      HOST,
-      '0',
-      '--log-level',
-      'info',
-      '--flood-rate',
-      '0',
-      ...args
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] }
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let warnings = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      warnings += chunk;
-    });
-    const slowConsumers = (): number =>
-      warnings.split('slow consumer disconnected').length - 1;
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const m = /started on port (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), slowConsumers });
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`server exited with ${code}`))
+/** Slow-consumer disconnects in the daemon's JSON log: one `member left` record each. */
+function slowConsumers(logFile: string): number {
+  try {
+    return (
+      readFileSync(logFile, 'utf8').split('"reason":"slow consumer"').length - 1
     );
-  });
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 102.4) / 10;
-}
-
-function open(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: HOST, port, noDelay: true });
-    socket.once('connect', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
-/** One chatting client: keeps WINDOW own lines in flight, counts what it receives. */
-function chat(
-  socket: Socket,
-  stats: { received: number; latencies: number[] },
-  until: number
-): Promise<void> {
-  let inFlight = 0;
-  let partial = '';
-  let seq = 0;
-  const send = (): void => {
-    while (inFlight < WINDOW && Date.now() < until) {
-      inFlight += 1;
-      socket.write(`${process.hrtime.bigint()} ${seq++}\n`);
-    }
-  };
-  socket.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      stats.received += 1;
-      if (line.startsWith('[You] ')) {
-        inFlight -= 1;
-        const sent = BigInt(line.slice(6).split(' ', 1)[0] ?? '0');
-        stats.latencies.push(Number(process.hrtime.bigint() - sent) / 1e6);
-      }
-    }
-    send();
-  });
-  return new Promise((resolve) => {
-    const greeted = (): void => send();
-    socket.once('data', greeted);
-    setTimeout(resolve, until - Date.now());
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return (
-    sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
-  );
+  } catch {
+    return 0;
+  }
 }
 
 async function measure(run: Run): Promise<Result> {
-  const { child, port, slowConsumers } = await startServer(run.args);
+  const dir = mkdtempSync(join(tmpdir(), 'actor-chat-bench-'));
+  const logFile = join(dir, 'chat.log');
+  const server = await startServer([...run.args, '--log-file', logFile]);
+  const { port } = server;
   const stuck: Socket[] = [];
   for (let i = 0; i < run.stuck; i++) {
     const socket = await open(port);
@@ -157,16 +89,17 @@ async function measure(run: Run): Promise<Result> {
   const chatters = await Promise.all(
     Array.from({ length: CHATTERS }, () => open(port))
   );
-  const stats = { received: 0, latencies: [] as number[] };
+  const stats: ChatStats = { received: 0, latencies: [] };
   const started = Date.now();
   const until = started + SECONDS * 1000;
-  await Promise.all(chatters.map((s) => chat(s, stats, until)));
+  await Promise.all(chatters.map((s) => chat(s, stats, until, WINDOW)));
   const elapsed = (Date.now() - started) / 1000;
-  const rss = rssMb(child.pid ?? 0);
-  // A paused client never notices the server closing it: ask the server.
-  const disconnected = slowConsumers();
+  const rss = rssMb(server.child.pid ?? 0);
   for (const s of [...chatters, ...stuck]) s.destroy();
-  child.kill('SIGKILL');
+  server.stop();
+  // A paused client never notices the server closing it: ask the log.
+  const disconnected = slowConsumers(logFile);
+  rmSync(dir, { recursive: true, force: true });
   const sorted = stats.latencies.sort((a, b) => a - b);
   return {
     run: run.name,
@@ -182,7 +115,7 @@ const results: Result[] = [];
 for (const run of RUNS) results.push(await measure(run));
 const base = results[0]?.deliveriesPerSec ?? 1;
 console.log(
-  `\n${CHATTERS} chatters, window ${WINDOW}, ${SECONDS} s per run, server and load generator on the same machine\n`
+  `\n${CHATTERS} chatters, window ${WINDOW}, ${SECONDS} s per run, ${PINNED ? 'server on core 0, load generator on core 1' : 'server and load generator not pinned (no taskset)'}\n`
 );
 console.log(
   '| run | deliveries/s | vs no stuck | p50 ms | p99 ms | server RSS MB | slow consumers disconnected |'

@@ -136,27 +136,31 @@ export function startConnection(
     // Only when given: an explicit `clock: undefined` replaces XState's default.
     ...(options.clock && { clock: options.clock })
   });
+  // Every ending is logged once, at info, with its reason. A member's is the
+  // room's `member left` (with the detail the leave request carries); this
+  // actor logs only the ending of a connection that never became one. Which
+  // it is shows when `connecting` ends, always in the call stack of
+  // `start()` (the room answers a join there): straight to `closed` means
+  // the room rejected the join. Watched only until then, so it costs nothing
+  // per line.
+  let member: boolean | null = null;
+  const watch = actor.subscribe({
+    next: (snapshot) => {
+      if (snapshot.value === 'connecting') return;
+      member = snapshot.value !== 'closed';
+      watch.unsubscribe();
+    },
+    // Reported by the observer below; without a handler here, XState would
+    // rethrow it.
+    error: () => undefined
+  });
   actor.subscribe({
     complete: () => {
-      const { reason, errorCode, fault, slow, idleMs } =
-        actor.getSnapshot().context;
-      if (fault !== null) {
+      const { reason, fault } = actor.getSnapshot().context;
+      // A diagnostic, in addition to the leave: what failed, with its stack.
+      if (fault !== null)
         logger.error('connection failed', { reason, err: fault });
-      } else if (slow !== null) {
-        // Peer misbehaviour: warn. [CHAT-SLOW-1]
-        logger.warn('slow consumer disconnected', {
-          reason,
-          why: slow.why,
-          queuedBytes: slow.queuedBytes
-        });
-      } else if (idleMs !== null) {
-        logger.info('idle connection closed', { reason, idleMs });
-      } else if (logger.isDebugEnabled()) {
-        logger.debug('connection closed', {
-          reason,
-          code: errorCode ?? undefined
-        });
-      }
+      if (member !== true) logger.info('connection closed', { reason });
       onDone(connId, reason ?? 'socket closed');
     },
     error: (err) => {

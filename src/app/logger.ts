@@ -1,4 +1,7 @@
+import path from 'node:path';
 import winston from 'winston';
+import DailyRotateFile from 'winston-daily-rotate-file';
+import { describeSystemError } from './errors.js';
 import {
   SHUTDOWN_NOTICE,
   formatJoinNotice,
@@ -20,14 +23,148 @@ export type LogLevel = keyof typeof LOG_LEVELS;
 /** The daemon's logger. */
 export type Logger = winston.Logger;
 
+/** When the log file starts a new file, and how many it keeps. */
+export interface LogRotation {
+  /** A new file starts once the current one passes this size, in bytes (whole KiB). */
+  maxBytes: number;
+  /** Files kept, the current one included, or days kept; `{ files: 0 }` deletes none. */
+  keep: { files: number } | { days: number };
+}
+
+/** The default rotation: 10 MiB files, the last 10 of them kept. */
+export const DEFAULT_LOG_ROTATION: Readonly<LogRotation> = Object.freeze({
+  maxBytes: 10 * 1024 * 1024,
+  keep: Object.freeze({ files: 10 })
+});
+
 /** Where logs go. */
 export interface LoggerOptions {
   /** Lowest level written; default `chat`. */
   level?: LogLevel;
   /** Human console lines: default stdout (warn and error to stderr); a stream; or `false` for none. */
   console?: NodeJS.WritableStream | false;
-  /** A file of JSON lines with structured fields. */
+  /**
+   * JSON lines with structured fields, in rotated files next to this path
+   * (see `logFileNames`); the path itself is a link to the current file.
+   */
   file?: string;
+  /** How `file` rotates; default `DEFAULT_LOG_ROTATION`. */
+  rotation?: LogRotation;
+}
+
+/** The files a log `file` option stands for. */
+export interface LogFileNames {
+  /** The file name pattern: `%DATE%` is the UTC day, a size rotation adds `.N`. */
+  pattern: string;
+  /** The extension every file ends with, after the `.N`: that of the path. */
+  extension: string;
+  /** The path itself: a symbolic link to the file being written. */
+  link: string;
+  /** What the rotation keeps track of its files in. */
+  audit: string;
+}
+
+/**
+ * Names the files behind `--log-file PATH`: `/var/log/chat.log` is written as
+ * `/var/log/chat-2025-01-31.log`, then `chat-2025-01-31.1.log`, … once a file
+ * is full, a new day starting again without a number; `/var/log/chat.log`
+ * links to the current one (so `tail -F` follows it) and
+ * `/var/log/.chat.log-audit.json` lists the files rotation may delete.
+ */
+export function logFileNames(file: string): LogFileNames {
+  const full = path.resolve(file);
+  const dir = path.dirname(full);
+  const base = path.basename(full);
+  const extension = path.extname(base);
+  const stem = base.slice(0, base.length - extension.length);
+  return {
+    pattern: path.join(dir, `${stem}-%DATE%`),
+    extension,
+    link: full,
+    audit: path.join(dir, `.${base}-audit.json`)
+  };
+}
+
+/**
+ * winston-daily-rotate-file, finishing only once its file has the last
+ * record, and failing without taking the daemon down.
+ *
+ * - Its own transport finishes as soon as the last record is handed to the
+ *   file stream, before it is written, and `close()` ends that stream only
+ *   when the logger unpipes it: a process that exits on 'finish' lost the
+ *   last records.
+ * - Its file stream's errors (a full disk, a directory where the day's file
+ *   should be) are 'error' events nobody listens to, and re-emitted on the
+ *   transport they would be the logger's: either kills the process with a
+ *   stack trace. The first one goes to `onFailure` instead, and the file is
+ *   written no more; the other transports carry on.
+ */
+class RotatingFile extends DailyRotateFile {
+  #failed = false;
+
+  constructor(
+    options: DailyRotateFile.DailyRotateFileTransportOptions,
+    private readonly onFailure: (err: unknown) => void
+  ) {
+    super(options);
+    this.logStream.on('error', (err: unknown) => this.fail(err));
+  }
+
+  override log(info: unknown, callback: () => void): void {
+    try {
+      super.log?.(info, callback);
+    } catch (err) {
+      // Rotation opens the next file within the write, synchronously.
+      this.fail(err);
+      callback();
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.#failed) callback();
+    else this.logStream.end(() => callback());
+  }
+
+  override close(): void {
+    this.end();
+  }
+
+  private fail(err: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.silent = true;
+    this.onFailure(err);
+  }
+}
+
+function rotatingFile(
+  file: string,
+  rotation: LogRotation,
+  onFailure: (err: unknown) => void
+): RotatingFile {
+  const names = logFileNames(file);
+  return new RotatingFile(
+    {
+      filename: names.pattern,
+      extension: names.extension,
+      datePattern: 'YYYY-MM-DD',
+      utc: true,
+      // A whole number of KiB: a number of bytes the library would round.
+      maxSize: `${Math.max(1, Math.round(rotation.maxBytes / 1024))}k`,
+      maxFiles:
+        'days' in rotation.keep
+          ? `${rotation.keep.days}d`
+          : rotation.keep.files,
+      auditFile: names.audit,
+      createSymlink: true,
+      symlinkName: path.basename(names.link),
+      format: winston.format.combine(
+        winston.format.timestamp(),
+        winston.format.json()
+      )
+    },
+    onFailure
+  );
 }
 
 /** True when `value` names a log level. */
@@ -98,22 +235,24 @@ export function createLogger(options: LoggerOptions = {}): Logger {
           })
     );
   }
-  if (options.file !== undefined) {
+  const { file } = options;
+  if (file !== undefined) {
     transports.push(
-      new winston.transports.File({
-        filename: options.file,
-        format: winston.format.combine(
-          winston.format.timestamp(),
-          winston.format.json()
-        )
+      rotatingFile(file, options.rotation ?? DEFAULT_LOG_ROTATION, (err) => {
+        // Only the console has it: the file is what failed.
+        logger.error('log file failed; writing it no more', {
+          file,
+          err: describeSystemError(err)
+        });
       })
     );
   }
-  return winston.createLogger({
+  const logger = winston.createLogger({
     levels: LOG_LEVELS,
     level: options.level ?? 'chat',
     defaultMeta: { service: 'actor-chat' },
     silent: transports.length === 0,
     transports
   });
+  return logger;
 }

@@ -12,6 +12,7 @@ import type {
   FeedEvent,
   TransportEvent
 } from './connection-events.js';
+import type { LeaveDetail } from './room-events.js';
 import type {
   ConnectionPort,
   ConnectionRef,
@@ -64,6 +65,18 @@ type FeedArgs = { context: ConnectionContext; self: ConnectionRef };
 
 function socketBridgeInput({ context }: BridgeArgs): SocketBridgeInput {
   return { port: context.port };
+}
+
+/**
+ * What the context knows about the ending beyond its reason, for the room's
+ * log record of the leave; `undefined` when nothing.
+ */
+function leaveDetail(context: ConnectionContext): LeaveDetail | undefined {
+  if (context.slow !== null)
+    return { why: context.slow.why, queuedBytes: context.slow.queuedBytes };
+  if (context.idleMs !== null) return { idleMs: context.idleMs };
+  if (context.errorCode !== null) return { code: context.errorCode };
+  return undefined;
 }
 
 function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
@@ -148,13 +161,17 @@ export const connectionMachine = setup({
     ),
     requestLeave: sendTo(
       ({ context }) => context.room,
-      ({ context, self }) => ({
-        type: 'room.leave' as const,
-        connId: context.connId,
-        remote: context.remote,
-        reason: context.reason ?? 'socket closed',
-        ref: self
-      })
+      ({ context, self }) => {
+        const detail = leaveDetail(context);
+        return {
+          type: 'room.leave' as const,
+          connId: context.connId,
+          remote: context.remote,
+          reason: context.reason ?? 'socket closed',
+          ...(detail && { detail }),
+          ref: self
+        };
+      }
     ),
     /** Tells the peer its line was too long. [CHAT-IN-4] */
     reportOversize: () => undefined,

@@ -100,6 +100,7 @@ export const roomMachine = setup({
         remote: event.remote,
         count: context.roster.size,
         reason: event.reason,
+        ...(event.detail && { detail: event.detail }),
         announced: params.announced
       };
     }),

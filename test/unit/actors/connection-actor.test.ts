@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import winston from 'winston';
 import {
   createConnectionLogic,
   startConnection
@@ -58,6 +59,22 @@ function setup() {
     .setEncoding('utf8')
     .on('data', (d: string) => log.push(...d.trim().split('\n')));
   const logger = createLogger({ console: stream, level: 'info' });
+  // The structured records too: the console shows a leave as the original
+  // line, without its reason.
+  const records: Record<string, unknown>[] = [];
+  const json = new PassThrough({ objectMode: true });
+  json.on('data', (info: Record<string, unknown>) => records.push(info));
+  logger.add(new winston.transports.Stream({ stream: json }));
+  /** The records of `connId`'s ending: who logged it, at what level, why. */
+  const endingsOf = (connId: string) =>
+    records
+      .filter(
+        (r) =>
+          r['connId'] === connId &&
+          (r['message'] === 'member left' ||
+            r['message'] === 'connection closed')
+      )
+      .map(({ level, message, reason }) => ({ level, message, reason }));
   const onFault = vi.fn();
   const room = createRoom({ name: 'test', logger, onFault });
   const logic = createConnectionLogic(room);
@@ -75,7 +92,17 @@ function setup() {
         reasons.push(reason);
       }
     });
-  return { room, logic, log, done, reasons, onFault, connect };
+  return {
+    room,
+    logic,
+    log,
+    records,
+    endingsOf,
+    done,
+    reasons,
+    onFault,
+    connect
+  };
 }
 
 let room: Room | undefined;
@@ -119,6 +146,9 @@ describe('connection actor fault containment', () => {
         /^error: connection failed .*reason="internal error"/
       )
     );
+    expect(t.endingsOf('a')).toEqual([
+      { level: 'info', message: 'member left', reason: 'internal error' }
+    ]);
   });
 
   it('removes only the member whose own action throws, and reports it done once', () => {
@@ -169,11 +199,19 @@ describe('connection actor fault containment', () => {
       'Server shutting down'
     ]);
     expect(t.room.memberCount()).toBe(1);
+    // It never joined, so the room logs nothing: the actor logs its ending.
+    expect(t.endingsOf('late')).toEqual([
+      { level: 'info', message: 'connection closed', reason: 'server shutdown' }
+    ]);
+    expect(t.records.find((r) => r['connId'] === 'late')).toMatchObject({
+      component: 'connection',
+      remote: '10.0.0.9:9'
+    });
   });
 });
 
 describe('connection actor farewells', () => {
-  it('ends a slow consumer with its Error line, warns, and the others see it leave [CHAT-SLOW-1]', () => {
+  it('ends a slow consumer with its Error line, logs why once, and the others see it leave [CHAT-SLOW-1]', () => {
     const t = setup();
     room = t.room;
     const slow = new FakePort('10.0.0.1:1');
@@ -188,10 +226,16 @@ describe('connection actor farewells', () => {
     ]);
     expect(b.lines().at(-1)).toBe('The user 10.0.0.1:1 left (1 user online)');
     expect(t.reasons).toEqual(['slow consumer']);
-    expect(t.log).toContainEqual(
-      expect.stringMatching(
-        /^warn: slow consumer disconnected .*why="overflow" queuedBytes=1048700/
-      )
+    expect(t.endingsOf('slow')).toEqual([
+      { level: 'info', message: 'member left', reason: 'slow consumer' }
+    ]);
+    expect(t.records.find((r) => r['message'] === 'member left')).toMatchObject(
+      {
+        connId: 'slow',
+        remote: '10.0.0.1:1',
+        why: 'overflow',
+        queuedBytes: 1_048_700
+      }
     );
   });
 
@@ -203,6 +247,12 @@ describe('connection actor farewells', () => {
     idle.deliver({ type: 'tcp.idle', idleMs: 90_000 });
     expect(idle.farewells).toEqual(['Error: disconnected: idle for 90 s']);
     expect(t.reasons).toEqual(['idle timeout']);
+    expect(t.endingsOf('idle')).toEqual([
+      { level: 'info', message: 'member left', reason: 'idle timeout' }
+    ]);
+    expect(t.records.find((r) => r['message'] === 'member left')).toMatchObject(
+      { idleMs: 90_000 }
+    );
   });
 
   it('ends a member that quit with no farewell line', () => {
@@ -213,5 +263,22 @@ describe('connection actor farewells', () => {
     quitter.deliver({ type: 'tcp.end' });
     expect(quitter.farewells).toEqual([undefined]);
     expect(t.reasons).toEqual(['client quit']);
+    expect(t.endingsOf('q')).toEqual([
+      { level: 'info', message: 'member left', reason: 'client quit' }
+    ]);
+  });
+
+  it('logs a socket error once, with its code', () => {
+    const t = setup();
+    room = t.room;
+    const reset = new FakePort('10.0.0.1:1');
+    t.connect('r', reset);
+    reset.deliver({ type: 'tcp.error', code: 'ECONNRESET' });
+    expect(t.endingsOf('r')).toEqual([
+      { level: 'info', message: 'member left', reason: 'socket error' }
+    ]);
+    expect(t.records.find((r) => r['message'] === 'member left')).toMatchObject(
+      { code: 'ECONNRESET' }
+    );
   });
 });

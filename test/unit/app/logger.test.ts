@@ -6,10 +6,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createLogger,
   isLogLevel,
+  logFileNames,
   type Logger,
   type LoggerOptions
 } from '../../../src/app/logger.js';
 import { createCleanups } from '../../support/cleanup.js';
+import { until } from '../../support/wait.js';
 
 const cleanups = createCleanups();
 afterEach(async () => {
@@ -32,12 +34,19 @@ function consoleLogger(options: Omit<LoggerOptions, 'console'> = {}) {
   return { logger, lines };
 }
 
-/** Ends the logger and resolves once it has finished writing. */
-function finished(logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    logger.on('finish', () => resolve());
-    logger.end();
-  });
+/**
+ * Ends the logger and resolves once every transport has finished writing,
+ * as chat-server's shutdown waits: the logger's own 'finish' comes before
+ * its transports' (winston#1504).
+ */
+async function finished(logger: Logger): Promise<void> {
+  const done = Promise.all(
+    logger.transports.map(
+      (transport) => new Promise((resolve) => transport.once('finish', resolve))
+    )
+  );
+  logger.end();
+  await done;
 }
 
 describe('createLogger console', () => {
@@ -225,6 +234,53 @@ describe('createLogger file', () => {
     expect(readRecords(file).map((r) => r['message'])).toEqual(['exit']);
   });
 
+  it("writes the day's file and links the path to it", async () => {
+    const file = tempFile();
+    const logger = createLogger({ console: false, file });
+    logger.info('exit', { event: 'exit' });
+    await finished(logger);
+    const day = new Date().toISOString().slice(0, 10);
+    // Just before midnight UTC the day may have turned since: either file.
+    const current = fs.readlinkSync(file);
+    expect([`chat-${day}.log`, `chat-${tomorrow(day)}.log`]).toContain(current);
+    expect(readRecords(path.join(path.dirname(file), current))).toHaveLength(1);
+  });
+
+  it('finishes only once the last record is in the file', async () => {
+    const file = tempFile();
+    const logger = createLogger({ console: false, file });
+    for (let i = 0; i < 500; i++)
+      logger.info('member joined', { event: 'join', remote: 'a:1', count: i });
+    logger.info('exit', { event: 'exit' });
+    const [transport] = logger.transports;
+    // Read at the very 'finish' the shutdown waits for, not a turn later.
+    const atFinish = new Promise<Record<string, unknown>[]>((resolve) =>
+      transport?.once('finish', () => resolve(readRecords(file)))
+    );
+    logger.end();
+    const records = await atFinish;
+    expect(records).toHaveLength(501);
+    expect(records.at(-1)).toMatchObject({ message: 'exit' });
+  });
+
+  it('reports a file it cannot write once, on the console, and carries on without it', async () => {
+    const file = tempFile();
+    const day = new Date().toISOString().slice(0, 10);
+    for (const d of [day, tomorrow(day)])
+      fs.mkdirSync(path.join(path.dirname(file), `chat-${d}.log`));
+    const { logger, lines } = consoleLogger({ file });
+    logger.info('member joined', { event: 'join', remote: 'a:1', count: 1 });
+    // The file fails when the stream opens it, a few turns later.
+    await until(() => lines.length === 2, 'the failure is reported', 2000);
+    logger.info('member joined', { event: 'join', remote: 'b:2', count: 2 });
+    await finished(logger);
+    expect(lines).toEqual([
+      'New user a:1 entered (1 user online)',
+      `error: log file failed; writing it no more file=${JSON.stringify(file)} err="is a directory"`,
+      'New user b:2 entered (2 users online)'
+    ]);
+  });
+
   it('writes the file and the console together', async () => {
     const file = tempFile();
     const { logger, lines } = consoleLogger({ file });
@@ -232,6 +288,36 @@ describe('createLogger file', () => {
     await finished(logger);
     expect(lines).toEqual(['New user a:1 entered (1 user online)']);
     expect(readRecords(file)).toHaveLength(1);
+  });
+});
+
+function tomorrow(day: string): string {
+  const next = new Date(`${day}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.toISOString().slice(0, 10);
+}
+
+describe('logFileNames', () => {
+  it('puts the date before the extension and links the path itself', () => {
+    expect(logFileNames('/var/log/chat.log')).toEqual({
+      pattern: '/var/log/chat-%DATE%',
+      extension: '.log',
+      link: '/var/log/chat.log',
+      audit: '/var/log/.chat.log-audit.json'
+    });
+  });
+
+  it('takes a path without an extension, or a relative one', () => {
+    expect(logFileNames('/var/log/chat')).toMatchObject({
+      pattern: '/var/log/chat-%DATE%',
+      extension: ''
+    });
+    expect(logFileNames('logs/chat.jsonl')).toEqual({
+      pattern: path.resolve('logs/chat-%DATE%'),
+      extension: '.jsonl',
+      link: path.resolve('logs/chat.jsonl'),
+      audit: path.resolve('logs/.chat.jsonl-audit.json')
+    });
   });
 });
 

@@ -11,6 +11,7 @@ import {
   type SocketBridgeInput
 } from '../../../src/machines/connection-machine.js';
 import type {
+  LeaveDetail,
   RoomEmitted,
   RoomEvent
 } from '../../../src/machines/room-events.js';
@@ -140,6 +141,13 @@ const endings: [string, ConnectionEvent, LeaveReason][] = [
   ['tcp.idle', { type: 'tcp.idle', idleMs: 300_000 }, 'idle timeout']
 ];
 
+/** What the room.leave of each of `endings` adds to its reason, if anything. */
+const detailOf: Partial<Record<LeaveReason, LeaveDetail>> = {
+  'socket error': { code: 'ECONNRESET' },
+  'slow consumer': { why: 'overflow', queuedBytes: 2_000_000 },
+  'idle timeout': { idleMs: 300_000 }
+};
+
 describe('connectionMachine', () => {
   describe('connecting', () => {
     it('starts in connecting with no reason', () => {
@@ -222,7 +230,7 @@ describe('connectionMachine', () => {
   describe('leaving', () => {
     for (const from of ['connecting', 'online'] as const) {
       it.each(endings)(
-        `leaves from ${from} on %s with its reason and one room.leave`,
+        `leaves from ${from} on %s with its reason, its detail and one room.leave`,
         (_name, event, reason) => {
           const t = start();
           if (from === 'online') t.goOnline();
@@ -230,12 +238,14 @@ describe('connectionMachine', () => {
           const snapshot = t.actor.getSnapshot();
           expect(snapshot.value).toBe('leaving');
           expect(snapshot.context.reason).toBe(reason);
-          expect(t.leaves()).toEqual([
+          const detail = detailOf[reason];
+          expect(t.leaves()).toStrictEqual([
             {
               type: 'room.leave',
               connId: 'c1',
               remote: REMOTE,
               reason,
+              ...(detail && { detail }),
               ref: t.actor
             }
           ]);

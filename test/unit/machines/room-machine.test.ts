@@ -178,6 +178,33 @@ describe('roomMachine', () => {
       expect(t.replies()).toEqual([{ to: 'c1', type: 'room.left' }]);
     });
 
+    it("passes the leave request's detail on in member.left, and adds none when it has none", () => {
+      const t = start();
+      t.join('c1');
+      t.join('c2');
+      t.log.length = 0;
+      t.room.send({
+        type: 'room.leave',
+        connId: 'c1',
+        remote: '10.0.0.1:1000',
+        reason: 'slow consumer',
+        detail: { why: 'stall', queuedBytes: 70_000 },
+        ref: t.member('c1')
+      });
+      t.leave('c2');
+      const [slow, quit] = t.emitted();
+      expect(slow).toMatchObject({
+        type: 'member.left',
+        reason: 'slow consumer',
+        detail: { why: 'stall', queuedBytes: 70_000 }
+      });
+      expect(quit).toMatchObject({
+        type: 'member.left',
+        reason: 'client quit'
+      });
+      expect(quit).not.toHaveProperty('detail');
+    });
+
     it('emits member.left before it replies room.left, as for the join', () => {
       // Both are deferred to the end of the transition and run in order, so
       // an idle connection cannot close before its leave is broadcast.
