@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import rxjsX from 'eslint-plugin-rxjs-x';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'diagrams/', '.tmp/'] },
@@ -29,5 +30,10 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: { 'no-console': 'error' }
+  },
+  {
+    // The inspector page: plain browser modules, type-checked by web/tsconfig.json.
+    files: ['web/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'module' }
   }
 );

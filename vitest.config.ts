@@ -34,6 +34,19 @@ export default defineConfig({
         }
       },
       {
+        // The inspector page in headless Chromium (playwright-core, Debian's
+        // chromium): its own group, so browsers never overlap the load tests.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 3 }
+        }
+      },
+      {
         // chat-chaos against the naive fixture and against our daemon: whole
         // chaos runs of a few seconds each, last, so they are not load the
         // fault suite has to tell apart.

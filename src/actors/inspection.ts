@@ -22,15 +22,7 @@ export function createInspection(
   logger: Logger,
   watcher?: (event: InspectionEvent) => void
 ): Inspection {
-  const log = debugLogInspector(logger);
-  if (log === undefined || watcher === undefined)
-    return { inspect: log ?? watcher };
-  return {
-    inspect: (event) => {
-      log(event);
-      watcher(event);
-    }
-  };
+  return { inspect: composeInspectors(debugLogInspector(logger), watcher) };
 }
 
 function debugLogInspector(
@@ -55,5 +47,22 @@ function debugLogInspector(
       from: from?.value ?? null,
       to: value
     });
+  };
+}
+
+/**
+ * One observer calling each of `observers` that is given, in order;
+ * `undefined` when none is, so actors are created without inspection.
+ */
+export function composeInspectors(
+  ...observers: Array<((event: InspectionEvent) => void) | undefined>
+): ((event: InspectionEvent) => void) | undefined {
+  const given = observers.filter(
+    (observer): observer is (event: InspectionEvent) => void =>
+      observer !== undefined
+  );
+  if (given.length <= 1) return given[0];
+  return (event) => {
+    for (const observer of given) observer(event);
   };
 }

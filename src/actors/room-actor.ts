@@ -18,6 +18,8 @@ export interface Room {
   memberCount(): number;
   /** Live subscriptions to `messages$` right now. */
   feedCount(): number;
+  /** Messages relayed since the room started. */
+  messageCount(): number;
   /** True until `stop()`. */
   isRunning(): boolean;
   /** Stops the actor and completes both streams. */
@@ -50,6 +52,7 @@ export function createRoom(options: RoomOptions): Room {
   });
 
   let feeds = 0;
+  let said = 0;
   // Counted so tests (and later the inspector) can see that every member's
   // subscription ends with it.
   const messages$ = new Observable<Broadcast>((subscriber) => {
@@ -63,6 +66,7 @@ export function createRoom(options: RoomOptions): Room {
 
   actor.on('*', (emitted: RoomEmitted) => {
     logEmitted(logger, emitted);
+    if (emitted.type === 'member.said') said += 1;
     messages.next(toBroadcast(emitted));
     // Joins, leaves and closing carry the count at their point in the order.
     if ('count' in emitted) count.next(emitted.count);
@@ -82,6 +86,7 @@ export function createRoom(options: RoomOptions): Room {
     count$: count.asObservable(),
     memberCount: () => actor.getSnapshot().context.roster.size,
     feedCount: () => feeds,
+    messageCount: () => said,
     isRunning: () => actor.getSnapshot().status === 'active',
     stop: () => {
       actor.stop();
@@ -113,12 +118,15 @@ function logEmitted(logger: Logger, emitted: RoomEmitted): void {
       }
       return;
     case 'member.left':
+      // The one record of a member's ending, whatever ended it, with what
+      // the connection knew about it (`why`, `queuedBytes`, `idleMs`, `code`).
       logger.info('member left', {
         event: 'leave',
         connId: emitted.connId,
         remote: emitted.remote,
         count: emitted.count,
-        reason: emitted.reason
+        reason: emitted.reason,
+        ...emitted.detail
       });
       return;
     case 'room.closing':

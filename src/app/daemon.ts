@@ -1,5 +1,15 @@
 import type { InspectionEvent } from 'xstate';
-import type { ConnectionActor } from '../machines/connection-machine.js';
+import {
+  checkAdminOptions,
+  startAdmin,
+  type AdminOptions
+} from '../admin/server.js';
+import { ConnectionMonitor } from '../inspector/monitor.js';
+import {
+  connectionMachine,
+  type ConnectionActor
+} from '../machines/connection-machine.js';
+import { machineGraph } from '../machines/graph.js';
 import {
   LEAVE_REASONS,
   type ConnectionPort,
@@ -10,9 +20,10 @@ import {
   createConnectionLogic,
   startConnection
 } from '../actors/connection-actor.js';
-import { createInspection } from '../actors/inspection.js';
+import { composeInspectors, createInspection } from '../actors/inspection.js';
 import { createRoom } from '../actors/room-actor.js';
 import type { RefusalReason } from '../transport/admission.js';
+import type { Traffic } from '../transport/tcp-connection.js';
 import { listen } from '../transport/tcp-server.js';
 import { resolveLimits, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
@@ -40,6 +51,12 @@ export interface DaemonOptions extends Partial<Limits> {
    * throughput (../shared/FACTS.md).
    */
   inspect?: (event: InspectionEvent) => void;
+  /**
+   * Starts the admin HTTP listener (the inspector page, `/events`,
+   * `/metrics`, `/healthz`, `/readyz`: docs/inspector.md) and the inspection
+   * of connection actors that feeds it. Off when left out.
+   */
+  admin?: AdminOptions;
 }
 
 /** Counters and gauges of a running daemon. */
@@ -62,6 +79,10 @@ export interface DaemonStats {
   disconnects: Record<LeaveReason, number>;
   /** Lines whose delivery flood pacing delayed. */
   pacedLines: number;
+  /** Messages the room relayed. */
+  messages: number;
+  /** What every connection so far has carried. */
+  traffic: Traffic;
 }
 
 /** A running chat daemon. */
@@ -71,6 +92,10 @@ export interface Daemon {
   readonly port: number;
   /** The limits in force. */
   readonly limits: Readonly<Limits>;
+  /** The admin listener, when one was asked for. */
+  readonly admin: { host: string; port: number; url: string } | null;
+  /** Accepting chat connections: false once shutdown has begun. */
+  ready(): boolean;
   /** Room membership right now. */
   memberCount(): number;
   /** Live connection actors right now. */
@@ -96,7 +121,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger, wrapPort } = options;
   const limits = resolveLimits(options);
   const onFault = options.onFault ?? (() => undefined);
+  // Before anything listens: a bad admin setting starts nothing.
+  if (options.admin) checkAdminOptions(options.admin);
+  const graph = machineGraph(connectionMachine);
+  const monitor = options.admin
+    ? new ConnectionMonitor({
+        states: graph.states.map((state) => state.id),
+        finalState: graph.states.find((state) => state.final)?.id ?? 'closed'
+      })
+    : null;
+  // Every actor goes to the debug log and the caller's observer; the
+  // monitor watches connections only. Inspection costs every event of the
+  // actors it is attached to (FACTS.md), and the room handles every message.
   const { inspect } = createInspection(logger, options.inspect);
+  const inspectConnection = composeInspectors(monitor?.inspect, inspect);
   const room = createRoom({ name: LOBBY, logger, inspect, onFault });
   const logic = createConnectionLogic(room);
   const connections = new Map<string, ConnectionActor>();
@@ -112,6 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const forget = (connId: string, reason: LeaveReason): void => {
     connections.delete(connId);
     disconnects[reason] += 1;
+    monitor?.done(connId, reason);
   };
 
   const transport = await listen({
@@ -121,6 +160,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onConnection: (tcp) => {
       accepted += 1;
       const connId = `c${accepted}`;
+      monitor?.track(connId, tcp.remote, tcp);
       const port: ConnectionPort = wrapPort ? wrapPort(tcp, connId) : tcp;
       const actor = startConnection({
         logic,
@@ -128,7 +168,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         connId,
         port,
         logger,
-        inspect,
+        inspect: inspectConnection,
         onDone: forget
       });
       // An actor that failed during start has already called `forget`.
@@ -150,6 +190,39 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
 
   let closing: Promise<void> | null = null;
+  const stats = (): DaemonStats => ({
+    actors: connections.size + (room.isRunning() ? 1 : 0),
+    connections: connections.size,
+    members: room.memberCount(),
+    feeds: room.feedCount(),
+    sockets: transport.openSockets(),
+    accepted,
+    refused: { ...refused },
+    disconnects: { ...disconnects },
+    pacedLines: transport.counters.pacedLines,
+    messages: room.messageCount(),
+    traffic: {
+      bytesIn: transport.counters.bytesIn,
+      bytesOut: transport.counters.bytesOut,
+      linesIn: transport.counters.linesIn,
+      linesOut: transport.counters.linesOut
+    }
+  });
+  const admin =
+    options.admin && monitor
+      ? await startAdmin(
+          options.admin,
+          { monitor, graph, stats, ready: () => closing === null },
+          logger
+        ).catch((err: unknown) => {
+          // Startup failed: whoever connected in these few milliseconds is reset.
+          transport.stopAccepting();
+          transport.destroyAll();
+          room.stop();
+          throw err;
+        })
+      : null;
+
   const shutdown = async (): Promise<void> => {
     transport.stopAccepting();
     room.ref.send({ type: 'room.shutdown' });
@@ -163,6 +236,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await transport.drained(limits.shutdownTimeoutMs);
     }
     room.stop();
+    await admin?.close();
+    monitor?.stop();
     logger.info('exit', { event: 'exit' });
   };
 
@@ -170,19 +245,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     host: transport.host,
     port: transport.port,
     limits: Object.freeze({ ...limits }),
+    admin:
+      admin === null
+        ? null
+        : { host: admin.host, port: admin.port, url: admin.url },
+    ready: () => closing === null,
     memberCount: () => room.memberCount(),
     connectionCount: () => connections.size,
-    stats: () => ({
-      actors: connections.size + (room.isRunning() ? 1 : 0),
-      connections: connections.size,
-      members: room.memberCount(),
-      feeds: room.feedCount(),
-      sockets: transport.openSockets(),
-      accepted,
-      refused: { ...refused },
-      disconnects: { ...disconnects },
-      pacedLines: transport.counters.pacedLines
-    }),
+    stats,
     close: () => (closing ??= shutdown())
   };
 }

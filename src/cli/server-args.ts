@@ -1,8 +1,21 @@
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, errorCode } from '../app/errors.js';
 import type { Limits } from '../app/limits.js';
-import { LOG_LEVELS, isLogLevel, type LogLevel } from '../app/logger.js';
+import {
+  DEFAULT_LOG_ROTATION,
+  LOG_LEVELS,
+  isLogLevel,
+  type LogLevel,
+  type LogRotation
+} from '../app/logger.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../protocol/constants.js';
+import {
+  ADMIN_OPTIONS,
+  ADMIN_USAGE,
+  parseAdminArgs,
+  type AdminConfig
+} from './admin-args.js';
 import {
   LIMITS_USAGE,
   LIMIT_OPTIONS,
@@ -16,7 +29,11 @@ export interface ServerConfig {
   port: number;
   logLevel: LogLevel;
   logFile: string | undefined;
+  /** How the log file rotates; the defaults without `--log-file`. */
+  logRotation: LogRotation;
   limits: Limits;
+  /** The admin listener and the Stately relay, when asked for. */
+  inspection: AdminConfig;
 }
 
 /** What the command line asked for: run, or print help or the version. */
@@ -43,12 +60,21 @@ Options:
                               chat). chat shows every relayed message like
                               the original console; info hides them; debug
                               adds every state change.
-  --log-file PATH             also write JSON lines with structured fields
-                              to PATH
+  --log-file PATH             also write JSON lines with structured fields,
+                              to files rotated daily and by size: for
+                              chat.log, chat-DATE.log, then chat-DATE.1.log
+                              and so on (DATE in UTC); PATH itself links to
+                              the current file
+  --log-max-size SIZE         start a new log file once it passes SIZE:
+                              500k, 10m, 1g (default ${formatSize(DEFAULT_LOG_ROTATION.maxBytes)})
+  --log-max-files N|Nd        log files kept, the current one included, or
+                              with a d, days kept; 0 = keep all (default ${formatKeep(DEFAULT_LOG_ROTATION.keep)})
   -h, --help                  show this help
   -v, --version               show the version
 
 ${LIMITS_USAGE}
+
+${ADMIN_USAGE}
 
 Signals: SIGINT or SIGTERM shut down gracefully (every client gets
 "Server shutting down"); a second one exits at once.
@@ -78,6 +104,88 @@ export function describeParseError(err: unknown): string {
   }
 }
 
+const KIB = 1024;
+/** What each `--log-max-size` unit multiplies by; no unit is bytes. */
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  k: KIB,
+  m: KIB ** 2,
+  g: KIB ** 3
+};
+const LOG_MAX_BYTES_CAP = KIB ** 4;
+const LOG_MAX_FILES_CAP = 100_000;
+const LOG_MAX_DAYS_CAP = 36_500;
+
+/**
+ * `10m` for 10 MiB: the largest unit that divides `bytes`. Self-contained:
+ * SERVER_USAGE calls it before the constants below are set.
+ */
+function formatSize(bytes: number): string {
+  let shown = String(bytes);
+  ['k', 'm', 'g'].forEach((unit, i) => {
+    const size = 1024 ** (i + 1);
+    if (bytes % size === 0) shown = `${bytes / size}${unit}`;
+  });
+  return shown;
+}
+
+function formatKeep(keep: LogRotation['keep']): string {
+  return 'days' in keep ? `${keep.days}d` : String(keep.files);
+}
+
+/** `--log-max-size`: an integer of bytes, or of k, m or g of them. */
+function logMaxSize(raw: string): number {
+  const [, digits, unit = ''] = /^(\d+)([kmg]?)$/i.exec(raw) ?? [];
+  const bytes = Number(digits) * (SIZE_UNITS[unit.toLowerCase()] ?? NaN);
+  if (!(bytes >= KIB && bytes <= LOG_MAX_BYTES_CAP)) {
+    throw new UsageError(
+      `invalid log max size "${raw}" (expected a size from 1k to 1024g such as 500k, 10m or 1g; a bare integer is bytes)`
+    );
+  }
+  return bytes;
+}
+
+/** `--log-max-files`: a count of files, or of days with a `d`. */
+function logMaxFiles(raw: string): LogRotation['keep'] {
+  const [, digits, days] = /^(\d+)(d?)$/.exec(raw) ?? [];
+  const n = Number(digits);
+  if (days === 'd' && n >= 1 && n <= LOG_MAX_DAYS_CAP) return { days: n };
+  if (days === '' && n <= LOG_MAX_FILES_CAP) return { files: n };
+  throw new UsageError(
+    `invalid log max files "${raw}" (expected a number of files from 0 to ${LOG_MAX_FILES_CAP}, 0 keeping all, or of days from 1d to ${LOG_MAX_DAYS_CAP}d)`
+  );
+}
+
+/** The rotation the options ask for: `DEFAULT_LOG_ROTATION` itself if none. */
+function parseLogRotation(
+  maxSize: string | undefined,
+  maxFiles: string | undefined
+): LogRotation {
+  if (maxSize === undefined && maxFiles === undefined)
+    return DEFAULT_LOG_ROTATION;
+  return {
+    maxBytes:
+      maxSize === undefined
+        ? DEFAULT_LOG_ROTATION.maxBytes
+        : logMaxSize(maxSize),
+    keep:
+      maxFiles === undefined ? DEFAULT_LOG_ROTATION.keep : logMaxFiles(maxFiles)
+  };
+}
+
+/**
+ * Rejects a log path winston-daily-rotate-file would throw on: control
+ * characters or `" < > |` anywhere, `: * ? \` in the file name.
+ */
+function checkLogFile(file: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (/["<>|\x00-\x1f]/.test(file) || /[:*?\\]/.test(basename(file))) {
+    throw new UsageError(
+      `invalid log file ${JSON.stringify(file)} (a path may not hold control characters or " < > |, nor a file name : * ? \\)`
+    );
+  }
+}
+
 /**
  * Parses the server's arguments; throws `UsageError` with a one-line message.
  *
@@ -93,7 +201,10 @@ export function parseServerArgs(argv: string[]): ServerCommand {
       options: {
         'log-level': { type: 'string' },
         'log-file': { type: 'string' },
+        'log-max-size': { type: 'string' },
+        'log-max-files': { type: 'string' },
         ...LIMIT_OPTIONS,
+        ...ADMIN_OPTIONS,
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' }
       }
@@ -133,6 +244,17 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   const logFile = values['log-file'];
   if (logFile === '')
     throw new UsageError('invalid log file "" (expected a path)');
+  if (logFile !== undefined) checkLogFile(logFile);
+  const logRotation = parseLogRotation(
+    values['log-max-size'],
+    values['log-max-files']
+  );
+  if (logFile === undefined && logRotation !== DEFAULT_LOG_ROTATION) {
+    // Most likely a typo in the command line: say so rather than ignore it.
+    throw new UsageError(
+      '--log-max-size and --log-max-files apply to --log-file; give it too'
+    );
+  }
 
   return {
     kind: 'run',
@@ -141,7 +263,9 @@ export function parseServerArgs(argv: string[]): ServerCommand {
       port,
       logLevel: level,
       logFile,
-      limits: parseLimits(values)
+      logRotation,
+      limits: parseLimits(values),
+      inspection: parseAdminArgs(values)
     }
   };
 }

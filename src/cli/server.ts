@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { startDaemon, type Daemon } from '../app/daemon.js';
 import { ChatError, describeSystemError } from '../app/errors.js';
 import { createLogger, type Logger } from '../app/logger.js';
+import { connectStately } from '../inspector/stately.js';
 import { exitOnFailure, isEntryPoint } from './entry-point.js';
 import {
   SERVER_USAGE,
@@ -30,13 +32,28 @@ function version(): string {
     : 'unknown';
 }
 
+/**
+ * Fails at startup, in one line, when the log cannot be written: the rotated
+ * files are created in the directory of `path`, and `path` itself becomes
+ * the link to the current one (`logFileNames`), so it must be free or a
+ * link already.
+ */
 function checkWritable(path: string): void {
+  let existing;
   try {
-    closeSync(openSync(path, 'a'));
+    // With `/.`, a file where the directory should be is ENOTDIR.
+    accessSync(`${dirname(path)}/.`, constants.W_OK);
+    existing = lstatSync(path, { throwIfNoEntry: false });
   } catch (err) {
     throw new ChatError(
       `cannot open log file ${path}: ${describeSystemError(err)}`,
       { cause: err }
+    );
+  }
+  if (existing !== undefined && !existing.isSymbolicLink()) {
+    const what = existing.isDirectory() ? 'a directory' : 'a file';
+    throw new ChatError(
+      `cannot open log file ${path}: ${what} is where the link to the current log file goes; move it away`
     );
   }
 }
@@ -76,7 +93,11 @@ async function flush(logger: Logger, io: ServerIo): Promise<void> {
 
 async function run(config: ServerConfig, io: ServerIo): Promise<void> {
   if (config.logFile !== undefined) checkWritable(config.logFile);
-  const logger = createLogger({ level: config.logLevel, file: config.logFile });
+  const logger = createLogger({
+    level: config.logLevel,
+    file: config.logFile,
+    rotation: config.logRotation
+  });
   let stopping = false;
   const stop = async (
     daemon: Daemon | undefined,
@@ -85,15 +106,23 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
     if (stopping) return;
     stopping = true;
     await daemon?.close();
+    stately?.stop();
     await flush(logger, io);
     io.exit(code);
   };
 
+  const { admin, stately: statelyUrl } = config.inspection;
+  const stately =
+    statelyUrl === undefined
+      ? undefined
+      : await connectStately(statelyUrl, logger);
   const daemon = await startDaemon({
     logger,
     host: config.host,
     port: config.port,
     ...config.limits,
+    admin,
+    inspect: stately?.inspect,
     onFault: () => void stop(daemon, 1)
   });
 

@@ -17,18 +17,27 @@ export interface ConnectionLimits extends OutboundLimits {
   idleTimeoutMs: number;
 }
 
-/** Running totals over every connection of one transport. */
-export interface TransportCounters {
+/** What one connection has carried so far. */
+export interface Traffic {
+  /** Bytes read from the peer. */
   bytesIn: number;
+  /** Bytes handed to the kernel for the peer. */
   bytesOut: number;
+  /** Non-blank lines read from the peer. */
   linesIn: number;
+  /** Lines queued for the peer. */
+  linesOut: number;
+}
+
+/** Running totals over every connection of one transport. */
+export interface TransportCounters extends Traffic {
   /** Lines whose delivery flood pacing delayed. */
   pacedLines: number;
 }
 
 /** Creates zeroed counters. */
 export function createCounters(): TransportCounters {
-  return { bytesIn: 0, bytesOut: 0, linesIn: 0, pacedLines: 0 };
+  return { bytesIn: 0, bytesOut: 0, linesIn: 0, linesOut: 0, pacedLines: 0 };
 }
 
 /** Transport settings of one connection. */
@@ -59,6 +68,12 @@ export class TcpConnection implements ConnectionPort {
   readonly #socket: Duplex;
   readonly #limits: ConnectionLimits;
   readonly #counters: TransportCounters;
+  readonly #traffic: Traffic = {
+    bytesIn: 0,
+    bytesOut: 0,
+    linesIn: 0,
+    linesOut: 0
+  };
   readonly #splitter: LineSplitter;
   readonly #outbound: Outbound;
   readonly #bucket: TokenBucket | null;
@@ -97,6 +112,7 @@ export class TcpConnection implements ConnectionPort {
         this.#events.emit({ type: 'tcp.slow', why, queuedBytes }),
       sent: (bytes) => {
         counters.bytesOut += bytes;
+        this.#traffic.bytesOut += bytes;
       }
     });
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
@@ -117,11 +133,22 @@ export class TcpConnection implements ConnectionPort {
     return this.#outbound.queuedBytes;
   }
 
+  /** What this connection has carried so far (live, not a copy). */
+  get traffic(): Readonly<Traffic> {
+    return this.#traffic;
+  }
+
   write(data: Buffer | string): void {
+    this.#counters.linesOut += 1;
+    this.#traffic.linesOut += 1;
     this.#outbound.write(data);
   }
 
   end(farewell?: string): void {
+    if (farewell !== undefined) {
+      this.#counters.linesOut += 1;
+      this.#traffic.linesOut += 1;
+    }
     this.#outbound.end(farewell === undefined ? undefined : `${farewell}\n`);
     // Nobody reads our input any more. A socket left paused would not see
     // the peer close, and would not even keep the event loop alive.
@@ -175,6 +202,7 @@ export class TcpConnection implements ConnectionPort {
   #receive(chunk: Buffer): void {
     this.#lastInput = Date.now();
     this.#counters.bytesIn += chunk.length;
+    this.#traffic.bytesIn += chunk.length;
     if (this.#ending) return;
     for (const frame of this.#splitter.push(chunk)) {
       const event = this.#toEvent(frame);
@@ -189,6 +217,7 @@ export class TcpConnection implements ConnectionPort {
     const text = sanitizeText(frame.bytes.toString('utf8'));
     if (isBlank(text)) return null; // [CHAT-IN-3]
     this.#counters.linesIn += 1;
+    this.#traffic.linesIn += 1;
     return { type: 'tcp.line', text };
   }
 

@@ -7,6 +7,7 @@ const DEFAULTS = {
   port: 3333,
   logLevel: 'chat',
   logFile: undefined,
+  logRotation: { maxBytes: 10 * 1024 * 1024, keep: { files: 10 } },
   limits: {
     maxLineBytes: 4096,
     sendQueueBytes: 1048576,
@@ -20,7 +21,8 @@ const DEFAULTS = {
     maxConnectionsPerIp: 32,
     perIpExempt: ['127.0.0.0/8', '::1/128'],
     shutdownTimeoutMs: 5000
-  }
+  },
+  inspection: { admin: undefined, stately: undefined }
 };
 
 /** The UsageError `parseServerArgs(argv)` throws; fails the test if none. */
@@ -106,6 +108,12 @@ describe('parseServerArgs', () => {
         '10.0.0.0/8,fd00::/8',
         '--shutdown-timeout-ms',
         '0',
+        '--admin',
+        '[::1]:9444',
+        '--admin-token',
+        'sixteen-chars-xx',
+        '--inspect-stately',
+        'ws://127.0.0.1:8080',
         '::',
         '9000'
       ])
@@ -116,6 +124,7 @@ describe('parseServerArgs', () => {
         port: 9000,
         logLevel: 'debug',
         logFile: '/tmp/chat.log',
+        logRotation: DEFAULTS.logRotation,
         limits: {
           maxLineBytes: 10,
           sendQueueBytes: 2000,
@@ -129,6 +138,10 @@ describe('parseServerArgs', () => {
           maxConnectionsPerIp: 3,
           perIpExempt: ['10.0.0.0/8', 'fd00::/8'],
           shutdownTimeoutMs: 0
+        },
+        inspection: {
+          admin: { host: '::1', port: 9444, token: 'sixteen-chars-xx' },
+          stately: 'ws://127.0.0.1:8080'
         }
       }
     });

@@ -458,7 +458,7 @@ describe('TcpConnection on a loopback socket', () => {
     expect(u.received().toString()).toBe('bye\n');
   });
 
-  it('counts bytes in and out and accepted lines over all its connections', async () => {
+  it('counts bytes and lines in and out, per connection and over all of them', async () => {
     const counters = createCounters();
     const a = await tcpPair({ maxLineBytes: 8 }, { counters });
     const b = await tcpPair({ maxLineBytes: 8 }, { counters });
@@ -479,7 +479,21 @@ describe('TcpConnection on a loopback socket', () => {
       bytesIn: 26,
       bytesOut: 8,
       linesIn: 3,
+      linesOut: 2,
       pacedLines: 0
+    });
+    // Each connection also counts its own share.
+    expect(a.connection.traffic).toEqual({
+      bytesIn: 23,
+      bytesOut: 4,
+      linesIn: 2,
+      linesOut: 1
+    });
+    expect(b.connection.traffic).toEqual({
+      bytesIn: 3,
+      bytesOut: 4,
+      linesIn: 1,
+      linesOut: 1
     });
   });
 

@@ -1,0 +1,160 @@
+import {
+  Counter,
+  Gauge,
+  Registry,
+  collectDefaultMetrics,
+  type CollectFunction
+} from 'prom-client';
+import type { DaemonStats } from '../app/daemon.js';
+import type { ConnectionMonitor } from '../inspector/monitor.js';
+
+/** What the metrics are read from, at scrape time. */
+export interface MetricsSource {
+  stats(): DaemonStats;
+  readonly monitor: ConnectionMonitor;
+  /** Inspector pages and `/events` streams open right now. */
+  viewers(): number;
+}
+
+/** A daemon's Prometheus metrics. */
+export interface Metrics {
+  readonly contentType: string;
+  /** The exposition text, every value read now. */
+  render(): Promise<string>;
+}
+
+/**
+ * The daemon's metrics in its own registry (never prom-client's global one),
+ * with Node's default process metrics. Values are read from the daemon when
+ * scraped, not counted twice: nothing here runs between scrapes except what
+ * `collectDefaultMetrics` itself samples (event-loop delay).
+ */
+export function createMetrics(source: MetricsSource): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // Read once per scrape: every collect below uses the same reading.
+  let stats: DaemonStats | null = null;
+  const read = (): DaemonStats => (stats ??= source.stats());
+
+  /** A counter whose total lives elsewhere: set, at scrape, to what it reads. */
+  const total = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    values: () => ReadonlyArray<[Partial<Record<L, string>>, number]>
+  ): void => {
+    const collect: CollectFunction<Counter<L>> = function () {
+      this.reset();
+      for (const [labels, value] of values()) this.inc(labels, value);
+    };
+    new Counter({ name, help, labelNames, registers: [registry], collect });
+  };
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    values: () => ReadonlyArray<[Partial<Record<L, string>>, number]>
+  ): void => {
+    const collect: CollectFunction<Gauge<L>> = function () {
+      this.reset();
+      for (const [labels, value] of values()) this.set(labels, value);
+    };
+    new Gauge({ name, help, labelNames, registers: [registry], collect });
+  };
+  const byLabel = <L extends string>(
+    label: L,
+    record: Readonly<Record<string, number>>
+  ): Array<[Partial<Record<L, string>>, number]> =>
+    Object.entries(record).map(([key, value]) => [
+      { [label]: key } as Partial<Record<L, string>>,
+      value
+    ]);
+
+  gauge(
+    'chat_connections',
+    'Connections by state of their actor right now (closed: closed since start).',
+    ['state'],
+    () => byLabel('state', source.monitor.stateCounts())
+  );
+  total(
+    'chat_connections_accepted_total',
+    'Connections accepted as chat connections.',
+    [],
+    () => [[{}, read().accepted]]
+  );
+  total(
+    'chat_connections_refused_total',
+    'Connections refused at accept time, by reason.',
+    ['reason'],
+    () => byLabel('reason', read().refused)
+  );
+  total(
+    'chat_disconnects_total',
+    'Connections ended, by reason.',
+    ['reason'],
+    () => byLabel('reason', read().disconnects)
+  );
+  gauge('chat_room_members', 'Members of the room right now.', [], () => [
+    [{}, read().members]
+  ]);
+  total('chat_room_messages_total', 'Messages the room relayed.', [], () => [
+    [{}, read().messages]
+  ]);
+  total(
+    'chat_lines_received_total',
+    'Non-blank lines read from clients.',
+    [],
+    () => [[{}, read().traffic.linesIn]]
+  );
+  total(
+    'chat_lines_sent_total',
+    'Lines queued for clients (relayed messages, notices, errors).',
+    [],
+    () => [[{}, read().traffic.linesOut]]
+  );
+  total('chat_received_bytes_total', 'Bytes read from clients.', [], () => [
+    [{}, read().traffic.bytesIn]
+  ]);
+  total(
+    'chat_sent_bytes_total',
+    'Bytes handed to the kernel for clients.',
+    [],
+    () => [[{}, read().traffic.bytesOut]]
+  );
+  total(
+    'chat_flood_paced_lines_total',
+    'Lines whose delivery flood pacing delayed.',
+    [],
+    () => [[{}, read().pacedLines]]
+  );
+  gauge(
+    'chat_send_queue_max_bytes',
+    'The largest backlog owed to one client right now.',
+    [],
+    () => [[{}, source.monitor.queuedBytes().max]]
+  );
+  gauge(
+    'chat_send_queue_bytes',
+    'Bytes owed to all clients right now.',
+    [],
+    () => [[{}, source.monitor.queuedBytes().sum]]
+  );
+  gauge(
+    'chat_inspector_viewers',
+    'Inspector pages and /events streams open right now.',
+    [],
+    () => [[{}, source.viewers()]]
+  );
+
+  return {
+    contentType: registry.contentType,
+    render: async () => {
+      stats = null;
+      try {
+        return await registry.metrics();
+      } finally {
+        stats = null;
+      }
+    }
+  };
+}

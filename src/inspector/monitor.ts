@@ -1,0 +1,325 @@
+import { Observable, Subject } from 'rxjs';
+import type { InspectionEvent } from 'xstate';
+import type { Traffic } from '../transport/tcp-connection.js';
+
+/** The live numbers of one connection, read when a row is built. */
+export interface TrafficSource {
+  readonly traffic: Readonly<Traffic>;
+  readonly queuedBytes: number;
+}
+
+/** One transition in a connection's timeline. */
+export interface TimelineEntry {
+  /** Epoch milliseconds. */
+  readonly at: number;
+  /** The event that caused it: `tcp.end`, `room.joined`, `after leaveTimeout`, … */
+  readonly event: string;
+  /** `null` for the first entry (the actor starting). */
+  readonly from: string | null;
+  readonly to: string;
+}
+
+/** A transition of any connection, as `/events` streams it. */
+export interface Transition extends TimelineEntry {
+  readonly id: string;
+  readonly remote: string;
+}
+
+/** One connection as the inspector's table shows it. */
+export interface ConnectionRow {
+  readonly id: string;
+  readonly remote: string;
+  readonly state: string;
+  /** When it entered `state`, epoch milliseconds. */
+  readonly since: number;
+  readonly openedAt: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly queuedBytes: number;
+  /** Why it left, once it is leaving or closed. */
+  readonly reason: string | null;
+}
+
+/** Which rows to list. */
+export interface RowQuery {
+  offset: number;
+  limit: number;
+  /** A state name, `live` (every state but the final one) or `all`. */
+  state: string;
+  order: 'newest' | 'oldest';
+}
+
+/** How a monitor is set up. */
+export interface MonitorOptions {
+  /** The connection machine's states, in definition order. */
+  states: readonly string[];
+  /** The final state, which ends a record's live life. */
+  finalState: string;
+  /** Closed connections kept for the table and their timelines; default 1000. */
+  retainClosed?: number;
+  /** Transitions kept per connection, the most recent; default 32. */
+  timelineLength?: number;
+  now?: () => number;
+}
+
+interface ConnectionRecord {
+  readonly id: string;
+  readonly remote: string;
+  readonly openedAt: number;
+  state: string;
+  since: number;
+  reason: string | null;
+  readonly timeline: TimelineEntry[];
+  /** Live while open; `null` once closed, when `final` holds the last numbers. */
+  source: TrafficSource | null;
+  final: Readonly<Traffic>;
+}
+
+interface SnapshotLike {
+  readonly status?: string;
+  readonly value?: unknown;
+  readonly context?: { readonly reason?: unknown };
+}
+
+const NOT_STARTED = '';
+const NO_TRAFFIC: Readonly<Traffic> = Object.freeze({
+  bytesIn: 0,
+  bytesOut: 0,
+  linesIn: 0,
+  linesOut: 0
+});
+
+/** `xstate.after.leaveTimeout.connection.leaving` → `after leaveTimeout`. */
+function eventName(type: string): string {
+  if (type.startsWith('xstate.after.')) {
+    return `after ${type.slice('xstate.after.'.length).split('.', 1)[0] ?? ''}`;
+  }
+  return type;
+}
+
+/**
+ * Every connection's lifecycle, fed by the daemon's one inspection observer:
+ * its state, when it got there, its timeline, and (through the transport)
+ * its traffic. Keeps live connections and the last `retainClosed` closed
+ * ones. Costs one map lookup per snapshot while nobody reads it; its
+ * transitions are only built for `transitions$` while someone subscribes.
+ */
+export class ConnectionMonitor {
+  readonly #records = new Map<string, ConnectionRecord>();
+  readonly #closed: string[] = [];
+  #closedHead = 0;
+  readonly #counts: Map<string, number>;
+  readonly #states: readonly string[];
+  readonly #finalState: string;
+  readonly #retainClosed: number;
+  readonly #timelineLength: number;
+  readonly #now: () => number;
+  readonly #transitions = new Subject<Transition>();
+  #closedTotal = 0;
+
+  /** Every transition of every connection, as it happens. */
+  readonly transitions$: Observable<Transition> =
+    this.#transitions.asObservable();
+
+  constructor(options: MonitorOptions) {
+    this.#states = options.states;
+    this.#finalState = options.finalState;
+    this.#retainClosed = options.retainClosed ?? 1000;
+    this.#timelineLength = options.timelineLength ?? 32;
+    this.#now = options.now ?? Date.now;
+    this.#counts = new Map(options.states.map((state) => [state, 0]));
+  }
+
+  /** Registers an accepted connection; call before its actor starts. */
+  track(id: string, remote: string, source: TrafficSource): void {
+    const now = this.#now();
+    this.#records.set(id, {
+      id,
+      remote,
+      openedAt: now,
+      state: NOT_STARTED,
+      since: now,
+      reason: null,
+      timeline: [],
+      source,
+      final: NO_TRAFFIC
+    });
+  }
+
+  /**
+   * The inspection observer: records each change of a tracked actor's state.
+   * Everything else (other event types, other actors, snapshots that do not
+   * change the state) returns at once.
+   */
+  readonly inspect = (event: InspectionEvent): void => {
+    if (event.type !== '@xstate.snapshot') return;
+    const actor = event.actorRef;
+    if (actor.sessionId !== event.rootId || !('id' in actor)) return;
+    const record = this.#records.get(String(actor.id));
+    if (record === undefined || record.source === null) return;
+    const snapshot = event.snapshot as SnapshotLike;
+    if (snapshot.status === 'error') {
+      this.#move(record, 'error', this.#finalState, 'internal error');
+      return;
+    }
+    const to = typeof snapshot.value === 'string' ? snapshot.value : null;
+    if (to === null || to === record.state) return;
+    const reason = snapshot.context?.reason;
+    this.#move(
+      record,
+      eventName(event.event.type),
+      to,
+      typeof reason === 'string' ? reason : null
+    );
+  };
+
+  /**
+   * The daemon's word that a connection is done, with why: closes its record
+   * if inspection does not. XState tells an actor's observers it is done
+   * before it sends the inspection event of that last step, so this waits a
+   * microtask for that event (and its real name) first.
+   */
+  done(id: string, reason: string): void {
+    queueMicrotask(() => {
+      const record = this.#records.get(id);
+      if (record !== undefined && record.source !== null)
+        this.#move(record, 'done', this.#finalState, reason);
+    });
+  }
+
+  #move(
+    record: ConnectionRecord,
+    event: string,
+    to: string,
+    reason: string | null
+  ): void {
+    const at = this.#now();
+    const from = record.state === NOT_STARTED ? null : record.state;
+    if (from !== null) this.#add(from, -1);
+    record.state = to;
+    record.since = at;
+    record.reason = reason ?? record.reason;
+    const entry: TimelineEntry = { at, event, from, to };
+    record.timeline.push(entry);
+    if (record.timeline.length > this.#timelineLength) record.timeline.shift();
+    if (to === this.#finalState) this.#close(record);
+    else this.#add(to, 1);
+    if (this.#transitions.observed)
+      this.#transitions.next({
+        ...entry,
+        id: record.id,
+        remote: record.remote
+      });
+  }
+
+  #add(state: string, delta: number): void {
+    this.#counts.set(state, (this.#counts.get(state) ?? 0) + delta);
+  }
+
+  #close(record: ConnectionRecord): void {
+    const { source } = record;
+    if (source !== null) record.final = { ...source.traffic };
+    record.source = null;
+    this.#closedTotal += 1;
+    this.#closed.push(record.id);
+    while (this.#closed.length - this.#closedHead > this.#retainClosed) {
+      const oldest = this.#closed[this.#closedHead];
+      this.#closedHead += 1;
+      if (oldest !== undefined) this.#records.delete(oldest);
+    }
+    // Compact the queue once its dead head outweighs what it holds.
+    if (this.#closedHead > this.#retainClosed) {
+      this.#closed.splice(0, this.#closedHead);
+      this.#closedHead = 0;
+    }
+  }
+
+  /** Live connections by state, every state of the machine listed; the final one counts those closed since start. */
+  stateCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const state of this.#states) {
+      counts[state] =
+        state === this.#finalState
+          ? this.#closedTotal
+          : (this.#counts.get(state) ?? 0);
+    }
+    return counts;
+  }
+
+  /** Connections whose actor has not reached the final state. */
+  liveCount(): number {
+    let live = 0;
+    for (const [state, count] of this.#counts)
+      if (state !== this.#finalState) live += count;
+    return live;
+  }
+
+  /** Bytes owed to peers right now: the largest backlog and the sum. */
+  queuedBytes(): { max: number; sum: number } {
+    let max = 0;
+    let sum = 0;
+    for (const record of this.#records.values()) {
+      const queued = record.source?.queuedBytes ?? 0;
+      sum += queued;
+      if (queued > max) max = queued;
+    }
+    return { max, sum };
+  }
+
+  /** One page of rows, and how many match the query in all. */
+  rows(query: RowQuery): { total: number; rows: ConnectionRow[] } {
+    const all = [...this.#records.values()];
+    if (query.order === 'newest') all.reverse();
+    const rows: ConnectionRow[] = [];
+    let total = 0;
+    for (const record of all) {
+      if (!this.#matches(record, query.state)) continue;
+      if (total >= query.offset && rows.length < query.limit)
+        rows.push(this.#row(record));
+      total += 1;
+    }
+    return { total, rows };
+  }
+
+  #matches(record: ConnectionRecord, state: string): boolean {
+    if (record.state === NOT_STARTED) return false;
+    if (state === 'all') return true;
+    if (state === 'live') return record.source !== null;
+    return record.state === state;
+  }
+
+  /** One connection's row, if it is live or among the retained closed ones. */
+  row(id: string): ConnectionRow | undefined {
+    const record = this.#records.get(id);
+    return record === undefined ? undefined : this.#row(record);
+  }
+
+  /** One connection's most recent transitions, oldest first. */
+  timeline(id: string): readonly TimelineEntry[] | undefined {
+    return this.#records.get(id)?.timeline;
+  }
+
+  #row(record: ConnectionRecord): ConnectionRow {
+    const traffic = record.source?.traffic ?? record.final;
+    return {
+      id: record.id,
+      remote: record.remote,
+      state: record.state,
+      since: record.since,
+      openedAt: record.openedAt,
+      messagesIn: traffic.linesIn,
+      messagesOut: traffic.linesOut,
+      bytesIn: traffic.bytesIn,
+      bytesOut: traffic.bytesOut,
+      queuedBytes: record.source?.queuedBytes ?? 0,
+      reason: record.reason
+    };
+  }
+
+  /** Ends `transitions$`. */
+  stop(): void {
+    this.#transitions.complete();
+  }
+}

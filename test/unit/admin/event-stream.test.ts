@@ -1,0 +1,282 @@
+/**
+ * One `/events` viewer (src/admin/event-stream.ts; docs/inspector.md, "The
+ * event stream"), on a fake response whose unsent bytes the test sets:
+ * the frames, updates only on change, the heartbeat, skipping a viewer
+ * that does not read, and cutting it off.
+ */
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { InspectionEvent } from 'xstate';
+import {
+  VIEW_BOUNDS,
+  openEventStream,
+  parseViewQuery,
+  type ViewQuery
+} from '../../../src/admin/event-stream.js';
+import type { DaemonStats } from '../../../src/app/daemon.js';
+import { ConnectionMonitor } from '../../../src/inspector/monitor.js';
+
+const STATES = ['connecting', 'online', 'leaving', 'closed'];
+
+/** What the stream writes to, with `writableLength` under the test's control. */
+class FakeResponse extends EventEmitter {
+  writableLength = 0;
+  status = 0;
+  headers: Record<string, string> = {};
+  chunks: string[] = [];
+  ended = false;
+  writeHead(status: number, headers: Record<string, string>): this {
+    this.status = status;
+    this.headers = headers;
+    return this;
+  }
+  write(chunk: string): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+  end(): this {
+    this.ended = true;
+    return this;
+  }
+  /** Every `event:` frame written, parsed. */
+  frames(): Array<{ event: string; data: Record<string, unknown> }> {
+    return [
+      ...this.chunks.join('').matchAll(/event: (\w+)\ndata: (.*)\n\n/g)
+    ].map((m) => ({
+      event: m[1] ?? '',
+      data: JSON.parse(m[2] ?? '{}') as Record<string, unknown>
+    }));
+  }
+  updates(): Array<Record<string, unknown>> {
+    return this.frames()
+      .filter((f) => f.event === 'update')
+      .map((f) => f.data);
+  }
+}
+
+const STATS: DaemonStats = {
+  actors: 1,
+  connections: 0,
+  members: 0,
+  feeds: 0,
+  sockets: 0,
+  accepted: 0,
+  refused: { 'server full': 0, 'too many from address': 0 },
+  disconnects: {
+    'client quit': 0,
+    'socket error': 0,
+    'socket closed': 0,
+    'server shutdown': 0,
+    'slow consumer': 0,
+    'idle timeout': 0,
+    'internal error': 0
+  },
+  pacedLines: 0,
+  messages: 0,
+  traffic: { bytesIn: 0, bytesOut: 0, linesIn: 0, linesOut: 0 }
+};
+
+function query(text = ''): ViewQuery {
+  const parsed = parseViewQuery(new URLSearchParams(text), STATES);
+  if (typeof parsed === 'string') throw new Error(parsed);
+  return parsed;
+}
+
+/** Feeds the monitor one state change of connection `id`, as XState's inspection would. */
+function step(
+  monitor: ConnectionMonitor,
+  id: string,
+  event: string,
+  to: string
+): void {
+  monitor.inspect({
+    type: '@xstate.snapshot',
+    actorRef: { id, sessionId: `s-${id}` },
+    rootId: `s-${id}`,
+    event: { type: event },
+    snapshot: { status: 'active', value: to, context: { reason: null } }
+  } as unknown as InspectionEvent);
+}
+
+/** Tracks connection `id` and starts it (`xstate.init` → connecting). */
+function connect(monitor: ConnectionMonitor, id: string): void {
+  monitor.track(id, `127.0.0.1:${1000 + monitor.liveCount()}`, {
+    traffic: { bytesIn: 0, bytesOut: 0, linesIn: 0, linesOut: 0 },
+    queuedBytes: 0
+  });
+  step(monitor, id, 'xstate.init', 'connecting');
+}
+
+describe('openEventStream', () => {
+  let monitor: ConnectionMonitor;
+  let res: FakeResponse;
+  let closed: number;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    monitor = new ConnectionMonitor({ states: STATES, finalState: 'closed' });
+    res = new FakeResponse();
+    closed = 0;
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function open(text = 'interval=100'): { close(): void } {
+    return openEventStream(
+      res as unknown as ServerResponse,
+      { monitor, stats: () => STATS },
+      query(text),
+      { hello: true },
+      { 'x-content-type-options': 'nosniff' },
+      () => (closed += 1)
+    );
+  }
+
+  it('writes the headers, retry, hello and a first update at once', () => {
+    open();
+    expect(res.status).toBe(200);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-type']).toBe(
+      'text/event-stream; charset=utf-8'
+    );
+    expect(res.chunks[0]).toBe(
+      'retry: 1000\n\nevent: hello\ndata: {"hello":true}\n\n'
+    );
+    expect(res.updates()).toHaveLength(1);
+    expect(res.updates()[0]).toMatchObject({
+      transitions: [],
+      dropped: 0,
+      view: { total: 0, rows: [] }
+    });
+  });
+
+  it('sends an update only when something changed, the view only when it did', () => {
+    open();
+    vi.advanceTimersByTime(1000);
+    expect(res.updates()).toHaveLength(1);
+    connect(monitor, 'c1');
+    vi.advanceTimersByTime(100);
+    const [, second] = res.updates();
+    expect(second?.transitions).toMatchObject([
+      { id: 'c1', event: 'xstate.init', from: null, to: 'connecting' }
+    ]);
+    expect(second?.view).toMatchObject({ total: 1 });
+    step(monitor, 'c1', 'room.joined', 'online');
+    vi.advanceTimersByTime(100);
+    expect(res.updates()).toHaveLength(3);
+    vi.advanceTimersByTime(1000);
+    expect(res.updates()).toHaveLength(3);
+  });
+
+  it('writes a ping comment after 15 s without a change', () => {
+    open();
+    vi.advanceTimersByTime(14_800);
+    expect(res.chunks.join('')).not.toContain(': ping');
+    vi.advanceTimersByTime(300);
+    expect(res.chunks.filter((c) => c === ': ping\n\n')).toHaveLength(1);
+    expect(res.updates()).toHaveLength(1);
+  });
+
+  it('skips a viewer 256 KiB behind, counts transitions past 1000 as dropped, and catches up', () => {
+    open();
+    res.writableLength = 256 * 1024 + 1;
+    const n = VIEW_BOUNDS.transitionsPerUpdate + 50;
+    for (let i = 0; i < n; i += 1) connect(monitor, `c${i}`);
+    vi.advanceTimersByTime(1000);
+    expect(res.updates()).toHaveLength(1);
+    expect(res.ended).toBe(false);
+
+    res.writableLength = 0;
+    vi.advanceTimersByTime(100);
+    const caughtUp = res.updates()[1];
+    expect((caughtUp?.transitions as unknown[]).length).toBe(
+      VIEW_BOUNDS.transitionsPerUpdate
+    );
+    expect(caughtUp?.dropped).toBe(50);
+    connect(monitor, 'late');
+    vi.advanceTimersByTime(100);
+    expect(res.updates()[2]).toMatchObject({ dropped: 0 });
+  });
+
+  it('ends a viewer that stays over 256 KiB behind for 10 s, once', () => {
+    open();
+    res.writableLength = 300 * 1024;
+    vi.advanceTimersByTime(5_000);
+    res.writableLength = 0; // caught up: the clock starts again
+    vi.advanceTimersByTime(100);
+    res.writableLength = 300 * 1024;
+    vi.advanceTimersByTime(9_800);
+    expect(res.ended).toBe(false);
+    vi.advanceTimersByTime(400);
+    expect(res.ended).toBe(true);
+    expect(closed).toBe(1);
+    res.emit('close');
+    vi.advanceTimersByTime(1000);
+    expect(closed).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stops on the response closing and on close(), calling onClose once', () => {
+    const stream = open();
+    res.emit('close');
+    stream.close();
+    expect(closed).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+    connect(monitor, 'c1');
+    vi.advanceTimersByTime(1000);
+    expect(res.updates()).toHaveLength(1);
+  });
+
+  it('sends the watched connection only when it changes, with a null row when unknown', () => {
+    open('interval=100&watch=c1');
+    expect(res.updates()[0]?.watch).toEqual({
+      id: 'c1',
+      row: null,
+      timeline: []
+    });
+    connect(monitor, 'c2');
+    vi.advanceTimersByTime(100);
+    expect(res.updates()[1]?.watch).toBeUndefined();
+    connect(monitor, 'c1');
+    vi.advanceTimersByTime(100);
+    expect(res.updates()[2]?.watch).toMatchObject({
+      id: 'c1',
+      row: { id: 'c1', state: 'connecting' },
+      timeline: [{ event: 'xstate.init', from: null, to: 'connecting' }]
+    });
+  });
+});
+
+describe('parseViewQuery', () => {
+  it('fills in the defaults', () => {
+    expect(query()).toEqual({
+      offset: 0,
+      limit: 50,
+      state: 'all',
+      order: 'newest',
+      watch: null,
+      intervalMs: 200
+    });
+  });
+
+  it('takes the bounds inclusive', () => {
+    expect(query('limit=1&interval=100')).toMatchObject({
+      limit: 1,
+      intervalMs: 100
+    });
+    expect(
+      query(
+        'limit=500&interval=10000&state=live&order=oldest&watch=c3&offset=7'
+      )
+    ).toEqual({
+      offset: 7,
+      limit: 500,
+      state: 'live',
+      order: 'oldest',
+      watch: 'c3',
+      intervalMs: 10_000
+    });
+  });
+});
