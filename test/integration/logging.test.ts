@@ -5,7 +5,6 @@
  * Each daemon here writes a real JSON log file, read back once its logger
  * has finished.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +24,7 @@ import {
   formatLeaveNotice
 } from '../../src/protocol/format.js';
 import { createCleanups } from '../support/cleanup.js';
+import { runServerCli, type ServerRun } from '../support/server-cli.js';
 import { connectClient, type TestClient } from '../support/client.js';
 import { until, within } from '../support/wait.js';
 
@@ -363,34 +363,7 @@ describe('log rotation', () => {
   });
 });
 
-/** chat-server from source, as server-cli.test.ts runs it. */
-function server(args: string[]) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/server.ts', ...args],
-    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] }
-  );
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', resolve)
-  );
-  cleanups.add(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const started = async (): Promise<number> => {
-    await until(
-      () => /started on port \d+\./.test(out) || child.exitCode !== null,
-      'the start line',
-      15_000,
-      () => `stdout ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`
-    );
-    return Number(/started on port (\d+)\./.exec(out)?.[1]);
-  };
-  return { child, exited, started, stderr: () => err };
-}
+const server = (args: string[]): ServerRun => runServerCli(args, cleanups);
 
 describe('chat-server --log-file', () => {
   it('rotates with --log-max-size and --log-max-files, ends each file with its last record, and starts again over its own link', async () => {

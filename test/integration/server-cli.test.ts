@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,43 +5,17 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectClient } from '../support/client.js';
 import { createCleanups } from '../support/cleanup.js';
+import { runServerCli, type ServerRun } from '../support/server-cli.js';
 
 const cleanups = createCleanups();
 afterEach(() => cleanups.run());
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function server(args: string[]): Run {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/server.ts', ...args],
-    {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe']
-    }
-  );
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', resolve)
-  );
-  cleanups.add(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
+const server = (args: string[]): ServerRun => runServerCli(args, cleanups);
 
 async function until(
   what: string,
   check: () => boolean,
-  run: Run,
+  run: ServerRun,
   ms = 10_000
 ): Promise<void> {
   const deadline = Date.now() + ms;
@@ -56,7 +29,7 @@ async function until(
   }
 }
 
-async function started(run: Run): Promise<number> {
+async function started(run: ServerRun): Promise<number> {
   await until(
     'the start line',
     () => /started on port \d+\./.test(run.stdout()),

@@ -4,55 +4,18 @@
  * to a WebSocket relay we run on 127.0.0.1, made plain; and neither a relay
  * nor a missing one keeps SIGTERM from ending it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createCleanups } from '../support/cleanup.js';
+import { runServerCli, type ServerRun } from '../support/server-cli.js';
 import { connectClient } from '../support/client.js';
 import { until, within } from '../support/wait.js';
 
 const cleanups = createCleanups();
 afterEach(() => cleanups.run());
 
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Runs src/cli/server.ts through tsx, as server-cli.test.ts does. */
-function server(args: string[]): Run {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/server.ts', ...args],
-    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] }
-  );
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code))
-  );
-  cleanups.add(() => {
-    if (child.exitCode === null && child.signalCode === null)
-      child.kill('SIGKILL');
-  });
-  return { child, output: () => out, stderr: () => err, exited };
-}
-
-/** The chat port from the start line. */
-async function started(run: Run): Promise<number> {
-  await until(
-    () => /started on port \d+\./.test(run.output()),
-    'the start line',
-    15_000,
-    () => `stdout: ${run.output()} stderr: ${run.stderr()}`
-  );
-  return Number(/started on port (\d+)\./.exec(run.output())?.[1]);
-}
+const server = (args: string[]): ServerRun => runServerCli(args, cleanups);
 
 /** A relay on 127.0.0.1 that records every message it receives. */
 async function relay(): Promise<{ url: string; messages: string[] }> {
@@ -112,7 +75,7 @@ describe('chat-server --inspect-stately', () => {
   it('sends the connection actor, its events and plain snapshots to the relay, and exits 0 on SIGTERM', async () => {
     const { url, messages } = await relay();
     const run = server(['127.0.0.1', '0', '--inspect-stately', url]);
-    const port = await started(run);
+    const port = await run.started();
     await chat(port, 'hello relay');
 
     const parsed = (): Message[] =>
@@ -185,7 +148,7 @@ describe('chat-server --inspect-stately', () => {
   it('serves chat with no relay listening, and still exits 0 within 5 s of SIGTERM', async () => {
     const url = `ws://127.0.0.1:${await closedPort()}`;
     const run = server(['127.0.0.1', '0', '--inspect-stately', url]);
-    const port = await started(run);
+    const port = await run.started();
     await chat(port, 'anyone there?');
 
     const signalled = performance.now();
@@ -193,6 +156,6 @@ describe('chat-server --inspect-stately', () => {
     expect(await within(run.exited, 5000, 'exit after SIGTERM')).toBe(0);
     expect(performance.now() - signalled).toBeLessThan(5000);
     expect(run.stderr()).toBe('');
-    expect(run.output()).toMatch(/^exit$/m);
+    expect(run.stdout()).toMatch(/^exit$/m);
   });
 });
