@@ -123,8 +123,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const onFault = options.onFault ?? (() => undefined);
   // Before anything listens: a bad admin setting starts nothing.
   if (options.admin) checkAdminOptions(options.admin);
-  const graph = machineGraph(connectionMachine);
-  const monitor = options.admin
+  const graph = options.admin ? machineGraph(connectionMachine) : null;
+  const monitor = graph
     ? new ConnectionMonitor({
         states: graph.states.map((state) => state.id),
         finalState: graph.states.find((state) => state.final)?.id ?? 'closed'
@@ -209,7 +209,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   });
   const admin =
-    options.admin && monitor
+    options.admin && monitor && graph
       ? await startAdmin(
           options.admin,
           { monitor, graph, stats, ready: () => closing === null },
