@@ -34,7 +34,9 @@ export function createMetrics(source: MetricsSource): Metrics {
   collectDefaultMetrics({ register: registry });
   // Read once per scrape: every collect below uses the same reading.
   let stats: DaemonStats | null = null;
+  let queued: { max: number; sum: number } | null = null;
   const read = (): DaemonStats => (stats ??= source.stats());
+  const readQueued = () => (queued ??= source.monitor.queuedBytes());
 
   /** A counter whose total lives elsewhere: set, at scrape, to what it reads. */
   const total = <L extends string>(
@@ -131,13 +133,13 @@ export function createMetrics(source: MetricsSource): Metrics {
     'chat_send_queue_max_bytes',
     'The largest backlog owed to one client right now.',
     [],
-    () => [[{}, source.monitor.queuedBytes().max]]
+    () => [[{}, readQueued().max]]
   );
   gauge(
     'chat_send_queue_bytes',
     'Bytes owed to all clients right now.',
     [],
-    () => [[{}, source.monitor.queuedBytes().sum]]
+    () => [[{}, readQueued().sum]]
   );
   gauge(
     'chat_inspector_viewers',
@@ -150,10 +152,12 @@ export function createMetrics(source: MetricsSource): Metrics {
     contentType: registry.contentType,
     render: async () => {
       stats = null;
+      queued = null;
       try {
         return await registry.metrics();
       } finally {
         stats = null;
+        queued = null;
       }
     }
   };
