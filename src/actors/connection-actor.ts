@@ -14,6 +14,7 @@ import {
   connectionMachine,
   type ConnectionActor,
   type ConnectionContext,
+  type LineRelayInput,
   type RoomFeedInput,
   type SocketBridgeInput
 } from '../machines/connection-machine.js';
@@ -24,7 +25,7 @@ import {
   formatIdleTimeout,
   formatLineTooLong
 } from '../protocol/format.js';
-import { feedFor } from './broadcast.js';
+import { bytesOf, feedFor, linesIn } from './broadcast.js';
 import type { Room } from './room-actor.js';
 
 /**
@@ -42,11 +43,13 @@ export function createConnectionLogic(room: Room) {
         ({ input, sendBack }) => {
           // Subscribe first, then join: the join is ordered after this point,
           // so the greeting and everything after it reach this member.
+          const { connId, port } = input;
           const subscription = room.messages$
-            .pipe(feedFor(input.connId))
-            .subscribe((bytes) => {
+            .pipe(feedFor(connId))
+            .subscribe((item) => {
               try {
-                input.port.write(bytes);
+                const bytes = bytesOf(item, connId);
+                if (bytes !== null) port.write(bytes, linesIn(item));
               } catch (err) {
                 // A throw here would escape into the room's fan-out (RxJS
                 // rethrows it later and the process dies): contain it to this
@@ -63,11 +66,31 @@ export function createConnectionLogic(room: Room) {
           });
           return () => subscription.unsubscribe();
         }
+      ),
+      lineRelay: fromCallback<FeedEvent, LineRelayInput>(
+        ({ input, sendBack }) => {
+          const { connId, port } = input;
+          let failed = false;
+          const detach = port.relay((text) => {
+            if (failed) return;
+            try {
+              room.say(connId, text);
+            } catch (err) {
+              // Contained like the feed's: this connection ends, the
+              // transport's read loop and the room carry on.
+              failed = true;
+              sendBack({ type: 'feed.error', message: describeError(err) });
+            }
+          });
+          return detach;
+        }
       )
     },
     actions: {
       reportOversize: ({ context, event }) => {
         assertEvent(event, 'tcp.oversize');
+        // After the lines said before it, which are still in this turn's batch.
+        room.flush();
         context.port.write(`${formatLineTooLong(event.limit)}\n`);
       },
       reportRejection: ({ context }) => {

@@ -3,10 +3,12 @@
  * events; the room answers with `room.*`; the daemon sends `server.*`.
  */
 
-/** Events the transport turns socket activity into. */
+/**
+ * Events the transport turns socket activity into. Chat lines are not among
+ * them: they are data, handed to the room by the relay the machine runs
+ * while `online` (`ConnectionPort.relay`), never an event of the machine.
+ */
 export type TransportEvent =
-  /** A complete, decoded, sanitised, non-blank line. [CHAT-IN-1..3] */
-  | { type: 'tcp.line'; text: string }
   /** A line exceeded the limit and was discarded. [CHAT-IN-4] */
   | { type: 'tcp.oversize'; limit: number }
   /** The peer closed its sending side (FIN). */

@@ -50,6 +50,12 @@ export interface SocketBridgeInput {
   port: ConnectionPort;
 }
 
+/** Input of the line relay invoked while online. */
+export interface LineRelayInput {
+  connId: string;
+  port: ConnectionPort;
+}
+
 /** Input of the invoked room feed. */
 export interface RoomFeedInput {
   connId: string;
@@ -79,6 +85,10 @@ function leaveDetail(context: ConnectionContext): LeaveDetail | undefined {
   return undefined;
 }
 
+function lineRelayInput({ context }: BridgeArgs): LineRelayInput {
+  return { connId: context.connId, port: context.port };
+}
+
 function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
   return {
     connId: context.connId,
@@ -97,8 +107,11 @@ function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
  *   can be missed. Input is paused, so what the peer sends waits in TCP until
  *   it is a member. A peer that vanishes here never joined, so the room
  *   announces nothing for it. [CHAT-ORDER-4]
- * - `online`: a member. Lines go to the room; the feed writes what the room
- *   broadcasts straight to the socket (data never passes through this machine).
+ * - `online`: a member. The line relay it runs hands each line the peer sends
+ *   straight to the room, and the feed writes what the room broadcasts
+ *   straight to the socket: chat data never passes through this machine, it
+ *   only decides when it may flow. Leaving stops the relay first, so no line
+ *   can follow the leave.
  * - `leaving`: entered exactly once, from any state, by the first of
  *   FIN, socket error, close, shutdown, a slow consumer, an idle timeout or
  *   a fault in its own handling; asks the room to remove the member
@@ -123,7 +136,12 @@ export const connectionMachine = setup({
      * Subscribes this member to the room's broadcast, then joins. A failure to
      * deliver comes back as `feed.error`, never as a throw into the room.
      */
-    roomFeed: fromCallback<FeedEvent, RoomFeedInput>(() => undefined)
+    roomFeed: fromCallback<FeedEvent, RoomFeedInput>(() => undefined),
+    /**
+     * While online: hands each line from the transport to the room, in
+     * order. A failure comes back as `feed.error`.
+     */
+    lineRelay: fromCallback<FeedEvent, LineRelayInput>(() => undefined)
   },
   actions: {
     recordReason: assign((_, params: { reason: LeaveReason }) => ({
@@ -148,17 +166,6 @@ export const connectionMachine = setup({
       assertEvent(event, 'tcp.error');
       return { reason: 'socket error' as const, errorCode: event.code };
     }),
-    forwardLine: sendTo(
-      ({ context }) => context.room,
-      ({ context, event }) => {
-        assertEvent(event, 'tcp.line');
-        return {
-          type: 'room.say' as const,
-          connId: context.connId,
-          text: event.text
-        };
-      }
-    ),
     requestLeave: sendTo(
       ({ context }) => context.room,
       ({ context, self }) => {
@@ -241,8 +248,8 @@ export const connectionMachine = setup({
     },
     online: {
       entry: 'resumeInput',
+      invoke: { id: 'relay', src: 'lineRelay', input: lineRelayInput },
       on: {
-        'tcp.line': { actions: 'forwardLine' },
         'tcp.oversize': { actions: 'reportOversize' }
       }
     },

@@ -19,7 +19,6 @@ export interface LeaveDetail {
 /** Events the room actor receives from connections and from the daemon. */
 export type RoomEvent =
   | { type: 'room.join'; connId: string; remote: string; ref: ConnectionRef }
-  | { type: 'room.say'; connId: string; text: string }
   | {
       type: 'room.leave';
       connId: string;
@@ -30,11 +29,17 @@ export type RoomEvent =
       /** Who to confirm to; absent when the daemon leaves for a failed actor. */
       ref?: ConnectionRef;
     }
-  | { type: 'room.shutdown' };
+  | { type: 'room.shutdown' }
+  /**
+   * The lines said since the last flush go out here, at this point of the
+   * order; the room actor sends it once per turn of the event loop.
+   */
+  | { type: 'room.flush' };
 
 /**
- * What the room emits, in its one total order; `seq` numbers that order.
- * The room actor turns these into the RxJS broadcast stream. [CHAT-ORDER-1]
+ * The membership changes the room machine emits, in its order; `seq`
+ * numbers them. The room actor puts them into the room's one order with the
+ * chat messages and turns them into the RxJS broadcast. [CHAT-ORDER-1]
  */
 export type RoomEmitted =
   | {
@@ -43,13 +48,6 @@ export type RoomEmitted =
       connId: string;
       remote: string;
       count: number;
-    }
-  | {
-      type: 'member.said';
-      seq: number;
-      connId: string;
-      remote: string;
-      text: string;
     }
   | {
       type: 'member.left';
@@ -63,4 +61,12 @@ export type RoomEmitted =
       /** False while shutting down: members then leave silently. [CHAT-SHUT-2] */
       announced: boolean;
     }
-  | { type: 'room.closing'; seq: number; count: number };
+  | { type: 'room.closing'; seq: number; count: number }
+  /**
+   * Publish the lines said so far now. The lines themselves never pass
+   * through the machine; it only puts their batch in its place in the order.
+   */
+  | { type: 'room.flushed' };
+
+/** What the room emits about membership: everything but `room.flushed`. */
+export type MembershipEmitted = Exclude<RoomEmitted, { type: 'room.flushed' }>;

@@ -14,7 +14,7 @@ export interface RoomContext {
   readonly name: string;
   /** Membership; mutated in place by `addMember`/`removeMember` (see Roster). */
   readonly roster: Roster;
-  /** Position of the last emitted event in the room's total order. */
+  /** How many membership changes it has emitted (joins, leaves, closing). */
   seq: number;
 }
 
@@ -24,20 +24,27 @@ export interface RoomInput {
 }
 
 /**
- * The room: owns membership and puts every join, message and leave into one
- * total order. [CHAT-ORDER-1]
+ * The room's lifecycle: owns membership and decides every join and leave,
+ * and when the room closes. [CHAT-COUNT-2]
  *
  * Everything it decides leaves it as an emitted event (`member.joined`,
- * `member.said`, `member.left`, `room.closing`); the room actor turns those
- * into the RxJS broadcast. Each emitted count is read from the roster in the
- * same transition that changed it, so no count can drift. [CHAT-COUNT-2]
+ * `member.left`, `room.closing`); the room actor puts those into the room's
+ * one order, between the chat messages, and turns them into the RxJS
+ * broadcast. Each emitted count is read from the roster in the same
+ * transition that changed it, so no count can drift. Chat messages do not
+ * pass through here: they are data, not lifecycle, and the room actor
+ * relays a member's line only while this machine has it in the roster and
+ * is `open` (src/actors/room-actor.ts). It collects a turn's lines and sends
+ * `room.flush` once per turn; the machine answers `room.flushed`, which puts
+ * the batch in its place in the one order. [CHAT-ORDER-1]
  *
  * ```
  *  connection            room                      everyone else
  *      |--- room.join ---->| addMember
  *      |                   | emit member.joined ------> "New user … entered (N)"
  *      |<-- room.joined ---|   (the newcomer's own feed writes its greeting)
- *      |--- room.say ----->| emit member.said --------> "[ADDR] text"
+ *      |=== lines ========>| (room actor: collected per turn)
+ *      |    room actor ----| room.flush: emit room.flushed ==> "[ADDR] text" …
  *      |--- room.leave --->| removeMember
  *      |                   | emit member.left --------> "The user … left (N)"
  *      |<-- room.left -----|
@@ -56,7 +63,7 @@ export const roomMachine = setup({
       return !context.roster.has(event.connId);
     },
     isMember: ({ context, event }) => {
-      assertEvent(event, ['room.say', 'room.leave']);
+      assertEvent(event, 'room.leave');
       return context.roster.has(event.connId);
     }
   },
@@ -80,17 +87,6 @@ export const roomMachine = setup({
         count: context.roster.size
       };
     }),
-    publishMessage: emit(({ context, event }) => {
-      assertEvent(event, 'room.say');
-      return {
-        type: 'member.said' as const,
-        seq: context.seq,
-        connId: event.connId,
-        // isMember guarantees the roster has the sender.
-        remote: context.roster.get(event.connId)?.remote ?? '',
-        text: event.text
-      };
-    }),
     publishLeave: emit(({ context, event }, params: { announced: boolean }) => {
       assertEvent(event, 'room.leave');
       return {
@@ -104,6 +100,7 @@ export const roomMachine = setup({
         announced: params.announced
       };
     }),
+    publishLines: emit({ type: 'room.flushed' as const }),
     publishClosing: emit(({ context }) => ({
       type: 'room.closing' as const,
       seq: context.seq,
@@ -141,6 +138,12 @@ export const roomMachine = setup({
     seq: 0
   }),
   initial: 'open',
+  // A batch of lines goes out inside the room's own processing, like every
+  // membership change, so a leave decided during its fan-out (a write ended
+  // a member) waits in the mailbox until everyone has it.
+  on: {
+    'room.flush': { actions: 'publishLines' }
+  },
   states: {
     open: {
       on: {
@@ -151,10 +154,6 @@ export const roomMachine = setup({
           },
           { actions: 'rejectJoin' }
         ],
-        'room.say': {
-          guard: 'isMember',
-          actions: ['nextSeq', 'publishMessage']
-        },
         'room.leave': [
           {
             guard: 'isMember',

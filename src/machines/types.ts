@@ -33,8 +33,11 @@ export const LEAVE_REASONS: readonly LeaveReason[] = [
 export interface ConnectionPort {
   /** The peer as the protocol shows it, e.g. `127.0.0.1:49448`. [CHAT-ADDR-1] */
   readonly remote: string;
-  /** Queues bytes for the peer; writes in one event-loop turn go out together. */
-  write(data: Buffer | string): void;
+  /**
+   * Queues bytes for the peer (`lines` of them, for the counters; default
+   * 1); writes in one event-loop turn go out together.
+   */
+  write(data: Buffer | string, lines?: number): void;
   /** Bytes owed to the peer and not yet flushed to the kernel. */
   readonly queuedBytes: number;
   /** Flushes what is queued, then the `farewell` line if given, then closes our side. */
@@ -47,6 +50,13 @@ export interface ConnectionPort {
   resumeInput(): void;
   /** Starts delivering transport events to `sink`; returns the detach function. */
   attach(sink: (event: TransportEvent) => void): () => void;
+  /**
+   * Starts handing each complete, decoded, sanitised, non-blank line
+   * [CHAT-IN-1..3] to `sink`, in order with the events; returns the detach
+   * function. Lines read before the first `relay` wait for it; lines read
+   * after a detach are dropped (the connection is leaving).
+   */
+  relay(sink: (text: string) => void): () => void;
 }
 
 /** A running connection actor, as the room addresses it. */

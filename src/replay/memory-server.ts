@@ -70,7 +70,12 @@ export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
   const room = createRoom({
     name: LOBBY,
     logger,
-    onFault: (err) => faults.push(String(err))
+    onFault: (err) => faults.push(String(err)),
+    // A turn's messages go out on virtual time too, so replays stay exact.
+    scheduler: {
+      set: (flush) => clock.setTimeout(flush, 0),
+      clear: (handle) => clock.clearTimeout(handle)
+    }
   });
   const counts: number[] = [];
   const countSubscription = room.count$.subscribe((n) => counts.push(n));

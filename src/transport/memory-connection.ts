@@ -2,7 +2,7 @@ import type { TransportEvent } from '../machines/connection-events.js';
 import type { ConnectionPort } from '../machines/types.js';
 import { LINGER_MS } from '../protocol/constants.js';
 import type { ConnectionLimits } from './tcp-connection.js';
-import { EventOutlet } from './event-outlet.js';
+import { EventOutlet, type Inbound } from './event-outlet.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import { MemoryOutbound, type ConnectionTimers } from './memory-outbound.js';
 import { isBlank, sanitizeText } from './sanitize.js';
@@ -93,6 +93,10 @@ export class MemoryConnection implements ConnectionPort {
 
   attach(sink: (event: TransportEvent) => void): () => void {
     return this.#events.attach(sink);
+  }
+
+  relay(sink: (text: string) => void): () => void {
+    return this.#events.relay(sink);
   }
 
   get queuedBytes(): number {
@@ -272,7 +276,7 @@ export class MemoryConnection implements ConnectionPort {
       const event = toEvent(frame, this.#limits.maxLineBytes);
       // Each event may end or hold this connection (synchronously).
       if (event !== null && !this.#ending && !this.#closed)
-        this.#events.emit(event);
+        this.#events.push(event);
     }
   }
 
@@ -375,7 +379,7 @@ export class MemoryConnection implements ConnectionPort {
   }
 }
 
-function toEvent(frame: Frame, limit: number): TransportEvent | null {
+function toEvent(frame: Frame, limit: number): Inbound | null {
   if (frame.kind === 'oversize') return { type: 'tcp.oversize', limit };
   // Invalid UTF-8 decodes to U+FFFD. [CHAT-IN-1]
   const text = sanitizeText(frame.bytes.toString('utf8'));

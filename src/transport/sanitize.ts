@@ -17,6 +17,9 @@ const CONTROL_CHARS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 // clients render as a line break. [CHAT-IN-6]
 const FORMAT_CHARS = /[\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
 
+// Printable ASCII and TAB: nothing below can match, so most lines skip it.
+const PLAIN = /^[\t\u0020-\u007e]*$/;
+
 /**
  * Removes what could drive a terminal or rearrange what it shows: whole ANSI
  * escape sequences first (so their parameters go too), 8-bit string controls
@@ -25,6 +28,7 @@ const FORMAT_CHARS = /[\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
  * overwrite the server's prefix), and bidi controls. [CHAT-IN-2] [CHAT-IN-6]
  */
 export function sanitizeText(text: string): string {
+  if (PLAIN.test(text)) return text;
   return stripAnsi(text)
     .replace(C1_STRINGS, '')
     .replace(CONTROL_CHARS, '')

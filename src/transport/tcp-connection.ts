@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { TransportEvent } from '../machines/connection-events.js';
 import type { ConnectionPort } from '../machines/types.js';
-import { EventOutlet } from './event-outlet.js';
+import { EventOutlet, type Inbound } from './event-outlet.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import { Outbound, type OutboundLimits } from './outbound.js';
 import { isBlank, sanitizeText } from './sanitize.js';
@@ -83,8 +83,8 @@ export class TcpConnection implements ConnectionPort {
   #heldAt = 0;
   /** Our side is ending: input is read and dropped, so the peer's FIN is seen. */
   #ending = false;
-  /** Events waiting for flood pacing, oldest first, from `#pacedHead` on. */
-  #paced: TransportEvent[] = [];
+  /** Lines and events waiting for flood pacing, oldest first, from `#pacedHead` on. */
+  #paced: Inbound[] = [];
   #pacedHead = 0;
   #pacer: NodeJS.Timeout | null = null;
   #endAfterPaced = false;
@@ -128,6 +128,10 @@ export class TcpConnection implements ConnectionPort {
     return this.#events.attach(sink);
   }
 
+  relay(sink: (text: string) => void): () => void {
+    return this.#events.relay(sink);
+  }
+
   /** Bytes owed to the peer and not yet flushed to the kernel. */
   get queuedBytes(): number {
     return this.#outbound.queuedBytes;
@@ -138,9 +142,9 @@ export class TcpConnection implements ConnectionPort {
     return this.#traffic;
   }
 
-  write(data: Buffer | string): void {
-    this.#counters.linesOut += 1;
-    this.#traffic.linesOut += 1;
+  write(data: Buffer | string, lines = 1): void {
+    this.#counters.linesOut += lines;
+    this.#traffic.linesOut += lines;
     this.#outbound.write(data);
   }
 
@@ -210,7 +214,7 @@ export class TcpConnection implements ConnectionPort {
     }
   }
 
-  #toEvent(frame: Frame): TransportEvent | null {
+  #toEvent(frame: Frame): Inbound | null {
     if (frame.kind === 'oversize')
       return { type: 'tcp.oversize', limit: this.#limits.maxLineBytes };
     // Invalid UTF-8 decodes to U+FFFD. [CHAT-IN-1]
@@ -222,7 +226,7 @@ export class TcpConnection implements ConnectionPort {
   }
 
   /** Delivers now if the bucket allows and nothing waits; otherwise queues in order. */
-  #pace(event: TransportEvent): void {
+  #pace(event: Inbound): void {
     const waiting = this.#pacedHead < this.#paced.length;
     if (
       !waiting &&
@@ -230,7 +234,7 @@ export class TcpConnection implements ConnectionPort {
         this.#bucket === null ||
         this.#bucket.take())
     ) {
-      this.#events.emit(event);
+      this.#events.push(event);
       return;
     }
     this.#paced.push(event);
@@ -252,7 +256,7 @@ export class TcpConnection implements ConnectionPort {
     while (next !== undefined) {
       if (next.type === 'tcp.line' && this.#bucket?.take() === false) break;
       this.#pacedHead += 1;
-      this.#events.emit(next);
+      this.#events.push(next);
       next = this.#paced[this.#pacedHead];
     }
     if (next !== undefined) {

@@ -23,10 +23,10 @@ describe('fault isolation', () => {
       level: 'info',
       // c2 is the second connection accepted: the victim.
       wrapPort: replacePort('c2', (port) => ({
-        write: (data) => {
+        write: (data, lines) => {
           if (data.toString().includes('poison'))
             throw new Error('formatter exploded');
-          port.write(data);
+          port.write(data, lines);
         }
       }))
     });

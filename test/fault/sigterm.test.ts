@@ -1,9 +1,9 @@
 /**
  * SIGTERM mid-chat (fault suite): the real `chat-server` process, signalled
- * while its members talk as fast as they can, tells every member `Server
- * shutting down` as its last line after everything relayed before it, logs
- * the same order, and exits 0 within its shutdown timeout, even when a
- * member never reads [CHAT-SHUT-1] [CHAT-SHUT-2].
+ * while its members talk (20 of them, a line a millisecond each), tells
+ * every member `Server shutting down` as its last line after everything
+ * relayed before it, logs the same order, and exits 0 within its shutdown
+ * timeout, even when a member never reads [CHAT-SHUT-1] [CHAT-SHUT-2].
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -89,10 +89,15 @@ async function joinMembers(port: number, count: number): Promise<Peer[]> {
 }
 
 /**
- * Sends numbered lines as fast as the socket takes them, until the server
- * says it is shutting down, the socket closes, or `max` lines.
+ * Sends numbered lines, one a millisecond or so, until the server says it is
+ * shutting down, the socket closes, or `max` lines. Not as fast as the
+ * socket takes them: a write's callback comes before the next turn of the
+ * event loop, so the whole chat would be written before this process read
+ * anything, and the daemon, which reads and relays it all at once, would be
+ * done before the signal. Paced, the chat lasts long enough for the signal
+ * to land in the middle of it.
  */
-async function chatFlatOut(
+async function chatPaced(
   peer: Peer,
   sent: string[],
   tag: string,
@@ -103,6 +108,7 @@ async function chatFlatOut(
     const text = `${tag}-${n}`;
     sent.push(text);
     await peer.send(text);
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 
@@ -176,15 +182,19 @@ describe('SIGTERM mid-chat', () => {
     );
     const chat = Promise.all(
       members.map((peer, i) =>
-        chatFlatOut(peer, sent.get(peer.localAddr) ?? [], `m${i}`, MAX_LINES)
+        chatPaced(peer, sent.get(peer.localAddr) ?? [], `m${i}`, MAX_LINES)
       )
     );
-    // Mid-chat: well after it started, long before anyone is done.
+    // Mid-chat: well after it started, long before anyone is done (a tenth
+    // of the lines sent, and the first member reading them).
+    const sentSoFar = () =>
+      [...sent.values()].reduce((n, texts) => n + texts.length, 0);
     await pollUntil(
-      () => first.lines.length > 2000,
+      () =>
+        sentSoFar() > (MEMBERS * MAX_LINES) / 10 && first.lines.length > 200,
       'the chat is under way',
       15_000,
-      () => `${first.lines.length} lines so far`
+      () => `${sentSoFar()} lines sent, ${first.lines.length} read so far`
     );
     const signalledAt = Date.now();
     server.child.kill('SIGTERM');

@@ -266,8 +266,8 @@ function queuePeaks(): {
       get queuedBytes() {
         return port.queuedBytes;
       },
-      write: (data) => {
-        port.write(data);
+      write: (data, lines) => {
+        port.write(data, lines);
         const queued = port.queuedBytes;
         if (queued > (peaks.get(port.remote) ?? 0))
           peaks.set(port.remote, queued);
@@ -276,7 +276,8 @@ function queuePeaks(): {
       destroy: () => port.destroy(),
       pauseInput: () => port.pauseInput(),
       resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink)
+      attach: (sink) => port.attach(sink),
+      relay: (sink) => port.relay(sink)
     };
   };
   return {

@@ -90,7 +90,7 @@ describe('chat-server --inspect-stately', () => {
           (m) =>
             m.type === '@xstate.snapshot' &&
             m.snapshot?.value === 'online' &&
-            m.event?.type === 'tcp.line'
+            m.event?.type === 'room.joined'
         ),
       'the relay has the connection actor and its online snapshot',
       10_000,
@@ -120,7 +120,7 @@ describe('chat-server --inspect-stately', () => {
         (m) =>
           m.type === '@xstate.event' &&
           m.sessionId === session &&
-          m.event?.type === 'tcp.line'
+          m.event?.type === 'room.joined'
       )
     ).toBe(true);
     expect(

@@ -19,12 +19,14 @@ export function replacePort(
       get queuedBytes() {
         return port.queuedBytes;
       },
-      write: (data) => port.write(data),
+      // `lines`: a batch is one write of several lines (for the counters).
+      write: (data, lines) => port.write(data, lines),
       end: (farewell) => port.end(farewell),
       destroy: () => port.destroy(),
       pauseInput: () => port.pauseInput(),
       resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink)
+      attach: (sink) => port.attach(sink),
+      relay: (sink) => port.relay(sink)
     };
     return Object.assign(wrapped, change(port));
   };

@@ -9,25 +9,37 @@ import { createRoom, type Room } from '../../../src/actors/room-actor.js';
 import { createLogger } from '../../../src/app/logger.js';
 import type { TransportEvent } from '../../../src/machines/connection-events.js';
 import type { ConnectionPort } from '../../../src/machines/types.js';
+import {
+  EventOutlet,
+  type Inbound
+} from '../../../src/transport/event-outlet.js';
+import { manualTurns } from '../../support/manual-turns.js';
 
-/** A transport port with no socket: records writes, can be made to throw. */
+/**
+ * A transport port with no socket: records writes (and the line count each
+ * claims), can be made to throw. What it reads goes through the transport's
+ * own `EventOutlet`: events to the actor, lines to the relay.
+ */
 class FakePort implements ConnectionPort {
   readonly written: string[] = [];
+  /** The `lines` each write was counted as. */
+  readonly counted: number[] = [];
   readonly queuedBytes = 0;
   ended = 0;
   farewells: (string | undefined)[] = [];
   destroyed = 0;
-  #sink: ((event: TransportEvent) => void) | undefined;
+  readonly #outlet = new EventOutlet();
 
   constructor(
     readonly remote: string,
     private readonly failsOn: (text: string) => boolean = () => false
   ) {}
 
-  write(data: Buffer | string): void {
+  write(data: Buffer | string, lines = 1): void {
     const text = data.toString();
     if (this.failsOn(text)) throw new Error(`write failed: ${text.trim()}`);
     this.written.push(text);
+    this.counted.push(lines);
   }
   end(farewell?: string): void {
     this.ended += 1;
@@ -35,17 +47,23 @@ class FakePort implements ConnectionPort {
   }
   destroy(): void {
     this.destroyed += 1;
-    this.#sink = undefined;
+    this.#outlet.detach();
   }
   pauseInput(): void {}
   resumeInput(): void {}
   attach(sink: (event: TransportEvent) => void): () => void {
-    this.#sink = sink;
-    return () => (this.#sink = undefined);
+    return this.#outlet.attach(sink);
   }
-  /** Plays the transport: delivers an event as the socket bridge would. */
-  deliver(event: TransportEvent): void {
-    this.#sink?.(event);
+  relay(sink: (text: string) => void): () => void {
+    return this.#outlet.relay(sink);
+  }
+  /** Plays the transport: an event to the actor, a line to the relay. */
+  deliver(item: Inbound): void {
+    this.#outlet.push(item);
+  }
+  /** Plays the peer sending a line. */
+  say(text: string): void {
+    this.deliver({ type: 'tcp.line', text });
   }
   lines(): string[] {
     return this.written.join('').split('\n').slice(0, -1);
@@ -76,7 +94,14 @@ function setup() {
       )
       .map(({ level, message, reason }) => ({ level, message, reason }));
   const onFault = vi.fn();
-  const room = createRoom({ name: 'test', logger, onFault });
+  // The test ends each turn of the event loop, and with it the turn's batch.
+  const turns = manualTurns();
+  const room = createRoom({
+    name: 'test',
+    logger,
+    onFault,
+    scheduler: turns.scheduler
+  });
   const logic = createConnectionLogic(room);
   const done: string[] = [];
   const reasons: string[] = [];
@@ -94,6 +119,7 @@ function setup() {
     });
   return {
     room,
+    turns,
     logic,
     log,
     records,
@@ -119,8 +145,11 @@ describe('connection actor fault containment', () => {
     t.connect('b', b);
     t.connect('c', c);
 
-    b.deliver({ type: 'tcp.line', text: 'trigger' });
-    b.deliver({ type: 'tcp.line', text: 'after' });
+    // One turn each: a's write of the first batch throws.
+    b.say('trigger');
+    t.turns.endTurn();
+    b.say('after');
+    t.turns.endTurn();
 
     expect(actorA.getSnapshot().status).toBe('done');
     const { reason, fault } = actorA.getSnapshot().context;
@@ -161,7 +190,8 @@ describe('connection actor fault containment', () => {
 
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     a.deliver({ type: 'tcp.oversize', limit: 10 });
-    a.deliver({ type: 'tcp.line', text: 'ignored, the actor is gone' });
+    a.say('ignored, the actor is gone');
+    t.turns.endTurn();
     const writtenByA = a.written.length;
 
     expect(actorA.getSnapshot().status).toBe('error');
@@ -172,13 +202,48 @@ describe('connection actor fault containment', () => {
       'Connected to the chat server (2 users online)',
       'The user 10.0.0.1:1 left (1 user online)'
     ]);
-    b.deliver({ type: 'tcp.line', text: 'still here' });
+    b.say('still here');
+    t.turns.endTurn();
     expect(b.lines().at(-1)).toBe('[You] still here');
     // XState leaves a failed actor's invoked children running; the feed must
-    // still have ended (at the member's own leave) and the bridge detached.
+    // still have ended (at the member's own leave), and the bridge and the
+    // line relay detached: a's late line never reached the room.
     expect(a.written).toHaveLength(writtenByA);
+    expect(t.room.messageCount()).toBe(1);
     expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
+    expect(t.onFault).not.toHaveBeenCalled();
+  });
+
+  it('ends only the member whose line the room fails to take, and relays nothing more from it', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    const b = new FakePort('10.0.0.2:2');
+    const actorA = t.connect('a', a);
+    t.connect('b', b);
+    const say = vi.spyOn(t.room, 'say').mockImplementationOnce(() => {
+      throw new Error('say exploded');
+    });
+
+    a.say('boom');
+    a.say('never relayed');
+    t.turns.endTurn();
+
+    expect(say).toHaveBeenCalledOnce();
+    expect(actorA.getSnapshot().status).toBe('done');
+    expect(actorA.getSnapshot().context).toMatchObject({
+      reason: 'internal error',
+      fault: expect.stringContaining('say exploded') as string
+    });
+    expect(t.done).toEqual(['a']);
+    expect(b.lines()).toEqual([
+      'Connected to the chat server (2 users online)',
+      'The user 10.0.0.1:1 left (1 user online)'
+    ]);
+    b.say('carry on');
+    t.turns.endTurn();
+    expect(b.lines().at(-1)).toBe('[You] carry on');
     expect(t.onFault).not.toHaveBeenCalled();
   });
 
@@ -207,6 +272,121 @@ describe('connection actor fault containment', () => {
       component: 'connection',
       remote: '10.0.0.9:9'
     });
+  });
+});
+
+describe('connection actor line relay', () => {
+  it("relays a member's lines to the room, each turn as one write per member, counted as its lines", () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    const b = new FakePort('10.0.0.2:2');
+    t.connect('a', a);
+    t.connect('b', b);
+    const before = { a: a.written.length, b: b.written.length };
+
+    a.say('one');
+    b.say('two');
+    a.say('three');
+    expect(a.written).toHaveLength(before.a);
+    t.turns.endTurn();
+
+    expect(a.written.slice(before.a)).toEqual([
+      '[You] one\n[10.0.0.2:2] two\n[You] three\n'
+    ]);
+    expect(b.written.slice(before.b)).toEqual([
+      '[10.0.0.1:1] one\n[You] two\n[10.0.0.1:1] three\n'
+    ]);
+    expect(a.counted.slice(before.a)).toEqual([3]);
+    expect(b.counted.slice(before.b)).toEqual([3]);
+    // Greetings and notices are one line each.
+    expect(a.counted.slice(0, before.a)).toEqual([1, 1]);
+    expect(t.room.messageCount()).toBe(3);
+  });
+
+  it('removes the member whose write of a batch throws after that batch, which the others get whole', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1', (text) => text.includes('trigger'));
+    const c = new FakePort('10.0.0.3:3');
+    t.connect('a', a);
+    const b = new FakePort('10.0.0.2:2');
+    t.connect('b', b);
+    t.connect('c', c);
+
+    b.say('trigger');
+    b.say('same turn');
+    t.turns.endTurn();
+
+    expect(c.lines()).toEqual([
+      'Connected to the chat server (3 users online)',
+      '[10.0.0.2:2] trigger',
+      '[10.0.0.2:2] same turn',
+      'The user 10.0.0.1:1 left (2 users online)'
+    ]);
+    expect(a.lines().join('\n')).not.toContain('same turn');
+    expect(t.done).toEqual(['a']);
+  });
+
+  it('relays a line read before it joined once it is online, after its join [CHAT-ORDER-2]', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    t.connect('a', a);
+    const early = new FakePort('10.0.0.2:2');
+    early.say('read early');
+    t.connect('early', early);
+    t.turns.endTurn();
+
+    expect(a.lines()).toEqual([
+      'Connected to the chat server (1 user online)',
+      'New user 10.0.0.2:2 entered (2 users online)',
+      '[10.0.0.2:2] read early'
+    ]);
+    expect(early.lines()).toEqual([
+      'Connected to the chat server (2 users online)',
+      '[You] read early'
+    ]);
+  });
+
+  it('relays no line read once it is leaving [CHAT-ORDER-3]', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    const b = new FakePort('10.0.0.2:2');
+    t.connect('a', a);
+    t.connect('b', b);
+
+    a.say('before FIN');
+    a.deliver({ type: 'tcp.end' });
+    a.say('after FIN');
+    t.turns.endTurn();
+
+    expect(b.lines()).toEqual([
+      'Connected to the chat server (2 users online)',
+      '[10.0.0.1:1] before FIN',
+      'The user 10.0.0.1:1 left (1 user online)'
+    ]);
+    expect(t.room.messageCount()).toBe(1);
+  });
+
+  it('writes the too-long error after the lines said before it in the same turn [CHAT-IN-4]', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    t.connect('a', a);
+
+    a.say('first');
+    a.deliver({ type: 'tcp.oversize', limit: 10 });
+    a.say('second');
+    t.turns.endTurn();
+
+    expect(a.lines()).toEqual([
+      'Connected to the chat server (1 user online)',
+      '[You] first',
+      'Error: line too long (limit 10 bytes); it was not relayed',
+      '[You] second'
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@ import type {
 } from '../../../src/machines/connection-events.js';
 import {
   connectionMachine,
+  type LineRelayInput,
   type RoomFeedInput,
   type SocketBridgeInput
 } from '../../../src/machines/connection-machine.js';
@@ -37,22 +38,27 @@ function fakePort(): ConnectionPort {
     destroy: vi.fn(),
     pauseInput: vi.fn(),
     resumeInput: vi.fn(),
-    attach: vi.fn(() => () => undefined)
+    attach: vi.fn(() => () => undefined),
+    relay: vi.fn(() => () => undefined)
   };
 }
 
-/** What an invoked fake saw: its input, its `sendBack`, its cleanup. */
+/** What an invoked fake saw: its input, its `sendBack`, its starts, its cleanup. */
 interface Invoked<TInput, TSent> {
   input: TInput | undefined;
   sendBack: ((event: TSent) => void) | undefined;
+  starts: number;
   readonly cleanup: Mock<() => void>;
 }
 
-function invoked<TInput, TSent>(): Invoked<TInput, TSent> {
+function invoked<TInput, TSent>(
+  onCleanup: () => void = () => undefined
+): Invoked<TInput, TSent> {
   return {
     input: undefined,
     sendBack: undefined,
-    cleanup: vi.fn<() => void>()
+    starts: 0,
+    cleanup: vi.fn<() => void>(onCleanup)
   };
 }
 
@@ -62,9 +68,14 @@ function invoked<TInput, TSent>(): Invoked<TInput, TSent> {
  */
 function start() {
   const received: RoomEvent[] = [];
+  /** The room's events and the line relay's start and stop, in one order. */
+  const timeline: string[] = [];
   const room = createActor(
     fromCallback<RoomEvent, void, RoomEmitted>(({ receive }) => {
-      receive((event) => received.push(event));
+      receive((event) => {
+        received.push(event);
+        timeline.push(event.type);
+      });
     })
   );
   room.start();
@@ -72,6 +83,9 @@ function start() {
 
   const bridge = invoked<SocketBridgeInput, TransportEvent>();
   const feed = invoked<RoomFeedInput, FeedEvent>();
+  const relay = invoked<LineRelayInput, FeedEvent>(() =>
+    timeline.push('relay.stop')
+  );
   const actions = {
     reportOversize: vi.fn(),
     reportRejection: vi.fn(),
@@ -93,6 +107,15 @@ function start() {
           feed.input = input;
           feed.sendBack = sendBack;
           return feed.cleanup;
+        }
+      ),
+      lineRelay: fromCallback<FeedEvent, LineRelayInput>(
+        ({ input, sendBack }) => {
+          relay.input = input;
+          relay.sendBack = sendBack;
+          relay.starts += 1;
+          timeline.push('relay.start');
+          return relay.cleanup;
         }
       )
     },
@@ -118,9 +141,11 @@ function start() {
     actor,
     room,
     received,
+    timeline,
     leaves,
     bridge,
     feed,
+    relay,
     actions,
     clock,
     port,
@@ -182,25 +207,43 @@ describe('connectionMachine', () => {
       expect(t.leaves()).toEqual([]);
     });
 
-    it('ignores a line while connecting', () => {
+    it('runs no line relay while connecting', () => {
       const t = start();
-      t.actor.send({ type: 'tcp.line', text: 'too early' });
+      expect(t.relay.starts).toBe(0);
+      expect(t.actor.getSnapshot().children).not.toHaveProperty('relay');
       expect(t.received).toEqual([]);
-      expect(t.actor.getSnapshot().value).toBe('connecting');
+    });
+
+    it('never runs the line relay for a connection the room rejects', () => {
+      const t = start();
+      t.actor.send({ type: 'room.rejected' });
+      expect(t.relay.starts).toBe(0);
+      expect(t.timeline).toEqual([]);
     });
   });
 
   describe('online', () => {
-    it('forwards a line to the room as room.say', () => {
+    it('runs the line relay once, with its connection id and port, and sends the room nothing itself', () => {
       const t = start();
       t.goOnline();
-      t.actor.send({ type: 'tcp.line', text: 'hello' });
-      t.actor.send({ type: 'tcp.line', text: 'again' });
-      expect(t.received).toEqual([
-        { type: 'room.say', connId: 'c1', text: 'hello' },
-        { type: 'room.say', connId: 'c1', text: 'again' }
-      ]);
+      expect(t.relay.starts).toBe(1);
+      expect(t.relay.input).toEqual({ connId: 'c1', port: t.port });
+      expect(t.relay.input?.port).toBe(t.port);
+      expect(t.actor.getSnapshot().children).toHaveProperty('relay');
+      expect(t.relay.cleanup).not.toHaveBeenCalled();
+      // Chat lines are not events of this machine: it only decides when the
+      // relay runs. [CHAT-ORDER-1]
+      expect(connectionMachine.events).not.toContain('tcp.line');
+      expect(t.received).toEqual([]);
       expect(t.actor.getSnapshot().value).toBe('online');
+    });
+
+    it('keeps the line relay running through an over-long line', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'tcp.oversize', limit: 4096 });
+      expect(t.relay.starts).toBe(1);
+      expect(t.relay.cleanup).not.toHaveBeenCalled();
     });
 
     it('reports an over-long line and stays online [CHAT-IN-4]', () => {
@@ -336,14 +379,39 @@ describe('connectionMachine', () => {
       expect(t.leaves()).toHaveLength(1);
     });
 
-    it('does not relay a line that arrives while leaving [CHAT-ORDER-3]', () => {
+    it.each(endings)(
+      'stops the line relay before it asks the room to leave, on %s [CHAT-ORDER-3]',
+      (_name, event) => {
+        const t = start();
+        t.goOnline();
+        t.actor.send(event);
+        // No line can follow the leave: the relay is gone first.
+        expect(t.timeline).toEqual(['relay.start', 'relay.stop', 'room.leave']);
+        expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
+        expect(t.actor.getSnapshot().children).not.toHaveProperty('relay');
+      }
+    );
+
+    it('does not report an over-long line while leaving, nor start the relay again [CHAT-ORDER-3]', () => {
       const t = start();
       t.goOnline();
       t.actor.send({ type: 'tcp.end' });
-      t.actor.send({ type: 'tcp.line', text: 'after FIN' });
       t.actor.send({ type: 'tcp.oversize', limit: 4096 });
+      t.actor.send({ type: 'room.joined' });
+      t.actor.send({ type: 'room.left' });
       expect(t.received.map((e) => e.type)).toEqual(['room.leave']);
       expect(t.actions.reportOversize).not.toHaveBeenCalled();
+      expect(t.relay.starts).toBe(1);
+      expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
+    });
+
+    it('never runs the line relay when it leaves before the join', () => {
+      const t = start();
+      t.actor.send({ type: 'tcp.end' });
+      t.actor.send({ type: 'room.joined' });
+      t.actor.send({ type: 'room.left' });
+      expect(t.actor.getSnapshot().value).toBe('closed');
+      expect(t.relay.starts).toBe(0);
     });
 
     it('closes once when the room confirms the leave', () => {
@@ -400,10 +468,10 @@ describe('connectionMachine', () => {
     it('is driven by the events the socket bridge sends back', () => {
       const t = start();
       t.goOnline();
-      t.bridge.sendBack?.({ type: 'tcp.line', text: 'via bridge' });
+      t.bridge.sendBack?.({ type: 'tcp.oversize', limit: 8 });
+      expect(t.actions.reportOversize).toHaveBeenCalledTimes(1);
       t.bridge.sendBack?.({ type: 'tcp.end' });
       expect(t.received).toEqual([
-        { type: 'room.say', connId: 'c1', text: 'via bridge' },
         expect.objectContaining({ type: 'room.leave', reason: 'client quit' })
       ]);
       expect(t.actor.getSnapshot().value).toBe('leaving');
@@ -430,24 +498,40 @@ describe('connectionMachine', () => {
       expect(t.actor.getSnapshot().context.fault).toBe('EPIPE on write');
     });
 
-    it('runs both cleanups when the actor is stopped', () => {
+    it('is driven by feed.error sent back by the line relay', () => {
+      const t = start();
+      t.goOnline();
+      t.relay.sendBack?.({ type: 'feed.error', message: 'room.say threw' });
+      expect(t.actor.getSnapshot().value).toBe('leaving');
+      expect(t.actor.getSnapshot().context).toMatchObject({
+        reason: 'internal error',
+        fault: 'room.say threw'
+      });
+      expect(t.timeline).toEqual(['relay.start', 'relay.stop', 'room.leave']);
+    });
+
+    it('runs every cleanup once when the actor is stopped', () => {
       const t = start();
       t.goOnline();
       expect(t.bridge.cleanup).not.toHaveBeenCalled();
       expect(t.feed.cleanup).not.toHaveBeenCalled();
+      expect(t.relay.cleanup).not.toHaveBeenCalled();
       t.actor.stop();
       expect(t.bridge.cleanup).toHaveBeenCalledTimes(1);
       expect(t.feed.cleanup).toHaveBeenCalledTimes(1);
+      expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
     });
 
-    it('runs both cleanups when it reaches closed', () => {
+    it('runs every cleanup once when it reaches closed', () => {
       const t = start();
       t.goOnline();
       t.actor.send({ type: 'tcp.end' });
       expect(t.bridge.cleanup).not.toHaveBeenCalled();
+      expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
       t.actor.send({ type: 'room.left' });
       expect(t.bridge.cleanup).toHaveBeenCalledTimes(1);
       expect(t.feed.cleanup).toHaveBeenCalledTimes(1);
+      expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
     });
   });
 });

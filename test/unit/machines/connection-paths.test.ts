@@ -1,9 +1,11 @@
 /**
- * Every sequence of up to MAX_DEPTH events (plus the leave timeout firing),
- * replayed through the real connection machine, keeps the lifecycle promises:
- * leaving is entered once, the room hears one leave with the reason of the
- * first ending, the transport is closed exactly once when the actor is done,
- * and no line is relayed after an ending or before the join.
+ * Every sequence of up to MAX_DEPTH events (plus the leave timeout firing
+ * and a line from the peer), replayed through the real connection machine,
+ * keeps the lifecycle promises: leaving is entered once, the room hears one
+ * leave with the reason of the first ending, the transport is closed exactly
+ * once when the actor is done, and the line relay runs exactly while online
+ * (started once, stopped before the leave), so no line is relayed after an
+ * ending or before the join.
  */
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, fromCallback } from 'xstate';
@@ -21,13 +23,18 @@ import { LEAVE_TIMEOUT_MS } from '../../../src/protocol/constants.js';
 
 const MAX_DEPTH = 4;
 
-type Step = ConnectionEvent | { type: 'clock.leaveTimeout' };
+/**
+ * A machine event, the leave timeout firing, or a line from the peer: lines
+ * are not machine events, they reach the line relay if it is running.
+ */
+type Step =
+  ConnectionEvent | { type: 'clock.leaveTimeout' } | { type: 'peer.line' };
 
 const STEPS: readonly Step[] = [
   { type: 'room.joined' },
   { type: 'room.rejected' },
   { type: 'room.left' },
-  { type: 'tcp.line', text: 'x' },
+  { type: 'peer.line' },
   { type: 'tcp.oversize', limit: 1 },
   { type: 'tcp.end' },
   { type: 'tcp.error', code: 'ECONNRESET' },
@@ -57,17 +64,27 @@ const port: ConnectionPort = {
   destroy: () => undefined,
   pauseInput: () => undefined,
   resumeInput: () => undefined,
-  attach: () => () => undefined
+  attach: () => () => undefined,
+  relay: () => () => undefined
 };
 
 function replay(steps: readonly Step[]) {
   const toRoom: RoomEvent[] = [];
+  /** What the room heard and what the relay did, in one order. */
+  const timeline: string[] = [];
   let closes = 0;
   let paused = false;
-  const pausedWrongly: string[] = [];
+  let relayStarts = 0;
+  let relaying = false;
+  let says = 0;
+  /** Input or relay out of step with the state, after some step. */
+  const outOfStep: string[] = [];
   const room = createActor(
     fromCallback<RoomEvent, void, RoomEmitted>(({ receive }) =>
-      receive((e) => toRoom.push(e))
+      receive((e) => {
+        toRoom.push(e);
+        timeline.push(e.type);
+      })
     )
   ).start();
   const clock = new SimulatedClock();
@@ -75,7 +92,16 @@ function replay(steps: readonly Step[]) {
     connectionMachine.provide({
       actors: {
         socketBridge: fromCallback(() => undefined),
-        roomFeed: fromCallback(() => undefined)
+        roomFeed: fromCallback(() => undefined),
+        lineRelay: fromCallback(() => {
+          relayStarts += 1;
+          relaying = true;
+          timeline.push('relay.start');
+          return () => {
+            relaying = false;
+            timeline.push('relay.stop');
+          };
+        })
       },
       actions: {
         closeTransport: () => void (closes += 1),
@@ -97,23 +123,45 @@ function replay(steps: readonly Step[]) {
       clock.increment(LEAVE_TIMEOUT_MS);
       continue;
     }
+    if (step.type === 'peer.line') {
+      // The transport hands a line to the relay if one is running.
+      if (joined && ending === null) expectedSays += 1;
+      if (relaying) {
+        says += 1;
+        timeline.push('say');
+      }
+      continue;
+    }
     if (step.type === 'room.joined' && state === 'connecting') joined = true;
-    if (step.type === 'tcp.line' && joined && ending === null)
-      expectedSays += 1;
     ending ??= REASON_OF[step.type] ?? null;
     actor.send(step);
     // Input is read only while online: lines never arrive before the join.
     const now = actor.getSnapshot().value;
     if ((now === 'connecting' && !paused) || (now === 'online' && paused)) {
-      pausedWrongly.push(
+      outOfStep.push(
         `${String(now)} with input ${paused ? 'paused' : 'flowing'}`
       );
     }
+    if (relaying !== (now === 'online'))
+      outOfStep.push(
+        `${String(now)} with the relay ${relaying ? 'running' : 'stopped'}`
+      );
   }
   const snapshot = actor.getSnapshot();
   actor.stop();
   room.stop();
-  return { toRoom, closes, snapshot, ending, expectedSays, pausedWrongly };
+  if (relaying) outOfStep.push('the relay still runs once stopped');
+  return {
+    toRoom,
+    timeline,
+    closes,
+    snapshot,
+    ending,
+    says,
+    relayStarts,
+    expectedSays,
+    outOfStep
+  };
 }
 
 /** The promises, checked on one replay; returns what was broken. */
@@ -121,9 +169,8 @@ function violations(
   steps: readonly Step[],
   r: ReturnType<typeof replay>
 ): string[] {
-  const broken: string[] = [...r.pausedWrongly];
+  const broken: string[] = [...r.outOfStep];
   const leaves = r.toRoom.filter((e) => e.type === 'room.leave');
-  const says = r.toRoom.filter((e) => e.type === 'room.say');
   if (leaves.length > 1) broken.push(`${leaves.length} room.leave`);
   const leave = leaves[0];
   if (leave !== undefined && leave.reason !== r.ending) {
@@ -138,9 +185,23 @@ function violations(
   if (r.ending !== null && !rejected && leaves.length !== 1) {
     broken.push(`ended (${r.ending}) without one room.leave`);
   }
-  if (says.length !== r.expectedSays) {
-    broken.push(`${says.length} room.say, expected ${r.expectedSays}`);
+  if (r.says !== r.expectedSays) {
+    broken.push(`${r.says} lines relayed, expected ${r.expectedSays}`);
   }
+  if (r.relayStarts > 1) broken.push(`relay started ${r.relayStarts} times`);
+  // The relay is gone before the room hears the leave, so no line follows it.
+  const leaveAt = r.timeline.indexOf('room.leave');
+  if (
+    leaveAt !== -1 &&
+    r.timeline.slice(leaveAt).some((e) => e === 'relay.start' || e === 'say')
+  )
+    broken.push(`relay after the leave: ${r.timeline.join(' ')}`);
+  if (
+    leaveAt !== -1 &&
+    r.relayStarts === 1 &&
+    r.timeline.indexOf('relay.stop') > leaveAt
+  )
+    broken.push(`relay stopped after the leave: ${r.timeline.join(' ')}`);
   const done = r.snapshot.status === 'done';
   if (r.closes !== (done ? 1 : 0))
     broken.push(`closeTransport x${r.closes}, done ${done}`);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { TransportEvent } from '../../../src/machines/connection-events.js';
 import { LINGER_MS } from '../../../src/protocol/constants.js';
 import { VirtualClock } from '../../../src/replay/scheduler.js';
+import type { Inbound } from '../../../src/transport/event-outlet.js';
 import {
   MemoryConnection,
   type MemoryLimits
@@ -27,12 +28,16 @@ function setup(limits: Partial<MemoryLimits> = {}) {
     limits: { ...LIMITS, ...limits },
     timers: clock
   });
-  const events: TransportEvent[] = [];
+  // Events and lines in one order, as the actor sees them.
+  const events: Inbound[] = [];
   const detach = conn.attach((e) => events.push(e));
-  return { clock, conn, events, detach };
+  const detachLines = conn.relay((text) =>
+    events.push({ type: 'tcp.line', text })
+  );
+  return { clock, conn, events, detach, detachLines };
 }
 
-const types = (events: TransportEvent[]) => events.map((e) => e.type);
+const types = (events: Inbound[]) => events.map((e) => e.type);
 
 describe('MemoryConnection input', () => {
   it('frames, sanitises and drops blank lines as TcpConnection does', () => {
@@ -62,7 +67,28 @@ describe('MemoryConnection input', () => {
     ]);
   });
 
-  it('delivers events from before attach on attach', () => {
+  it('hands lines to the relay and events to the actor, never the other way', () => {
+    const clock = new VirtualClock();
+    const conn = new MemoryConnection({
+      remote: '127.0.0.1:50001',
+      limits: LIMITS,
+      timers: clock
+    });
+    const events: TransportEvent[] = [];
+    const lines: string[] = [];
+    conn.attach((e) => events.push(e));
+    conn.relay((text) => lines.push(text));
+    conn.peerSendLine('hello');
+    conn.peerSendLine('x'.repeat(17));
+    conn.peerFin();
+    expect(lines).toEqual(['hello']);
+    expect(events).toEqual([
+      { type: 'tcp.oversize', limit: 16 },
+      { type: 'tcp.end' }
+    ]);
+  });
+
+  it('keeps events from before attach and lines from before relay, each delivered in order when its sink comes', () => {
     const clock = new VirtualClock();
     const conn = new MemoryConnection({
       remote: '127.0.0.1:50001',
@@ -70,9 +96,37 @@ describe('MemoryConnection input', () => {
       timers: clock
     });
     conn.peerSendLine('early');
+    conn.peerSendLine('x'.repeat(17));
+    conn.peerSendLine('second');
     const events: TransportEvent[] = [];
+    const lines: string[] = [];
     conn.attach((e) => events.push(e));
-    expect(events).toEqual([{ type: 'tcp.line', text: 'early' }]);
+    expect(events).toEqual([{ type: 'tcp.oversize', limit: 16 }]);
+    expect(lines).toEqual([]);
+    conn.relay((text) => lines.push(text));
+    expect(lines).toEqual(['early', 'second']);
+    conn.peerSendLine('live');
+    expect(lines).toEqual(['early', 'second', 'live']);
+  });
+
+  it('drops lines after the relay detaches, and still delivers events', () => {
+    const { conn, events, detachLines } = setup();
+    conn.peerSendLine('kept');
+    detachLines();
+    conn.peerSendLine('dropped');
+    conn.peerFin();
+    expect(events).toEqual([
+      { type: 'tcp.line', text: 'kept' },
+      { type: 'tcp.end' }
+    ]);
+  });
+
+  it('delivers neither lines nor events after the actor detaches', () => {
+    const { conn, events, detach } = setup();
+    detach();
+    conn.peerSendLine('dropped');
+    conn.peerFin();
+    expect(events).toEqual([]);
   });
 
   it('reports a reset as tcp.error then tcp.close, dropping held input', () => {

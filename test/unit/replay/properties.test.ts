@@ -46,7 +46,23 @@ function keepsInvariants(
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }
 
-/** A port that loses the first chat line written to connection `victim`. */
+/**
+ * `text` (whole lines) without its first chat line (`[ADDR] …` or
+ * `[You] …`), or `null` when it has none.
+ */
+function withoutFirstChatLine(text: string): string | null {
+  const lines = text.split('\n');
+  const at = lines.findIndex((line) => /^\[[^\]]*\] /.test(line));
+  if (at === -1) return null;
+  lines.splice(at, 1);
+  return lines.join('\n');
+}
+
+/**
+ * A port that loses the first chat line written to connection `victim`:
+ * exactly one line, also when it comes in a batch with others (one write of
+ * several lines), which then goes on without it.
+ */
 function dropsOneLine(victim: string) {
   return (port: ConnectionPort, connId: string): ConnectionPort => {
     if (connId !== victim) return port;
@@ -56,18 +72,21 @@ function dropsOneLine(victim: string) {
       get queuedBytes() {
         return port.queuedBytes;
       },
-      write: (data) => {
-        if (!dropped && data.toString().includes('] ')) {
-          dropped = true;
+      write: (data, lines = 1) => {
+        const rest = dropped ? null : withoutFirstChatLine(data.toString());
+        if (rest === null) {
+          port.write(data, lines);
           return;
         }
-        port.write(data);
+        dropped = true;
+        if (rest.length > 0) port.write(rest, lines - 1);
       },
       end: (farewell) => port.end(farewell),
       destroy: () => port.destroy(),
       pauseInput: () => port.pauseInput(),
       resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink)
+      attach: (sink) => port.attach(sink),
+      relay: (sink) => port.relay(sink)
     };
   };
 }
@@ -123,6 +142,39 @@ describe('replay properties', () => {
       }),
       runParameters(50)
     );
+  });
+
+  it('has a line-dropping port that loses exactly one line, out of a batch too', () => {
+    const writes: [string, number][] = [];
+    const port: ConnectionPort = {
+      remote: '127.0.0.1:2',
+      queuedBytes: 0,
+      write: (data, lines = 1) => void writes.push([data.toString(), lines]),
+      end: () => undefined,
+      destroy: () => undefined,
+      pauseInput: () => undefined,
+      resumeInput: () => undefined,
+      attach: () => () => undefined,
+      relay: () => () => undefined
+    };
+    const relay = (): void => undefined;
+    const relaySink = (sink: (text: string) => void) => {
+      sink('passed on');
+      return relay;
+    };
+    const wrapped = dropsOneLine('c2')({ ...port, relay: relaySink }, 'c2');
+    expect(dropsOneLine('c2')(port, 'c1')).toBe(port);
+    wrapped.write('Connected to the chat server (2 users online)\n');
+    wrapped.write(Buffer.from('[1.1.1.1:1] a\n[You] b\n[1.1.1.1:1] c\n'), 3);
+    wrapped.write(Buffer.from('[1.1.1.1:1] d\n'));
+    expect(writes).toEqual([
+      ['Connected to the chat server (2 users online)\n', 1],
+      ['[You] b\n[1.1.1.1:1] c\n', 2],
+      ['[1.1.1.1:1] d\n', 1]
+    ]);
+    const relayed: string[] = [];
+    expect(wrapped.relay((text) => relayed.push(text))).toBe(relay);
+    expect(relayed).toEqual(['passed on']);
   });
 
   it('catches a server that drops one line, shrunk to join, join, say', () => {

@@ -3,6 +3,7 @@ import { duplexPair, type Duplex } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TransportEvent } from '../../../src/machines/connection-events.js';
 import { SLOW_CONSUMER_NOTICE } from '../../../src/protocol/format.js';
+import type { Inbound } from '../../../src/transport/event-outlet.js';
 import {
   TcpConnection,
   createCounters,
@@ -35,6 +36,20 @@ function limitsWith(
   };
 }
 
+/**
+ * Records what `connection` reads in one order, as the actor would see it:
+ * events from `attach`, lines from `relay` (as `{ type: 'tcp.line', text }`).
+ * Returns both detach functions.
+ */
+function listen(connection: TcpConnection, into: Inbound[]) {
+  return {
+    detachEvents: connection.attach((e) => into.push(e)),
+    detachLines: connection.relay((text) =>
+      into.push({ type: 'tcp.line', text })
+    )
+  };
+}
+
 function pair(maxLineBytes = 16) {
   const [server, peer] = duplexPair();
   open.push(server, peer);
@@ -43,44 +58,66 @@ function pair(maxLineBytes = 16) {
     limits: limitsWith({ maxLineBytes }),
     counters: createCounters()
   });
-  const events: TransportEvent[] = [];
+  const events: Inbound[] = [];
   const received: string[] = [];
   peer.setEncoding('utf8').on('data', (d: string) => received.push(d));
   return { server, peer, connection, events, received };
 }
 
 describe('TcpConnection', () => {
-  it('turns framed, sanitised lines into tcp.line events and skips blank ones [CHAT-IN-3]', async () => {
+  it('hands framed, sanitised lines to the relay, never to the actor, and skips blank ones [CHAT-IN-3]', async () => {
     const t = pair();
-    t.connection.attach((e) => t.events.push(e));
+    const events: TransportEvent[] = [];
+    const lines: string[] = [];
+    t.connection.attach((e) => events.push(e));
+    t.connection.relay((text) => lines.push(text));
     t.peer.write('he');
     t.peer.write('llo\r\n \t\n\x1b[1mbold\x1b[0m\n');
     await tick();
-    expect(t.events).toEqual([
-      { type: 'tcp.line', text: 'hello' },
-      { type: 'tcp.line', text: 'bold' }
-    ]);
+    expect(lines).toEqual(['hello', 'bold']);
+    expect(events).toEqual([]);
   });
 
-  it('reports an over-long line once, with the limit [CHAT-IN-4]', async () => {
+  it('reports an over-long line once, with the limit, in order with the lines [CHAT-IN-4]', async () => {
     const t = pair(4);
-    t.connection.attach((e) => t.events.push(e));
-    t.peer.write('123456789');
+    listen(t.connection, t.events);
+    t.peer.write('ab\n123456789');
     t.peer.write('abc\nok\n');
     await tick();
     expect(t.events).toEqual([
+      { type: 'tcp.line', text: 'ab' },
       { type: 'tcp.oversize', limit: 4 },
       { type: 'tcp.line', text: 'ok' }
     ]);
   });
 
-  it('keeps events from before attach and delivers them in order on attach', async () => {
+  it('keeps events from before attach and lines from before relay, each delivered in order when its sink comes', async () => {
     const t = pair();
-    t.peer.write('early\n');
+    t.peer.write('early\nsecond\n');
     t.peer.end();
     await tick();
+    const events: TransportEvent[] = [];
+    const lines: string[] = [];
+    t.connection.attach((e) => events.push(e));
+    expect(events).toEqual([{ type: 'tcp.end' }]);
+    expect(lines).toEqual([]);
+    t.connection.relay((text) => lines.push(text));
+    expect(lines).toEqual(['early', 'second']);
+    expect(events).toEqual([{ type: 'tcp.end' }]);
+  });
+
+  it('keeps lines read after attach but before relay until relay', async () => {
+    const t = pair();
+    const lines: string[] = [];
     t.connection.attach((e) => t.events.push(e));
-    expect(t.events.map((e) => e.type)).toEqual(['tcp.line', 'tcp.end']);
+    t.peer.write('waits\n');
+    await tick();
+    expect(t.events).toEqual([]);
+    t.connection.relay((text) => lines.push(text));
+    expect(lines).toEqual(['waits']);
+    t.peer.write('then live\n');
+    await tick();
+    expect(lines).toEqual(['waits', 'then live']);
   });
 
   it('corks once per turn for all its writes and sends them in order', async () => {
@@ -111,16 +148,32 @@ describe('TcpConnection', () => {
     expect(t.received.join('')).toBe('last\n');
   });
 
-  it('delivers nothing after detach or destroy', async () => {
+  it('drops lines after the relay detaches, and still delivers events', async () => {
     const t = pair();
-    const detach = t.connection.attach((e) => t.events.push(e));
-    detach();
+    const { detachLines } = listen(t.connection, t.events);
+    t.peer.write('before\n');
+    await tick();
+    detachLines();
     t.peer.write('after detach\n');
+    t.peer.end();
+    await tick();
+    expect(t.events).toEqual([
+      { type: 'tcp.line', text: 'before' },
+      { type: 'tcp.end' }
+    ]);
+  });
+
+  it('delivers neither lines nor events after the actor detaches, or after destroy', async () => {
+    const t = pair();
+    const { detachEvents } = listen(t.connection, t.events);
+    detachEvents();
+    t.peer.write('after detach\n');
+    t.peer.end();
     await tick();
     expect(t.events).toEqual([]);
 
     const u = pair();
-    u.connection.attach((e) => u.events.push(e));
+    listen(u.connection, u.events);
     u.connection.destroy();
     await tick();
     expect(u.events).toEqual([]);
@@ -128,22 +181,23 @@ describe('TcpConnection', () => {
 
   it('holds input while paused and delivers it in order on resume', async () => {
     const t = pair();
-    t.connection.attach((e) => t.events.push(e));
+    listen(t.connection, t.events);
     t.connection.pauseInput();
-    t.peer.write('first\nsecond\n');
+    t.peer.end('first\nsecond\n');
     await tick();
     expect(t.events).toEqual([]);
     t.connection.resumeInput();
     await tick();
     expect(t.events).toEqual([
       { type: 'tcp.line', text: 'first' },
-      { type: 'tcp.line', text: 'second' }
+      { type: 'tcp.line', text: 'second' },
+      { type: 'tcp.end' }
     ]);
   });
 
   it('ignores writes once the socket is gone', async () => {
     const t = pair();
-    t.connection.attach((e) => t.events.push(e));
+    listen(t.connection, t.events);
     t.server.destroy();
     await tick();
     expect(() => t.connection.write('into the void\n')).not.toThrow();
@@ -163,7 +217,7 @@ afterEach(async () => {
 });
 
 const KiB = 1024;
-const lines = (events: TransportEvent[]): string[] =>
+const lines = (events: Inbound[]): string[] =>
   events.flatMap((e) => (e.type === 'tcp.line' ? [e.text] : []));
 
 /**
@@ -207,8 +261,8 @@ async function tcpPair(
     limits,
     counters
   });
-  const events: TransportEvent[] = [];
-  connection.attach((e) => events.push(e));
+  const events: Inbound[] = [];
+  listen(connection, events);
   const chunks: Buffer[] = [];
   peer.on('data', (chunk: Buffer) => chunks.push(chunk));
   if (options.reading === false) peer.pause();
@@ -458,7 +512,7 @@ describe('TcpConnection on a loopback socket', () => {
     expect(u.received().toString()).toBe('bye\n');
   });
 
-  it('counts bytes and lines in and out, per connection and over all of them', async () => {
+  it('counts bytes and lines in and out (a write as the lines it carries), per connection and over all of them', async () => {
     const counters = createCounters();
     const a = await tcpPair({ maxLineBytes: 8 }, { counters });
     const b = await tcpPair({ maxLineBytes: 8 }, { counters });
@@ -474,20 +528,23 @@ describe('TcpConnection on a loopback socket', () => {
       { type: 'tcp.line', text: 'ok' }
     ]);
     a.connection.write('out\n');
+    // A batch is one write of several lines, counted as the lines it carries.
+    const batch = Buffer.from('[x] 1\n[x] 2\n[You] 3\n');
+    a.connection.write(batch, 3);
     b.connection.end('bye');
     expect(counters).toEqual({
       bytesIn: 26,
-      bytesOut: 8,
+      bytesOut: 8 + batch.length,
       linesIn: 3,
-      linesOut: 2,
+      linesOut: 5,
       pacedLines: 0
     });
     // Each connection also counts its own share.
     expect(a.connection.traffic).toEqual({
       bytesIn: 23,
-      bytesOut: 4,
+      bytesOut: 4 + batch.length,
       linesIn: 2,
-      linesOut: 1
+      linesOut: 4
     });
     expect(b.connection.traffic).toEqual({
       bytesIn: 3,
