@@ -1,220 +1,273 @@
 import { skipWhile, takeWhile, type MonoTypeOperatorFunction } from 'rxjs';
-import type { MembershipEmitted } from '../machines/room-events.js';
-import {
-  SHUTDOWN_NOTICE,
-  formatGreeting,
-  formatJoinNotice,
-  formatLeaveNotice
-} from '../protocol/format.js';
 
 /**
- * A membership event as it travels to the members, its lines encoded once,
- * here, not once per recipient. `own` is for the member the event is about,
- * `others` for everyone else; `null` means that side gets nothing.
+ * Consecutive items of the room's one order (joins, chat lines, leaves, the
+ * closing notice) as one buffer most members are sent whole: every line as
+ * the others see it. A member the batch is about (it wrote a line, joined
+ * or left in it) is sent its own copy instead (`bytesFor`); everyone else
+ * gets the same buffer, so an item costs no allocation per recipient.
  */
-export interface MemberBroadcast {
-  /** Position in the room's one order. */
-  readonly seq: number;
-  readonly kind: 'join' | 'leave' | 'closing';
-  /** The member the event is about; `null` for room-wide events. */
-  readonly connId: string | null;
-  readonly own: Buffer | null;
-  readonly others: Buffer | null;
-}
-
-/**
- * Consecutive chat messages of the room's order, as one buffer every member
- * can be sent whole: each message as the others see it (`[ADDR] text`).
- * A member that wrote some of them gets its own copy with its lines as
- * `[You] text` instead (`bytesFor`); everyone else gets the same buffer, so
- * a message costs no allocation per recipient.
- */
-export interface MessageBatch {
+export interface Batch {
+  readonly kind: 'batch';
   /** Position in the room's one order (the batch is one position). */
   readonly seq: number;
-  readonly kind: 'messages';
-  readonly connId: null;
-  /** Every message, as the others see it, in order. */
+  /** Every line, as the members it is not about see it, in order. */
   readonly others: Buffer;
-  /** Lines in `others` (one per message). */
+  /** Lines in `others`. */
   readonly lines: number;
-  /** Per author: where its lines are in `others`, and their `[You]` form. */
-  readonly authored: ReadonlyMap<string, readonly AuthoredLine[]>;
+  /** Per member the batch is about: where its own view differs. */
+  readonly marks: ReadonlyMap<string, Marks>;
 }
 
-/** One message in a batch, as its author sees it. */
+/**
+ * The last thing a leaving member is sent: its view of the batch being
+ * collected, up to its own leave. Published the moment the room decides the
+ * leave, so the leaver has everything ordered before it before its
+ * connection closes; everyone else ignores it and gets the batch, with the
+ * leave notice, at the end of the turn.
+ */
+export interface Farewell {
+  readonly kind: 'farewell';
+  readonly connId: string;
+  readonly batch: Batch;
+}
+
+/** One item of the room's broadcast. */
+export type Broadcast = Batch | Farewell;
+
+/** Where one member's view of a batch differs from `others`. */
+export interface Marks {
+  /** It joined here: it gets `greeting` for the notice, and nothing before. */
+  join?: { start: number; end: number; line: number; greeting: Buffer };
+  /** It left here: it gets nothing from `at` (its own leave notice) on. */
+  leave?: { at: number; line: number };
+  /** Its own lines: where they are in `others`, and their `[You]` form. */
+  own?: AuthoredLine[];
+}
+
+/** One line of a member, as it sees it. */
 export interface AuthoredLine {
-  /** Start and end of its `[ADDR] text` line in the batch's `others`. */
+  /** Start and end of its `[ADDR] text` line in `others`. */
   readonly start: number;
   readonly end: number;
   /** `[You] text\n`. */
   readonly own: Buffer;
 }
 
-/** One item of the room's order as the members' feeds receive it. */
-export type Broadcast = MemberBroadcast | MessageBatch;
-
 const YOU = Buffer.from('[You] ');
 const LF = 0x0a;
 
-function line(text: string): Buffer {
+/** `text` and a LF, after `prefix`, in one new buffer. */
+function encodeLine(prefix: Buffer, text: string): Buffer {
+  const bytes = Buffer.allocUnsafe(prefix.length + Buffer.byteLength(text) + 1);
+  prefix.copy(bytes, 0);
+  bytes.write(text, prefix.length, 'utf8');
+  bytes[bytes.length - 1] = LF;
+  return bytes;
+}
+
+/** A protocol line (`text` without its LF), encoded. */
+export function line(text: string): Buffer {
   return Buffer.from(`${text}\n`, 'utf8');
 }
 
-/** Encodes a membership event the room emitted into the lines each side receives. */
-export function toBroadcast(
-  emitted: MembershipEmitted,
-  seq: number
-): MemberBroadcast {
-  switch (emitted.type) {
-    case 'member.joined':
-      return {
-        seq,
-        kind: 'join',
-        connId: emitted.connId,
-        own: line(formatGreeting(emitted.count)),
-        others: line(formatJoinNotice(emitted.remote, emitted.count))
-      };
-    case 'member.left':
-      return {
-        seq,
-        kind: 'leave',
-        connId: emitted.connId,
-        own: null,
-        others: emitted.announced
-          ? line(formatLeaveNotice(emitted.remote, emitted.count))
-          : null
-      };
-    case 'room.closing':
-      return {
-        seq,
-        kind: 'closing',
-        connId: null,
-        own: null,
-        others: line(SHUTDOWN_NOTICE)
-      };
-  }
-}
-
 /**
- * Collects the messages of one turn of the event loop into a `MessageBatch`.
- * Each message is encoded once, into its author's `[You]` line and the
- * `[ADDR] text` line everyone else shares. [CHAT-MSG-1] [CHAT-MSG-2]
+ * Collects one turn of the room's order into a `Batch`. Every line is
+ * encoded once: chat lines as `[ADDR] text` for everyone and `[You] text`
+ * for their author, notices as they read. [CHAT-MSG-1] [CHAT-MSG-2]
  */
 export class BatchBuilder {
   #parts: Buffer[] = [];
   #bytes = 0;
-  #authored = new Map<string, AuthoredLine[]>();
+  #lines = 0;
+  #marks = new Map<string, Marks>();
+  /** `#parts` joined, while nothing was added since. */
+  #joined: Buffer | null = null;
 
-  /** Messages collected so far. */
-  get size(): number {
-    return this.#parts.length;
+  /** True when nothing was added since the last `take`. */
+  get isEmpty(): boolean {
+    return this.#parts.length === 0 && this.#marks.size === 0;
   }
 
-  /** Bytes collected so far (the others' lines). */
+  /** Bytes collected so far. */
   get bytes(): number {
     return this.#bytes;
   }
 
-  /**
-   * Adds one message. `prefix` is the author's `[ADDR] `, encoded once per
-   * connection.
-   */
-  add(connId: string, prefix: Buffer, text: string): void {
-    const textBytes = Buffer.byteLength(text);
-    const others = Buffer.allocUnsafe(prefix.length + textBytes + 1);
-    prefix.copy(others, 0);
-    others.write(text, prefix.length, 'utf8');
-    others[others.length - 1] = LF;
-    const own = Buffer.allocUnsafe(YOU.length + textBytes + 1);
-    YOU.copy(own, 0);
-    own.write(text, YOU.length, 'utf8');
-    own[own.length - 1] = LF;
+  /** A chat line of `connId`; `prefix` is its `[ADDR] `, encoded once per member. */
+  say(connId: string, prefix: Buffer, text: string): void {
     const start = this.#bytes;
-    this.#parts.push(others);
-    this.#bytes += others.length;
-    const mine = this.#authored.get(connId);
-    const authored = { start, end: this.#bytes, own };
-    if (mine === undefined) this.#authored.set(connId, [authored]);
-    else mine.push(authored);
+    this.#append(encodeLine(prefix, text));
+    const own = { start, end: this.#bytes, own: encodeLine(YOU, text) };
+    const marks = this.#marksOf(connId);
+    if (marks.own === undefined) marks.own = [own];
+    else marks.own.push(own);
   }
 
-  /** The batch of everything added since the last `take`, or `null` when nothing was. */
-  take(seq: number): MessageBatch | null {
-    if (this.#parts.length === 0) return null;
-    const batch: MessageBatch = {
+  /** `connId` joins: the others get `notice`, it gets `greeting` and what follows. */
+  join(connId: string, greeting: Buffer, notice: Buffer): void {
+    const start = this.#bytes;
+    const line = this.#lines;
+    this.#append(notice);
+    this.#marksOf(connId).join = { start, end: this.#bytes, line, greeting };
+  }
+
+  /** `connId` leaves: the others get `notice` (none for a silent leave), it gets nothing more. */
+  leave(connId: string, notice: Buffer | null): void {
+    this.#marksOf(connId).leave = { at: this.#bytes, line: this.#lines };
+    if (notice !== null) this.#append(notice);
+  }
+
+  /** A line for every member. */
+  notice(bytes: Buffer): void {
+    this.#append(bytes);
+  }
+
+  /**
+   * What `connId`, which is done (it just left), is owed of what was
+   * collected so far, without taking it: for its farewell (`seq` is the one
+   * the batch will have). Only its own marks are copied, so a shutdown's N
+   * leaves cost O(N), not O(N²).
+   */
+  peek(seq: number, connId: string): Batch {
+    const mine = this.#marks.get(connId);
+    return {
+      kind: 'batch',
       seq,
-      kind: 'messages',
-      connId: null,
-      others:
-        this.#parts.length === 1
-          ? (this.#parts[0] as Buffer)
-          : Buffer.concat(this.#parts, this.#bytes),
-      lines: this.#parts.length,
-      authored: this.#authored
+      others: this.#others(),
+      lines: this.#lines,
+      marks: new Map(mine === undefined ? [] : [[connId, mine]])
+    };
+  }
+
+  /** Everything collected since the last `take`, or `null` when nothing was. */
+  take(seq: number): Batch | null {
+    if (this.isEmpty) return null;
+    const batch: Batch = {
+      kind: 'batch',
+      seq,
+      others: this.#others(),
+      lines: this.#lines,
+      marks: this.#marks
     };
     this.#parts = [];
     this.#bytes = 0;
-    this.#authored = new Map();
+    this.#lines = 0;
+    this.#marks = new Map();
+    this.#joined = null;
     return batch;
+  }
+
+  /** The parts joined once, and kept joined until something is added. */
+  #others(): Buffer {
+    if (this.#joined === null) {
+      this.#joined =
+        this.#parts.length === 1
+          ? (this.#parts[0] as Buffer)
+          : Buffer.concat(this.#parts, this.#bytes);
+      this.#parts = this.#joined.length > 0 ? [this.#joined] : [];
+    }
+    return this.#joined;
+  }
+
+  #append(bytes: Buffer): void {
+    this.#parts.push(bytes);
+    this.#bytes += bytes.length;
+    this.#lines += 1;
+    this.#joined = null;
+  }
+
+  #marksOf(connId: string): Marks {
+    let marks = this.#marks.get(connId);
+    if (marks === undefined) {
+      marks = {};
+      this.#marks.set(connId, marks);
+    }
+    return marks;
   }
 }
 
 /**
- * What `connId` is sent of a batch: the shared buffer, or, if it wrote some
- * of the messages, a copy with those lines in their `[You]` form.
+ * What `connId` is sent of a batch: the shared buffer, or, if the batch is
+ * about it, its own copy: from its greeting if it joined here, up to its
+ * leave if it left here, with its lines as `[You] text`.
  */
-export function bytesFor(batch: MessageBatch, connId: string): Buffer {
-  const mine = batch.authored.get(connId);
-  if (mine === undefined) return batch.others;
+export function bytesFor(batch: Batch, connId: string): Buffer {
+  const marks = batch.marks.get(connId);
+  if (marks === undefined) return batch.others;
   const { others } = batch;
-  let size = others.length;
-  for (const { start, end, own } of mine) size += own.length - (end - start);
+  const from = marks.join?.end ?? 0;
+  const until = marks.leave?.at ?? others.length;
+  const greeting = marks.join?.greeting;
+  const own = (marks.own ?? []).filter(
+    (o) => o.start >= from && o.end <= until
+  );
+  if (greeting === undefined && own.length === 0)
+    return from === 0 && until === others.length
+      ? others
+      : others.subarray(from, until);
+  let size = (greeting?.length ?? 0) + (until - from);
+  for (const o of own) size += o.own.length - (o.end - o.start);
   const out = Buffer.allocUnsafe(size);
-  let from = 0;
-  let at = 0;
-  for (const { start, end, own } of mine) {
-    at += others.copy(out, at, from, start);
-    at += own.copy(out, at);
-    from = end;
+  let at = greeting === undefined ? 0 : greeting.copy(out, 0);
+  let next = from;
+  for (const o of own) {
+    at += others.copy(out, at, next, o.start);
+    at += o.own.copy(out, at);
+    next = o.end;
   }
-  others.copy(out, at, from);
+  others.copy(out, at, next, until);
   return out;
 }
 
-function isOwnJoin(connId: string, b: Broadcast): boolean {
-  return b.kind === 'join' && b.connId === connId;
+/** Lines in what `connId` is sent of `batch`. */
+export function linesFor(batch: Batch, connId: string): number {
+  const marks = batch.marks.get(connId);
+  if (marks === undefined) return batch.lines;
+  return (marks.leave?.line ?? batch.lines) - (marks.join?.line ?? 0);
 }
 
-function isOwnLeave(connId: string, b: Broadcast): boolean {
-  return b.kind === 'leave' && b.connId === connId;
+/** What `connId` is sent of one item, or `null` for nothing. */
+export function bytesOf(item: Broadcast, connId: string): Buffer | null {
+  if (item.kind === 'farewell')
+    return item.connId === connId
+      ? nonEmpty(bytesFor(item.batch, connId))
+      : null;
+  return nonEmpty(bytesFor(item, connId));
+}
+
+/** Lines in what `connId` is sent of one item (0 when nothing). */
+export function linesOf(item: Broadcast, connId: string): number {
+  if (item.kind === 'batch') return linesFor(item, connId);
+  return item.connId === connId ? linesFor(item.batch, connId) : 0;
+}
+
+function nonEmpty(bytes: Buffer): Buffer | null {
+  return bytes.length === 0 ? null : bytes;
+}
+
+/** True when `item` holds `connId`'s join: its feed starts there. */
+function joinsIn(item: Broadcast, connId: string): boolean {
+  const batch = item.kind === 'farewell' ? item.batch : item;
+  if (item.kind === 'farewell' && item.connId !== connId) return false;
+  return batch.marks.get(connId)?.join !== undefined;
+}
+
+function isOwnFarewell(item: Broadcast, connId: string): boolean {
+  return item.kind === 'farewell' && item.connId === connId;
 }
 
 /**
- * What `connId` is sent of one item within its window, or `null` for
- * nothing: the batch (`bytesFor`), or its side of a membership event.
- */
-export function bytesOf(b: Broadcast, connId: string): Buffer | null {
-  if (b.kind === 'messages') return bytesFor(b, connId);
-  return b.connId === connId ? b.own : b.others;
-}
-
-/** Lines in what a member is sent of `b` (when it is sent anything). */
-export function linesIn(b: Broadcast): number {
-  return b.kind === 'messages' ? b.lines : 1;
-}
-
-/**
- * The part of the room's order one member receives: from its own join (its
- * greeting, first [CHAT-ORDER-2]) up to its own leave, each item exactly
- * once, in room order; `bytesOf` says what of each. The subscriber may start
- * before the join is ordered; what came earlier is skipped, so no event
- * after the join can be missed.
+ * The items one member receives: from the one with its own join (its
+ * greeting, first [CHAT-ORDER-2]) up to its farewell, inclusive, each
+ * exactly once, in room order; `bytesOf` says what of each. The subscriber
+ * may start before the join is ordered; what came earlier is skipped, so no
+ * item after the join can be missed.
  */
 export function feedFor(connId: string): MonoTypeOperatorFunction<Broadcast> {
   return (source) =>
     source.pipe(
-      skipWhile((b) => !isOwnJoin(connId, b)),
-      takeWhile((b) => !isOwnLeave(connId, b))
+      skipWhile((b) => !joinsIn(b, connId)),
+      takeWhile((b) => !isOwnFarewell(b, connId), true)
     );
 }

@@ -25,7 +25,7 @@ import {
   formatIdleTimeout,
   formatLineTooLong
 } from '../protocol/format.js';
-import { bytesOf, feedFor, linesIn } from './broadcast.js';
+import { bytesOf, feedFor, linesOf } from './broadcast.js';
 import type { Room } from './room-actor.js';
 
 /**
@@ -49,7 +49,7 @@ export function createConnectionLogic(room: Room) {
             .subscribe((item) => {
               try {
                 const bytes = bytesOf(item, connId);
-                if (bytes !== null) port.write(bytes, linesIn(item));
+                if (bytes !== null) port.write(bytes, linesOf(item, connId));
               } catch (err) {
                 // A throw here would escape into the room's fan-out (RxJS
                 // rethrows it later and the process dies): contain it to this

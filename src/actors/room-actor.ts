@@ -7,7 +7,13 @@ import type {
 } from '../machines/room-events.js';
 import { roomMachine } from '../machines/room-machine.js';
 import type { RoomRef } from '../machines/types.js';
-import { BatchBuilder, toBroadcast, type Broadcast } from './broadcast.js';
+import {
+  SHUTDOWN_NOTICE,
+  formatGreeting,
+  formatJoinNotice,
+  formatLeaveNotice
+} from '../protocol/format.js';
+import { BatchBuilder, line, type Broadcast } from './broadcast.js';
 
 /** A running room: its actor, its broadcast and its count. */
 export interface Room {
@@ -38,7 +44,7 @@ export interface Room {
   stop(): void;
 }
 
-/** Runs the delivery of a turn's messages later; the default is `setImmediate`. */
+/** Runs the publishing of a turn's batch later; the default is `setImmediate`. */
 export interface FlushScheduler {
   set(flush: () => void): unknown;
   clear(handle: unknown): void;
@@ -51,11 +57,11 @@ export interface RoomOptions {
   inspect?: ((event: InspectionEvent) => void) | undefined;
   /** Called once if the room actor itself fails: a daemon fault. */
   onFault: (err: unknown) => void;
-  /** When a turn's messages go out; replay passes its virtual clock. */
+  /** When a turn's batch goes out; replay passes its virtual clock. */
   scheduler?: FlushScheduler;
 }
 
-/** Past this many bytes of messages, a batch goes out without waiting for the turn to end. */
+/** Past this many bytes, a batch goes out without waiting for the turn to end. */
 const MAX_BATCH_BYTES = 64 * 1024;
 
 const IMMEDIATE: FlushScheduler = {
@@ -64,30 +70,34 @@ const IMMEDIATE: FlushScheduler = {
 };
 
 /**
- * Starts a room: its actor decides membership, and this is the one place
+ * Starts a room: its machine decides membership, and this is the one place
  * that orders and fans out. [CHAT-ORDER-1]
  *
  * ```
- *  say(connId, text) ─► BatchBuilder            (once per turn, or at 64 KiB)
- *                           │ room.flush ─► room machine ─ room.flushed ───────┐
- *                           └──────────────  member.joined/left, room.closing ─┤
- *                                                                              ▼
- *                      publish ─► messages$ ─► each member's feed ─► its socket
+ *  say(connId, text) ──────────────────────┐
+ *  room machine: member.joined/left, ──────┤─► BatchBuilder (this turn, in order)
+ *                room.closing              │        │ end of turn, or 64 KiB:
+ *                                          │        │ room.flush ─► room machine ─► room.flushed
+ *  member.left: farewell (its view so far) ┘        ▼
+ *                  publish ─► messages$ ─► each member's feed ─► one write per member
  * ```
- * A line from a member is data, not lifecycle: it never passes through an
- * XState transition. It is encoded once (`[ADDR] text` for everyone, `[You]
- * text` for its author) and collected with the other lines of the same turn;
- * at the end of the turn the batch goes out as one buffer per member, so a
- * socket gets one write per turn, not one per message. Every membership
- * event first flushes what was said before it, so the one order holds:
- * lines said before a join never reach the newcomer, lines said before a
- * leave reach the leaver.
+ * Everything the room orders in one turn of the event loop (lines, joins,
+ * leaves, the closing notice) goes into one batch, each line encoded once
+ * (`[ADDR] text` for everyone, `[You] text` for its author, a notice as it
+ * reads); at the end of the turn the batch goes out as one buffer per
+ * member, the same buffer for every member it is not about. A line from a
+ * member is data, not lifecycle: it never passes through an XState
+ * transition. A newcomer's view of the batch starts at its greeting, so
+ * what was ordered before its join never reaches it. A leaver is sent its
+ * view of the batch so far the moment the machine decides the leave (its
+ * farewell), so it has everything ordered before its leave before its
+ * connection closes; the others get the leave notice with the batch.
  *
  * Everything is published inside the room machine's processing (a batch
- * when the machine answers `room.flush` with `room.flushed`), so a leave or
- * shutdown decided while an item is being fanned out (a member's write
- * ended that member) waits in the machine's mailbox until everyone has the
- * item, as it did when every line was an event. Publishing never nests
+ * when the machine answers `room.flush` with `room.flushed`, a farewell
+ * when it emits `member.left`), so a leave or shutdown decided while an
+ * item is being fanned out (a member's write ended that member) waits in
+ * the machine's mailbox until everyone has the item. Publishing never nests
  * either: an item published during another's fan-out waits for it.
  *
  * The console log is written here, in the same step as the order, so it
@@ -155,7 +165,11 @@ export function createRoom(options: RoomOptions): Room {
   };
   /** Asks the room machine to put what was said so far into the order now. */
   const flush = (): void => {
-    if (batch.size > 0 && running) actor.send({ type: 'room.flush' });
+    if (!batch.isEmpty && running) actor.send({ type: 'room.flush' });
+  };
+  const flushSoon = (): void => {
+    if (batch.bytes >= MAX_BATCH_BYTES) flush();
+    else flushHandle ??= scheduler.set(flushLater);
   };
   const flushLater = (): void => {
     flushHandle = null;
@@ -174,9 +188,8 @@ export function createRoom(options: RoomOptions): Room {
         text
       });
     }
-    batch.add(connId, speaker.prefix, text);
-    if (batch.bytes >= MAX_BATCH_BYTES) flush();
-    else flushHandle ??= scheduler.set(flushLater);
+    batch.say(connId, speaker.prefix, text);
+    flushSoon();
     return true;
   };
 
@@ -185,19 +198,40 @@ export function createRoom(options: RoomOptions): Room {
       publishLines();
       return;
     }
-    // What was said before this event is ordered before it.
-    publishLines();
     logEmitted(logger, emitted);
-    if (emitted.type === 'member.joined') {
-      const { connId, remote } = emitted;
-      speakers.set(connId, { remote, prefix: Buffer.from(`[${remote}] `) });
-    } else if (emitted.type === 'member.left') {
-      speakers.delete(emitted.connId);
-    } else {
-      open = false;
+    switch (emitted.type) {
+      case 'member.joined': {
+        const { connId, remote, count: n } = emitted;
+        speakers.set(connId, { remote, prefix: Buffer.from(`[${remote}] `) });
+        batch.join(
+          connId,
+          line(formatGreeting(n)),
+          line(formatJoinNotice(remote, n))
+        );
+        break;
+      }
+      case 'member.left': {
+        const { connId, remote, count: n } = emitted;
+        speakers.delete(connId);
+        batch.leave(
+          connId,
+          emitted.announced ? line(formatLeaveNotice(remote, n)) : null
+        );
+        // The leaver gets everything ordered before its leave now, before
+        // its connection closes; the others get the leave with the batch.
+        publish({
+          kind: 'farewell',
+          connId,
+          batch: batch.peek(seq + 1, connId)
+        });
+        break;
+      }
+      case 'room.closing':
+        open = false;
+        batch.notice(line(SHUTDOWN_NOTICE));
+        break;
     }
-    seq += 1;
-    publish(toBroadcast(emitted, seq));
+    flushSoon();
     // Joins, leaves and closing carry the count at their point in the order.
     count.next(emitted.count);
   });

@@ -42,7 +42,7 @@ export interface RoomInput {
  *  connection            room                      everyone else
  *      |--- room.join ---->| addMember
  *      |                   | emit member.joined ------> "New user … entered (N)"
- *      |<-- room.joined ---|   (the newcomer's own feed writes its greeting)
+ *      |<-- room.joined ---|   (its greeting goes out with the turn's batch)
  *      |=== lines ========>| (room actor: collected per turn)
  *      |    room actor ----| room.flush: emit room.flushed ==> "[ADDR] text" …
  *      |--- room.leave --->| removeMember

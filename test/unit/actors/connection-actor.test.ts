@@ -27,6 +27,8 @@ class FakePort implements ConnectionPort {
   readonly queuedBytes = 0;
   ended = 0;
   farewells: (string | undefined)[] = [];
+  /** Writes and the end of the transport, in the order they happened. */
+  readonly calls: string[] = [];
   destroyed = 0;
   readonly #outlet = new EventOutlet();
 
@@ -40,10 +42,12 @@ class FakePort implements ConnectionPort {
     if (this.failsOn(text)) throw new Error(`write failed: ${text.trim()}`);
     this.written.push(text);
     this.counted.push(lines);
+    this.calls.push(`write ${text}`);
   }
   end(farewell?: string): void {
     this.ended += 1;
     this.farewells.push(farewell);
+    this.calls.push(`end ${farewell ?? ''}`.trimEnd());
   }
   destroy(): void {
     this.destroyed += 1;
@@ -144,8 +148,9 @@ describe('connection actor fault containment', () => {
     const actorA = t.connect('a', a);
     t.connect('b', b);
     t.connect('c', c);
+    t.turns.endTurn();
 
-    // One turn each: a's write of the first batch throws.
+    // One turn each: a's write of the second batch throws.
     b.say('trigger');
     t.turns.endTurn();
     b.say('after');
@@ -156,6 +161,11 @@ describe('connection actor fault containment', () => {
     expect(reason).toBe('internal error');
     expect(fault).toContain('write failed: [10.0.0.2:2] trigger');
     expect(a.ended).toBe(1);
+    expect(a.lines()).toEqual([
+      'Connected to the chat server (1 user online)',
+      'New user 10.0.0.2:2 entered (2 users online)',
+      'New user 10.0.0.3:3 entered (3 users online)'
+    ]);
     expect(t.done).toEqual(['a']);
     expect(t.room.memberCount()).toBe(2);
     expect(c.lines()).toEqual([
@@ -247,6 +257,44 @@ describe('connection actor fault containment', () => {
     expect(t.onFault).not.toHaveBeenCalled();
   });
 
+  it('ends a newcomer whose greeting write throws as a member that leaves, and the others see it come and go', () => {
+    const t = setup();
+    room = t.room;
+    const b = new FakePort('10.0.0.2:2');
+    t.connect('b', b);
+    t.turns.endTurn();
+    const a = new FakePort('10.0.0.1:1', (text) =>
+      text.startsWith('Connected to the chat server')
+    );
+    const actorA = t.connect('a', a);
+    expect(actorA.getSnapshot().value).toBe('online');
+
+    t.turns.endTurn();
+
+    expect(actorA.getSnapshot().status).toBe('done');
+    const { reason, fault } = actorA.getSnapshot().context;
+    expect(reason).toBe('internal error');
+    expect(fault).toContain(
+      'write failed: Connected to the chat server (2 users online)'
+    );
+    expect(a.written).toEqual([]);
+    expect(a.ended).toBe(1);
+    expect(t.done).toEqual(['a']);
+    expect(t.room.memberCount()).toBe(1);
+    expect(b.lines()).toEqual([
+      'Connected to the chat server (1 user online)',
+      'New user 10.0.0.1:1 entered (2 users online)'
+    ]);
+    t.turns.endTurn();
+    expect(b.lines().slice(2)).toEqual([
+      'The user 10.0.0.1:1 left (1 user online)'
+    ]);
+    expect(t.endingsOf('a')).toEqual([
+      { level: 'info', message: 'member left', reason: 'internal error' }
+    ]);
+    expect(t.onFault).not.toHaveBeenCalled();
+  });
+
   it('announces nothing for a connection the closing room rejects', () => {
     const t = setup();
     room = t.room;
@@ -259,6 +307,10 @@ describe('connection actor fault containment', () => {
     expect(actor.getSnapshot().status).toBe('done');
     expect(late.lines()).toEqual(['Server shutting down']);
     expect(late.ended).toBe(1);
+    // b's greeting and the closing notice go out at the end of the turn.
+    expect(b.written).toEqual([]);
+    t.turns.endTurn();
+    expect(b.written).toHaveLength(1);
     expect(b.lines()).toEqual([
       'Connected to the chat server (1 user online)',
       'Server shutting down'
@@ -276,6 +328,33 @@ describe('connection actor fault containment', () => {
 });
 
 describe('connection actor line relay', () => {
+  it("writes a newcomer's greeting at the end of its turn, in one write with the turn's notices and lines [CHAT-JOIN-1] [CHAT-JOIN-2]", () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    const b = new FakePort('10.0.0.2:2');
+    const actorA = t.connect('a', a);
+    t.connect('b', b);
+    // Members already, and nothing written yet.
+    expect(actorA.getSnapshot().value).toBe('online');
+    expect(t.room.memberCount()).toBe(2);
+    expect([a.written, b.written]).toEqual([[], []]);
+
+    a.say('hi');
+    t.turns.endTurn();
+
+    expect(a.written).toEqual([
+      'Connected to the chat server (1 user online)\n' +
+        'New user 10.0.0.2:2 entered (2 users online)\n' +
+        '[You] hi\n'
+    ]);
+    expect(a.counted).toEqual([3]);
+    expect(b.written).toEqual([
+      'Connected to the chat server (2 users online)\n[10.0.0.1:1] hi\n'
+    ]);
+    expect(b.counted).toEqual([2]);
+  });
+
   it("relays a member's lines to the room, each turn as one write per member, counted as its lines", () => {
     const t = setup();
     room = t.room;
@@ -283,6 +362,7 @@ describe('connection actor line relay', () => {
     const b = new FakePort('10.0.0.2:2');
     t.connect('a', a);
     t.connect('b', b);
+    t.turns.endTurn();
     const before = { a: a.written.length, b: b.written.length };
 
     a.say('one');
@@ -299,8 +379,9 @@ describe('connection actor line relay', () => {
     ]);
     expect(a.counted.slice(before.a)).toEqual([3]);
     expect(b.counted.slice(before.b)).toEqual([3]);
-    // Greetings and notices are one line each.
-    expect(a.counted.slice(0, before.a)).toEqual([1, 1]);
+    // The first turn: a's greeting and b's join notice, in one write.
+    expect(a.counted.slice(0, before.a)).toEqual([2]);
+    expect(b.counted.slice(0, before.b)).toEqual([1]);
     expect(t.room.messageCount()).toBe(3);
   });
 
@@ -313,6 +394,7 @@ describe('connection actor line relay', () => {
     const b = new FakePort('10.0.0.2:2');
     t.connect('b', b);
     t.connect('c', c);
+    t.turns.endTurn();
 
     b.say('trigger');
     b.say('same turn');
@@ -321,11 +403,16 @@ describe('connection actor line relay', () => {
     expect(c.lines()).toEqual([
       'Connected to the chat server (3 users online)',
       '[10.0.0.2:2] trigger',
-      '[10.0.0.2:2] same turn',
-      'The user 10.0.0.1:1 left (2 users online)'
+      '[10.0.0.2:2] same turn'
     ]);
     expect(a.lines().join('\n')).not.toContain('same turn');
     expect(t.done).toEqual(['a']);
+    // Its leave is ordered after the batch, so the others get it with the
+    // next turn's batch.
+    t.turns.endTurn();
+    expect(c.lines().slice(3)).toEqual([
+      'The user 10.0.0.1:1 left (2 users online)'
+    ]);
   });
 
   it('relays a line read before it joined once it is online, after its join [CHAT-ORDER-2]', () => {
@@ -404,7 +491,18 @@ describe('connection actor farewells', () => {
     expect(slow.farewells).toEqual([
       'Error: disconnected: you are not reading fast enough'
     ]);
-    expect(b.lines().at(-1)).toBe('The user 10.0.0.1:1 left (1 user online)');
+    // Its farewell (what was ordered before its leave), then the Error line.
+    expect(slow.calls).toEqual([
+      'write Connected to the chat server (1 user online)\n' +
+        'New user 10.0.0.2:2 entered (2 users online)\n',
+      'end Error: disconnected: you are not reading fast enough'
+    ]);
+    expect(b.written).toEqual([]);
+    t.turns.endTurn();
+    expect(b.lines()).toEqual([
+      'Connected to the chat server (2 users online)',
+      'The user 10.0.0.1:1 left (1 user online)'
+    ]);
     expect(t.reasons).toEqual(['slow consumer']);
     expect(t.endingsOf('slow')).toEqual([
       { level: 'info', message: 'member left', reason: 'slow consumer' }
@@ -417,6 +515,64 @@ describe('connection actor farewells', () => {
         queuedBytes: 1_048_700
       }
     );
+  });
+
+  it('writes a leaving member what was ordered before its leave, in one write, before closing its transport [CHAT-LEAVE-1]', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    const b = new FakePort('10.0.0.2:2');
+    t.connect('a', a);
+    t.connect('b', b);
+    t.turns.endTurn();
+
+    b.say('last words for a');
+    a.say('bye');
+    a.deliver({ type: 'tcp.end' });
+    a.say('after FIN');
+
+    expect(a.calls.slice(1)).toEqual([
+      'write [10.0.0.2:2] last words for a\n[You] bye\n',
+      'end'
+    ]);
+    expect(a.counted.at(-1)).toBe(2);
+    expect(t.done).toEqual(['a']);
+    // The others get it, and the leave, at the end of the turn.
+    expect(b.written).toHaveLength(1);
+    t.turns.endTurn();
+    expect(b.written.slice(1)).toEqual([
+      '[You] last words for a\n' +
+        '[10.0.0.1:1] bye\n' +
+        'The user 10.0.0.1:1 left (1 user online)\n'
+    ]);
+    expect(b.counted.at(-1)).toBe(3);
+    expect(a.calls).toHaveLength(3);
+  });
+
+  it('writes each member its last lines and the closing notice before closing it on shutdown, and nobody the silent leaves [CHAT-SHUT-1] [CHAT-SHUT-2]', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    const b = new FakePort('10.0.0.2:2');
+    const actors = [t.connect('a', a), t.connect('b', b)];
+    t.turns.endTurn();
+
+    a.say('one');
+    t.room.ref.send({ type: 'room.shutdown' });
+    for (const actor of actors) actor.send({ type: 'server.shutdown' });
+
+    expect(a.calls.slice(1)).toEqual([
+      'write [You] one\nServer shutting down\n',
+      'end'
+    ]);
+    expect(b.calls.slice(1)).toEqual([
+      'write [10.0.0.1:1] one\nServer shutting down\n',
+      'end'
+    ]);
+    expect(t.reasons).toEqual(['server shutdown', 'server shutdown']);
+    t.turns.endTurn();
+    expect([a.calls.length, b.calls.length]).toEqual([3, 3]);
+    expect(t.room.memberCount()).toBe(0);
   });
 
   it('ends an idle member with its Error line [CHAT-IDLE-1]', () => {

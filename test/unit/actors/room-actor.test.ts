@@ -1,7 +1,14 @@
 import { PassThrough } from 'node:stream';
+import type { Subscription } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
-import { bytesOf, type Broadcast } from '../../../src/actors/broadcast.js';
+import {
+  bytesOf,
+  feedFor,
+  linesOf,
+  type Batch,
+  type Broadcast
+} from '../../../src/actors/broadcast.js';
 import { createInspection } from '../../../src/actors/inspection.js';
 import {
   createRoom,
@@ -23,10 +30,12 @@ function capture(level: LogLevel) {
 }
 
 const started: AnyActorRef[] = [];
+const subscriptions: Subscription[] = [];
 let room: Room | undefined;
 afterEach(() => {
   room?.stop();
   room = undefined;
+  for (const s of subscriptions.splice(0)) s.unsubscribe();
   for (const actor of started.splice(0)) actor.stop();
 });
 
@@ -34,6 +43,19 @@ function fakeConnection(): ConnectionRef {
   const actor = createActor(fromCallback(() => undefined));
   started.push(actor);
   return actor.start();
+}
+
+function lfCount(bytes: Buffer): number {
+  let n = 0;
+  for (const byte of bytes) if (byte === 0x0a) n += 1;
+  return n;
+}
+
+/** `batch 3`, or `farewell a 3` (the seq of the batch it is a view of). */
+function describeItem(item: Broadcast): string {
+  return item.kind === 'batch'
+    ? `batch ${item.seq}`
+    : `farewell ${item.connId} ${item.batch.seq}`;
 }
 
 /** A room on `level` (default info) whose turns end when the test says. */
@@ -49,40 +71,125 @@ function startRoom(level: LogLevel = 'info') {
   const r = room;
   const seen: Broadcast[] = [];
   const subscription = r.messages$.subscribe((b) => seen.push(b));
-  const join = (connId: string) =>
+  subscriptions.push(subscription);
+  /** Per member, each write its feed makes, as a connection's feed would. */
+  const written = new Map<string, string[]>();
+  /** Writes whose line count is not the number of lines written. */
+  const miscounted: string[] = [];
+  /** Subscribes `connId`'s feed, then joins, as its connection does. */
+  const join = (connId: string) => {
+    const writes: string[] = [];
+    written.set(connId, writes);
+    subscriptions.push(
+      r.messages$.pipe(feedFor(connId)).subscribe((item) => {
+        const bytes = bytesOf(item, connId);
+        if (bytes === null) return;
+        writes.push(bytes.toString());
+        if (linesOf(item, connId) !== lfCount(bytes))
+          miscounted.push(`${connId}: ${describeItem(item)}`);
+      })
+    );
     r.ref.send({
       type: 'room.join',
       connId,
       remote: `${connId}:1`,
       ref: fakeConnection()
     });
+  };
   const leave = (connId: string, reason: LeaveReason = 'client quit') =>
     r.ref.send({ type: 'room.leave', connId, remote: `${connId}:1`, reason });
-  /** What `connId` is sent of each item so far, as `[seq, kind, text]`. */
-  const view = (connId: string) =>
-    seen.map((b) => [b.seq, b.kind, bytesOf(b, connId)?.toString() ?? null]);
-  return { room: r, log, turns, seen, subscription, join, leave, view };
+  /** What `connId`'s feed wrote so far, one entry per write. */
+  const writes = (connId: string) => written.get(connId) ?? [];
+  const items = () => seen.map(describeItem);
+  return {
+    room: r,
+    log,
+    turns,
+    seen,
+    subscription,
+    join,
+    leave,
+    writes,
+    items,
+    miscounted
+  };
+}
+
+function lastBatch(seen: readonly Broadcast[]): Batch {
+  const batch = seen.findLast((b) => b.kind === 'batch');
+  if (batch?.kind !== 'batch') throw new Error('no batch published');
+  return batch;
 }
 
 describe('createRoom', () => {
-  it('puts joins, messages and leaves into one order, each once with its lines encoded', () => {
+  it("publishes one batch per turn: the turn's joins, lines and leave notices, in order, one write per member", () => {
     const t = startRoom();
     t.join('a');
     t.join('b');
     expect(t.room.say('a', 'hi')).toBe(true);
+    t.join('c');
+    t.room.say('b', 'yo');
+    t.leave('b');
+    t.room.say('c', 'hey');
+    t.room.say('a', 'bye');
+    // Only the leaver's farewell went out at once.
+    expect(t.items()).toEqual(['farewell b 1']);
+    expect(t.turns.scheduled()).toBe(1);
+
     t.turns.endTurn();
-    t.leave('a');
-    expect(t.view('a')).toEqual([
-      [1, 'join', 'Connected to the chat server (1 user online)\n'],
-      [2, 'join', 'New user b:1 entered (2 users online)\n'],
-      [3, 'messages', '[You] hi\n'],
-      [4, 'leave', null]
+    expect(t.items()).toEqual(['farewell b 1', 'batch 1']);
+    expect(lastBatch(t.seen)).toMatchObject({ lines: 8 });
+    expect(lastBatch(t.seen).others.toString()).toBe(
+      'New user a:1 entered (1 user online)\n' +
+        'New user b:1 entered (2 users online)\n' +
+        '[a:1] hi\n' +
+        'New user c:1 entered (3 users online)\n' +
+        '[b:1] yo\n' +
+        'The user b:1 left (2 users online)\n' +
+        '[c:1] hey\n' +
+        '[a:1] bye\n'
+    );
+    expect(t.writes('a')).toEqual([
+      'Connected to the chat server (1 user online)\n' +
+        'New user b:1 entered (2 users online)\n' +
+        '[You] hi\n' +
+        'New user c:1 entered (3 users online)\n' +
+        '[b:1] yo\n' +
+        'The user b:1 left (2 users online)\n' +
+        '[c:1] hey\n' +
+        '[You] bye\n'
     ]);
-    expect(t.view('b')).toEqual([
-      [1, 'join', 'New user a:1 entered (1 user online)\n'],
-      [2, 'join', 'Connected to the chat server (2 users online)\n'],
-      [3, 'messages', '[a:1] hi\n'],
-      [4, 'leave', 'The user a:1 left (1 user online)\n']
+    expect(t.writes('b')).toEqual([
+      'Connected to the chat server (2 users online)\n' +
+        '[a:1] hi\n' +
+        'New user c:1 entered (3 users online)\n' +
+        '[You] yo\n'
+    ]);
+    expect(t.writes('c')).toEqual([
+      'Connected to the chat server (3 users online)\n' +
+        '[b:1] yo\n' +
+        'The user b:1 left (2 users online)\n' +
+        '[You] hey\n' +
+        '[a:1] bye\n'
+    ]);
+    expect(t.miscounted).toEqual([]);
+  });
+
+  it('publishes nothing at once for a join, but counts it at once', () => {
+    const t = startRoom();
+    const counts: number[] = [];
+    subscriptions.push(t.room.count$.subscribe((n) => counts.push(n)));
+    t.join('a');
+    expect(t.seen).toEqual([]);
+    expect(t.writes('a')).toEqual([]);
+    expect(counts).toEqual([0, 1]);
+    expect(t.room.memberCount()).toBe(1);
+    expect(t.turns.pending()).toBe(1);
+
+    t.turns.endTurn();
+    expect(t.items()).toEqual(['batch 1']);
+    expect(t.writes('a')).toEqual([
+      'Connected to the chat server (1 user online)\n'
     ]);
   });
 
@@ -90,30 +197,31 @@ describe('createRoom', () => {
     const t = startRoom();
     t.join('a');
     t.join('b');
+    t.turns.endTurn();
     t.room.say('a', 'one');
     t.room.say('b', 'two');
     t.room.say('a', 'three');
-    expect(t.seen.map((b) => b.kind)).toEqual(['join', 'join']);
-    expect(t.turns.scheduled()).toBe(1);
+    expect(t.items()).toEqual(['batch 1']);
+    expect(t.turns.scheduled()).toBe(2);
     expect(t.turns.pending()).toBe(1);
 
     t.turns.endTurn();
-    expect(t.seen).toHaveLength(3);
-    expect(t.seen[2]).toMatchObject({ seq: 3, kind: 'messages', lines: 3 });
-    expect(t.view('b').at(-1)).toEqual([
-      3,
-      'messages',
-      '[a:1] one\n[You] two\n[a:1] three\n'
-    ]);
+    expect(t.items()).toEqual(['batch 1', 'batch 2']);
+    expect(lastBatch(t.seen)).toMatchObject({
+      kind: 'batch',
+      seq: 2,
+      lines: 3
+    });
+    expect(t.writes('b').at(-1)).toBe('[a:1] one\n[You] two\n[a:1] three\n');
 
     // The next turn is the next batch, the next position in the order.
     t.room.say('b', 'four');
-    expect(t.turns.scheduled()).toBe(2);
+    expect(t.turns.scheduled()).toBe(3);
     t.turns.endTurn();
-    expect(t.view('a').slice(3)).toEqual([[4, 'messages', '[b:1] four\n']]);
-    // A turn in which nothing was said publishes nothing.
+    expect(t.writes('a').slice(2)).toEqual(['[b:1] four\n']);
+    // A turn in which nothing happened publishes nothing.
     t.turns.endTurn();
-    expect(t.seen).toHaveLength(4);
+    expect(t.seen).toHaveLength(3);
     expect(t.room.messageCount()).toBe(4);
   });
 
@@ -121,7 +229,7 @@ describe('createRoom', () => {
     const { logger } = capture('info');
     room = createRoom({ name: 'lobby', logger, onFault: vi.fn() });
     const seen: Broadcast[] = [];
-    const subscription = room.messages$.subscribe((b) => seen.push(b));
+    subscriptions.push(room.messages$.subscribe((b) => seen.push(b)));
     room.ref.send({
       type: 'room.join',
       connId: 'a',
@@ -130,98 +238,208 @@ describe('createRoom', () => {
     });
     room.say('a', 'x');
     room.say('a', 'y');
-    expect(seen.map((b) => b.kind)).toEqual(['join']);
+    expect(seen).toEqual([]);
     // Queued after the room's own setImmediate, so it runs after it.
     await new Promise((resolve) => setImmediate(resolve));
-    expect(seen.map((b) => [b.kind, bytesOf(b, 'a')?.toString()])).toEqual([
-      ['join', 'Connected to the chat server (1 user online)\n'],
-      ['messages', '[You] x\n[You] y\n']
+    expect(
+      seen.map((b) => [describeItem(b), bytesOf(b, 'a')?.toString()])
+    ).toEqual([
+      [
+        'batch 1',
+        'Connected to the chat server (1 user online)\n[You] x\n[You] y\n'
+      ]
     ]);
-    subscription.unsubscribe();
   });
 
-  it('publishes what was said before a join first, so the newcomer never gets it [CHAT-ORDER-2]', () => {
+  it('gives a newcomer its greeting first and nothing said before its join [CHAT-ORDER-2]', () => {
     const t = startRoom();
     t.join('a');
     t.room.say('a', 'before b');
     t.join('b');
     t.room.say('a', 'after b');
-    expect(t.view('b')).toEqual([
-      [1, 'join', 'New user a:1 entered (1 user online)\n'],
-      [2, 'messages', '[a:1] before b\n'],
-      [3, 'join', 'Connected to the chat server (2 users online)\n']
-    ]);
-    // The flush the first line scheduled was cleared; the second line's is due.
-    expect(t.turns.scheduled()).toBe(2);
-    expect(t.turns.pending()).toBe(1);
+    expect(t.seen).toEqual([]);
+    expect(t.turns.scheduled()).toBe(1);
     t.turns.endTurn();
-    expect(t.view('b').at(-1)).toEqual([4, 'messages', '[a:1] after b\n']);
+    expect(t.writes('b')).toEqual([
+      'Connected to the chat server (2 users online)\n[a:1] after b\n'
+    ]);
+    expect(t.writes('a')).toEqual([
+      'Connected to the chat server (1 user online)\n' +
+        '[You] before b\n' +
+        'New user b:1 entered (2 users online)\n' +
+        '[You] after b\n'
+    ]);
   });
 
-  it('publishes what was said before a leave first, so the leaver gets it [CHAT-ORDER-1]', () => {
+  it('publishes a farewell at once on a leave, holding exactly what was ordered before it [CHAT-ORDER-1]', () => {
     const t = startRoom();
     t.join('a');
     t.join('b');
+    t.turns.endTurn();
     t.room.say('b', 'see you');
     t.room.say('a', 'bye');
     t.leave('a');
-    expect(t.view('a').slice(2)).toEqual([
-      [3, 'messages', '[b:1] see you\n[You] bye\n'],
-      [4, 'leave', null]
+    expect(t.items()).toEqual(['batch 1', 'farewell a 2']);
+    const farewell = t.seen[1] as Broadcast;
+    expect(bytesOf(farewell, 'a')?.toString()).toBe(
+      '[b:1] see you\n[You] bye\n'
+    );
+    expect(linesOf(farewell, 'a')).toBe(2);
+    expect(bytesOf(farewell, 'b')).toBeNull();
+    expect(t.writes('a').slice(1)).toEqual(['[b:1] see you\n[You] bye\n']);
+    // The others get the leave notice with the batch, at the end of the turn.
+    expect(t.writes('b')).toHaveLength(1);
+    expect(t.room.say('b', 'after')).toBe(true);
+
+    t.turns.endTurn();
+    expect(t.items()).toEqual(['batch 1', 'farewell a 2', 'batch 2']);
+    expect(t.writes('b').slice(1)).toEqual([
+      '[You] see you\n[a:1] bye\nThe user a:1 left (1 user online)\n[You] after\n'
     ]);
-    expect(t.view('b').slice(2)).toEqual([
-      [3, 'messages', '[You] see you\n[a:1] bye\n'],
-      [4, 'leave', 'The user a:1 left (1 user online)\n']
-    ]);
-    expect(t.turns.pending()).toBe(0);
+    // The leaver's feed ended at its farewell: the batch never reached it.
+    expect(t.writes('a')).toHaveLength(2);
+    expect(t.miscounted).toEqual([]);
   });
 
-  it('publishes what was said before closing first, then refuses every line [CHAT-SHUT-1]', () => {
+  it('publishes an empty farewell when nothing was ordered before the leave in its turn', () => {
     const t = startRoom();
     t.join('a');
+    t.join('b');
+    t.turns.endTurn();
+    t.leave('a');
+    expect(t.items()).toEqual(['batch 1', 'farewell a 2']);
+    expect(bytesOf(t.seen[1] as Broadcast, 'a')).toBeNull();
+    t.turns.endTurn();
+    expect(t.writes('a')).toHaveLength(1);
+    expect(t.writes('b').slice(1)).toEqual([
+      'The user a:1 left (1 user online)\n'
+    ]);
+  });
+
+  it('gives a member that joins and leaves in one turn its greeting and what followed, in its farewell', () => {
+    const t = startRoom();
+    t.join('a');
+    t.turns.endTurn();
+    t.room.say('a', 'before');
+    t.join('b');
+    t.room.say('a', 'hi b');
+    t.room.say('b', 'bye');
+    t.leave('b');
+    expect(t.writes('b')).toEqual([
+      'Connected to the chat server (2 users online)\n[a:1] hi b\n[You] bye\n'
+    ]);
+    t.turns.endTurn();
+    expect(t.writes('b')).toHaveLength(1);
+    expect(t.writes('a').slice(1)).toEqual([
+      '[You] before\n' +
+        'New user b:1 entered (2 users online)\n' +
+        '[You] hi b\n' +
+        '[b:1] bye\n' +
+        'The user b:1 left (1 user online)\n'
+    ]);
+  });
+
+  it('gives a member leaving during shutdown the closing notice last, and nobody its silent leave [CHAT-SHUT-1] [CHAT-SHUT-2]', () => {
+    const t = startRoom();
+    t.join('a');
+    t.join('b');
+    t.turns.endTurn();
     t.room.say('a', 'last');
     t.room.ref.send({ type: 'room.shutdown' });
-    expect(t.view('a').slice(1)).toEqual([
-      [2, 'messages', '[You] last\n'],
-      [3, 'closing', 'Server shutting down\n']
-    ]);
+    expect(t.items()).toEqual(['batch 1']);
     expect(t.room.say('a', 'too late')).toBe(false);
+    t.leave('a', 'server shutdown');
+    expect(t.items()).toEqual(['batch 1', 'farewell a 2']);
+    expect(t.writes('a').slice(1)).toEqual([
+      '[You] last\nServer shutting down\n'
+    ]);
+
     t.turns.endTurn();
-    expect(t.seen).toHaveLength(3);
-    expect(t.turns.scheduled()).toBe(1);
+    expect(t.writes('b').slice(1)).toEqual([
+      '[a:1] last\nServer shutting down\n'
+    ]);
+    expect(lastBatch(t.seen)).toMatchObject({ seq: 2, lines: 2 });
+    expect(t.turns.scheduled()).toBe(2);
     expect(t.room.messageCount()).toBe(1);
   });
 
   it('refuses a line from a non-member, or from a member that left', () => {
     const t = startRoom('chat');
     t.join('a');
+    t.join('b');
+    t.turns.endTurn();
     expect(t.room.say('zz', 'who am I')).toBe(false);
     t.leave('a');
     expect(t.room.say('a', 'ghost')).toBe(false);
     t.turns.endTurn();
-    expect(t.turns.scheduled()).toBe(0);
-    expect(t.seen.map((b) => b.kind)).toEqual(['join', 'leave']);
+    expect(t.writes('b').slice(1)).toEqual([
+      'The user a:1 left (1 user online)\n'
+    ]);
     expect(t.room.messageCount()).toBe(0);
     expect(t.log.lines.join('\n')).not.toMatch(/who am I|ghost/);
   });
 
-  it('sends a batch without waiting for the turn once 64 KiB are collected', () => {
+  it('refuses every line once stopped', () => {
     const t = startRoom();
     t.join('a');
+    t.room.stop();
+    expect(t.room.say('a', 'after stop')).toBe(false);
+    expect(t.room.messageCount()).toBe(0);
+    expect(t.writes('a')).toEqual([
+      'Connected to the chat server (1 user online)\n'
+    ]);
+  });
+
+  it("sends a batch without waiting for the turn once 64 KiB are collected, the turn's joins counted in", () => {
+    const t = startRoom();
+    t.join('a');
+    const notice = Buffer.byteLength('New user a:1 entered (1 user online)\n');
     const text = 'x'.repeat(1000);
     const perLine = Buffer.byteLength(`[a:1] ${text}\n`);
-    const full = Math.ceil((64 * 1024) / perLine);
+    const full = Math.ceil((64 * 1024 - notice) / perLine);
     for (let i = 1; i < full; i++) t.room.say('a', text);
-    expect(t.seen).toHaveLength(1);
+    expect(t.seen).toEqual([]);
     t.room.say('a', text);
-    expect(t.seen).toHaveLength(2);
-    expect(t.seen[1]).toMatchObject({ seq: 2, kind: 'messages', lines: full });
-    expect(bytesOf(t.seen[1] as Broadcast, 'b')?.length).toBe(full * perLine);
+    expect(t.items()).toEqual(['batch 1']);
+    const batch = lastBatch(t.seen);
+    expect(batch.lines).toBe(full + 1);
+    expect(batch.others.length).toBe(notice + full * perLine);
+    expect(bytesOf(batch, 'b')?.length).toBe(notice + full * perLine);
     expect(t.turns.pending()).toBe(0);
 
     t.room.say('a', 'next');
     t.turns.endTurn();
-    expect(t.view('b').at(-1)).toEqual([3, 'messages', '[a:1] next\n']);
+    expect(t.items()).toEqual(['batch 1', 'batch 2']);
+    expect(t.writes('a').at(-1)).toBe('[You] next\n');
+  });
+
+  it('sends a batch at once when a join fills it past 64 KiB', () => {
+    const t = startRoom();
+    t.join('a');
+    t.turns.endTurn();
+    const perLine = (text: string) => Buffer.byteLength(`[a:1] ${text}\n`);
+    const target = 64 * 1024 - 8;
+    let bytes = 0;
+    const text = 'y'.repeat(1000);
+    while (bytes + perLine(text) <= target) {
+      t.room.say('a', text);
+      bytes += perLine(text);
+    }
+    const rest = 'z'.repeat(target - bytes - perLine(''));
+    t.room.say('a', rest);
+    bytes += perLine(rest);
+    expect(bytes).toBe(target);
+    expect(t.items()).toEqual(['batch 1']);
+
+    t.join('b');
+    expect(t.items()).toEqual(['batch 1', 'batch 2']);
+    expect(lastBatch(t.seen).others.subarray(target).toString()).toBe(
+      'New user b:1 entered (2 users online)\n'
+    );
+    expect(t.writes('b')).toEqual([
+      'Connected to the chat server (2 users online)\n'
+    ]);
+    expect(t.turns.pending()).toBe(0);
   });
 
   it('never nests publishing: what a fan-out causes goes out after it reached everyone', () => {
@@ -229,66 +447,77 @@ describe('createRoom', () => {
     t.join('a');
     t.join('b');
     t.join('c');
+    t.turns.endTurn();
     // Two more subscribers, in this order: the first ends member c in the
     // middle of the fan-out of a batch, as a slow consumer's write does.
     let depth = 0;
     let deepest = 0;
     const logs: string[][] = [[], []];
-    const subscriptions = logs.map((log, i) =>
-      t.room.messages$.subscribe((b) => {
-        depth += 1;
-        deepest = Math.max(deepest, depth);
-        log.push(`${b.seq} ${b.kind}`);
-        if (i === 0 && b.kind === 'messages') t.leave('c', 'slow consumer');
-        depth -= 1;
-      })
-    );
+    for (const [i, log] of logs.entries())
+      subscriptions.push(
+        t.room.messages$.subscribe((b) => {
+          depth += 1;
+          deepest = Math.max(deepest, depth);
+          log.push(describeItem(b));
+          if (i === 0 && b.kind === 'batch' && b.seq === 2)
+            t.leave('c', 'slow consumer');
+          depth -= 1;
+        })
+      );
     t.room.say('a', 'trigger');
     t.turns.endTurn();
     expect(deepest).toBe(1);
-    expect(logs[0]).toEqual(['4 messages', '5 leave']);
+    expect(logs[0]).toEqual(['batch 2', 'farewell c 3']);
     expect(logs[1]).toEqual(logs[0]);
-    expect(t.seen.map((b) => `${b.seq} ${b.kind}`).slice(3)).toEqual(logs[0]);
-    for (const s of subscriptions) s.unsubscribe();
+    expect(t.items().slice(1)).toEqual(logs[0]);
+    // c got the batch whole, then its (empty) farewell; the others get its
+    // leave at the end of the next turn.
+    expect(t.writes('c').slice(1)).toEqual(['[a:1] trigger\n']);
+    t.turns.endTurn();
+    expect(t.writes('b').slice(1)).toEqual([
+      '[a:1] trigger\n',
+      'The user c:1 left (2 users online)\n'
+    ]);
   });
 
-  it('numbers every item of its order once, by one; its machine counts only membership', () => {
+  it('numbers each published batch once, by one; farewells carry the number of the batch they are a view of', () => {
     const t = startRoom();
     t.join('a');
+    t.turns.endTurn();
     t.room.say('a', '1');
     t.join('b');
+    t.turns.endTurn();
+    t.turns.endTurn();
     t.room.say('b', '2');
-    t.turns.endTurn();
-    t.turns.endTurn();
-    t.room.say('a', '3');
     t.leave('b');
+    t.room.say('a', '3');
+    t.turns.endTurn();
     t.room.ref.send({ type: 'room.shutdown' });
     t.leave('a', 'server shutdown');
-    expect(t.seen.map((b) => [b.seq, b.kind])).toEqual([
-      [1, 'join'],
-      [2, 'messages'],
-      [3, 'join'],
-      [4, 'messages'],
-      [5, 'messages'],
-      [6, 'leave'],
-      [7, 'closing'],
-      [8, 'leave']
+    t.turns.endTurn();
+    expect(t.items()).toEqual([
+      'batch 1',
+      'batch 2',
+      'farewell b 3',
+      'batch 3',
+      'farewell a 4',
+      'batch 4'
     ]);
+    // The machine's own seq counts membership only: 2 joins, closing, 2 leaves.
     expect(t.room.ref.getSnapshot()).toMatchObject({ context: { seq: 5 } });
   });
 
-  it('publishes the membership size after every join and leave on count$', () => {
+  it('publishes the membership size after every join and leave on count$, at once', () => {
     const t = startRoom();
     const counts: number[] = [];
-    const subscription = t.room.count$.subscribe((n) => counts.push(n));
+    subscriptions.push(t.room.count$.subscribe((n) => counts.push(n)));
     t.join('a');
     t.join('b');
     t.room.say('a', 'no count change');
-    t.turns.endTurn();
     t.leave('a');
-    subscription.unsubscribe();
     expect(counts).toEqual([0, 1, 2, 1]);
     expect(t.room.memberCount()).toBe(1);
+    expect(t.items()).toEqual(['farewell a 1']);
   });
 
   it('writes the console log in the room order and skips message lines below chat level', () => {
@@ -317,17 +546,34 @@ describe('createRoom', () => {
     ]);
   });
 
-  it('delivers what was said, then completes its streams, when stopped', () => {
+  it('delivers the pending batch at once on flush()', () => {
+    const t = startRoom();
+    t.join('a');
+    t.room.say('a', 'now');
+    t.room.flush();
+    expect(t.items()).toEqual(['batch 1']);
+    expect(t.writes('a')).toEqual([
+      'Connected to the chat server (1 user online)\n[You] now\n'
+    ]);
+    expect(t.turns.pending()).toBe(0);
+    // Nothing pending: a flush publishes nothing.
+    t.room.flush();
+    expect(t.seen).toHaveLength(1);
+  });
+
+  it('delivers what was collected, then completes its streams, when stopped', () => {
     const t = startRoom();
     t.join('a');
     t.room.say('a', 'unsent');
     const complete = vi.fn();
-    const subscription = t.room.messages$.subscribe({ complete });
+    subscriptions.push(t.room.messages$.subscribe({ complete }));
     t.room.stop();
-    expect(t.view('a').at(-1)).toEqual([2, 'messages', '[You] unsent\n']);
+    expect(t.items()).toEqual(['batch 1']);
+    expect(t.writes('a')).toEqual([
+      'Connected to the chat server (1 user online)\n[You] unsent\n'
+    ]);
     expect(complete).toHaveBeenCalledOnce();
     expect(t.turns.pending()).toBe(0);
-    subscription.unsubscribe();
   });
 
   it('counts its live subscriptions to messages$', () => {
@@ -342,7 +588,7 @@ describe('createRoom', () => {
 });
 
 describe('createRoom with a scheduler', () => {
-  it('asks the scheduler for the end of the turn and cancels what a membership event made early', () => {
+  it('asks the scheduler once per turn, membership included, and clears it when the batch goes out early', () => {
     const set = vi.fn<FlushScheduler['set']>(() => 'handle');
     const clear = vi.fn<FlushScheduler['clear']>();
     const { logger } = capture('info');
@@ -352,23 +598,36 @@ describe('createRoom with a scheduler', () => {
       onFault: vi.fn(),
       scheduler: { set, clear }
     });
-    room.ref.send({
-      type: 'room.join',
-      connId: 'a',
-      remote: 'a:1',
-      ref: fakeConnection()
-    });
+    const join = (connId: string) =>
+      room?.ref.send({
+        type: 'room.join',
+        connId,
+        remote: `${connId}:1`,
+        ref: fakeConnection()
+      });
+    join('a');
+    expect(set).toHaveBeenCalledTimes(1);
     room.say('a', 'x');
-    room.say('a', 'y');
+    join('b');
+    room.ref.send({
+      type: 'room.leave',
+      connId: 'b',
+      remote: 'b:1',
+      reason: 'client quit'
+    });
+    room.ref.send({ type: 'room.shutdown' });
     expect(set).toHaveBeenCalledTimes(1);
     expect(clear).not.toHaveBeenCalled();
+
+    room.flush();
+    expect(clear).toHaveBeenCalledExactlyOnceWith('handle');
     room.ref.send({
       type: 'room.leave',
       connId: 'a',
       remote: 'a:1',
-      reason: 'client quit'
+      reason: 'server shutdown'
     });
-    expect(clear).toHaveBeenCalledExactlyOnceWith('handle');
+    expect(set).toHaveBeenCalledTimes(2);
   });
 });
 
