@@ -44,9 +44,13 @@ export interface Room {
   stop(): void;
 }
 
-/** Runs the publishing of a turn's batch later; the default is `setImmediate`. */
+/**
+ * Runs the publishing of a batch later: `delayMs` 0 means at the end of this
+ * turn of the event loop (the default uses `setImmediate`), more means after
+ * that many milliseconds (`setTimeout`).
+ */
 export interface FlushScheduler {
-  set(flush: () => void): unknown;
+  set(flush: () => void, delayMs: number): unknown;
   clear(handle: unknown): void;
 }
 
@@ -64,9 +68,26 @@ export interface RoomOptions {
 /** Past this many bytes, a batch goes out without waiting for the turn to end. */
 const MAX_BATCH_BYTES = 64 * 1024;
 
+/**
+ * How long a batch holding only membership notices may wait for more.
+ * Node accepts one connection per turn of the event loop, so without this
+ * a burst of N joins costs N writes to every member (N² in all); with it,
+ * the joins of a millisecond share one. Chat lines never wait for it.
+ */
+export const NOTICE_DELAY_MS = 1;
+
+type RealHandle = { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout };
+
 const IMMEDIATE: FlushScheduler = {
-  set: (flush) => setImmediate(flush),
-  clear: (handle) => clearImmediate(handle as NodeJS.Immediate)
+  set: (flush, delayMs): RealHandle =>
+    delayMs === 0
+      ? { immediate: setImmediate(flush) }
+      : { timeout: setTimeout(flush, delayMs) },
+  clear: (handle) => {
+    const real = handle as RealHandle;
+    if ('immediate' in real) clearImmediate(real.immediate);
+    else clearTimeout(real.timeout);
+  }
 };
 
 /**
@@ -76,7 +97,7 @@ const IMMEDIATE: FlushScheduler = {
  * ```
  *  say(connId, text) ──────────────────────┐
  *  room machine: member.joined/left, ──────┤─► BatchBuilder (this turn, in order)
- *                room.closing              │        │ end of turn, or 64 KiB:
+ *                room.closing              │        │ end of turn (1 ms for notices only), or 64 KiB:
  *                                          │        │ room.flush ─► room machine ─► room.flushed
  *  member.left: farewell (its view so far) ┘        ▼
  *                  publish ─► messages$ ─► each member's feed ─► one write per member
@@ -85,7 +106,9 @@ const IMMEDIATE: FlushScheduler = {
  * leaves, the closing notice) goes into one batch, each line encoded once
  * (`[ADDR] text` for everyone, `[You] text` for its author, a notice as it
  * reads); at the end of the turn the batch goes out as one buffer per
- * member, the same buffer for every member it is not about. A line from a
+ * member, the same buffer for every member it is not about. A batch of
+ * notices only waits up to `NOTICE_DELAY_MS` for more, so a burst of joins
+ * (one per turn: Node accepts one connection per turn) shares writes too. A line from a
  * member is data, not lifecycle: it never passes through an XState
  * transition. A newcomer's view of the batch starts at its greeting, so
  * what was ordered before its join never reaches it. A leaver is sent its
@@ -127,6 +150,8 @@ export function createRoom(options: RoomOptions): Room {
   const speakers = new Map<string, { remote: string; prefix: Buffer }>();
   let batch = new BatchBuilder();
   let flushHandle: unknown = null;
+  /** The delay `flushHandle` was set with. */
+  let flushDelay = 0;
   const waiting: Broadcast[] = [];
   let publishing = false;
 
@@ -167,9 +192,18 @@ export function createRoom(options: RoomOptions): Room {
   const flush = (): void => {
     if (!batch.isEmpty && running) actor.send({ type: 'room.flush' });
   };
-  const flushSoon = (): void => {
-    if (batch.bytes >= MAX_BATCH_BYTES) flush();
-    else flushHandle ??= scheduler.set(flushLater);
+  /** Publishes the batch within `delayMs`, or now if it is full. */
+  const flushSoon = (delayMs: number): void => {
+    if (batch.bytes >= MAX_BATCH_BYTES) {
+      flush();
+      return;
+    }
+    if (flushHandle !== null) {
+      if (flushDelay <= delayMs) return;
+      scheduler.clear(flushHandle);
+    }
+    flushDelay = delayMs;
+    flushHandle = scheduler.set(flushLater, delayMs);
   };
   const flushLater = (): void => {
     flushHandle = null;
@@ -189,7 +223,7 @@ export function createRoom(options: RoomOptions): Room {
       });
     }
     batch.say(connId, speaker.prefix, text);
-    flushSoon();
+    flushSoon(0);
     return true;
   };
 
@@ -231,7 +265,7 @@ export function createRoom(options: RoomOptions): Room {
         batch.notice(line(SHUTDOWN_NOTICE));
         break;
     }
-    flushSoon();
+    flushSoon(NOTICE_DELAY_MS);
     // Joins, leaves and closing carry the count at their point in the order.
     count.next(emitted.count);
   });

@@ -71,7 +71,8 @@ export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
     name: LOBBY,
     logger,
     onFault: (err) => faults.push(String(err)),
-    // A turn's messages go out on virtual time too, so replays stay exact.
+    // A turn's batch goes out on virtual time too, so replays stay exact.
+    // Notices do not wait here: the delay saves writes, it means nothing.
     scheduler: {
       set: (flush) => clock.setTimeout(flush, 0),
       clear: (handle) => clock.clearTimeout(handle)

@@ -7,7 +7,7 @@ export interface ManualTurns {
   pending(): number;
   /** Times a flush was scheduled, in all. */
   scheduled(): number;
-  /** Ends the turn: runs the flushes scheduled so far, in order. */
+  /** Ends the turn: runs the flushes scheduled so far, in order, whatever their delay. */
   endTurn(): void;
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../../../src/actors/broadcast.js';
 import { createInspection } from '../../../src/actors/inspection.js';
 import {
+  NOTICE_DELAY_MS,
   createRoom,
   type FlushScheduler,
   type Room
@@ -134,7 +135,7 @@ describe('createRoom', () => {
     t.room.say('a', 'bye');
     // Only the leaver's farewell went out at once.
     expect(t.items()).toEqual(['farewell b 1']);
-    expect(t.turns.scheduled()).toBe(1);
+    expect(t.turns.pending()).toBe(1);
 
     t.turns.endTurn();
     expect(t.items()).toEqual(['farewell b 1', 'batch 1']);
@@ -258,7 +259,7 @@ describe('createRoom', () => {
     t.join('b');
     t.room.say('a', 'after b');
     expect(t.seen).toEqual([]);
-    expect(t.turns.scheduled()).toBe(1);
+    expect(t.turns.pending()).toBe(1);
     t.turns.endTurn();
     expect(t.writes('b')).toEqual([
       'Connected to the chat server (2 users online)\n[a:1] after b\n'
@@ -588,7 +589,7 @@ describe('createRoom', () => {
 });
 
 describe('createRoom with a scheduler', () => {
-  it('asks the scheduler once per turn, membership included, and clears it when the batch goes out early', () => {
+  it('lets notices wait NOTICE_DELAY_MS, lines only to the end of the turn, and asks again only for sooner', () => {
     const set = vi.fn<FlushScheduler['set']>(() => 'handle');
     const clear = vi.fn<FlushScheduler['clear']>();
     const { logger } = capture('info');
@@ -606,8 +607,17 @@ describe('createRoom with a scheduler', () => {
         ref: fakeConnection()
       });
     join('a');
-    expect(set).toHaveBeenCalledTimes(1);
+    expect(set).toHaveBeenCalledExactlyOnceWith(
+      expect.any(Function),
+      NOTICE_DELAY_MS
+    );
+    // A line cannot wait: the notice-only flush is replaced by one at the
+    // end of the turn.
     room.say('a', 'x');
+    expect(clear).toHaveBeenCalledExactlyOnceWith('handle');
+    expect(set).toHaveBeenCalledTimes(2);
+    expect(set).toHaveBeenLastCalledWith(expect.any(Function), 0);
+    // Nothing later asks for a later flush.
     join('b');
     room.ref.send({
       type: 'room.leave',
@@ -616,18 +626,21 @@ describe('createRoom with a scheduler', () => {
       reason: 'client quit'
     });
     room.ref.send({ type: 'room.shutdown' });
-    expect(set).toHaveBeenCalledTimes(1);
-    expect(clear).not.toHaveBeenCalled();
+    room.say('a', 'y');
+    expect(set).toHaveBeenCalledTimes(2);
+    expect(clear).toHaveBeenCalledTimes(1);
 
+    // Going out early clears what was scheduled.
     room.flush();
-    expect(clear).toHaveBeenCalledExactlyOnceWith('handle');
+    expect(clear).toHaveBeenCalledTimes(2);
     room.ref.send({
       type: 'room.leave',
       connId: 'a',
       remote: 'a:1',
       reason: 'server shutdown'
     });
-    expect(set).toHaveBeenCalledTimes(2);
+    expect(set).toHaveBeenCalledTimes(3);
+    expect(set).toHaveBeenLastCalledWith(expect.any(Function), NOTICE_DELAY_MS);
   });
 });
 
