@@ -24,15 +24,31 @@ function pinSelf(): boolean {
   }
 }
 
-/** A daemon started for a benchmark. */
+/** A server started for a benchmark: ours or the raw reference. */
 export interface BenchServer {
   readonly child: ChildProcess;
   readonly port: number;
   /** The admin listener's port, when `--admin` was given. */
   readonly adminPort: number | null;
-  /** Everything the daemon wrote to stdout and stderr so far. */
+  /** The last 64 KiB the server wrote to stdout and stderr. */
   output(): string;
+  /** How many bytes the server wrote to stdout and stderr in all. */
+  outputBytes(): number;
   stop(): void;
+}
+
+/**
+ * Which server a workload runs against: ours, or the raw reference flushing
+ * per tick (`raw`, the issue's reference) or per event-loop turn (`raw-turn`).
+ */
+export type ServerKind = 'actor-chat' | 'raw' | 'raw-turn';
+
+/** How to start a server beyond its kind. */
+export interface StartOptions {
+  /** Extra command-line arguments (ours only). */
+  args?: readonly string[];
+  /** Open-file limit of the server process (through `prlimit`). */
+  fdLimit?: number;
 }
 
 /**
@@ -40,48 +56,147 @@ export interface BenchServer {
  * per-message logging) and no flood pacing, plus `args`; resolves once it
  * listens (and its admin listener, if asked for, does too).
  */
-export function startServer(args: readonly string[]): Promise<BenchServer> {
-  const argv = [
-    'dist/cli/server.js',
-    HOST,
-    '0',
-    '--log-level',
-    'info',
-    '--flood-rate',
-    '0',
-    ...args
-  ];
-  const child = PINNED
-    ? spawn('taskset', ['-c', '0', process.execPath, ...argv], {
-        stdio: ['ignore', 'pipe', 'pipe']
-      })
-    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const wantsAdmin = args.includes('--admin');
-  let out = '';
+export function startServer(
+  args: readonly string[],
+  options: Omit<StartOptions, 'args'> = {}
+): Promise<BenchServer> {
+  return startProcess(
+    [
+      'dist/cli/server.js',
+      HOST,
+      '0',
+      '--log-level',
+      'info',
+      '--flood-rate',
+      '0',
+      ...args
+    ],
+    options.fdLimit,
+    args.includes('--admin')
+  );
+}
+
+/** Starts the raw `node:net` reference server (bench/raw-server.ts). */
+export function startRawServer(
+  flush: 'tick' | 'turn',
+  options: Omit<StartOptions, 'args'> = {}
+): Promise<BenchServer> {
+  return startProcess(
+    ['--import', 'tsx', 'bench/raw-server.ts', HOST, '0', '--flush', flush],
+    options.fdLimit,
+    false
+  );
+}
+
+/** Starts a server of either kind. */
+export function startKind(
+  kind: ServerKind,
+  options: StartOptions = {}
+): Promise<BenchServer> {
+  if (kind === 'actor-chat') return startServer(options.args ?? [], options);
+  return startRawServer(kind === 'raw' ? 'tick' : 'turn', options);
+}
+
+/** How much of a server's output a `BenchServer` keeps: the last 64 KiB. */
+const OUTPUT_KEPT_BYTES = 64 * 1024;
+
+function startProcess(
+  argv: readonly string[],
+  fdLimit: number | undefined,
+  wantsAdmin: boolean
+): Promise<BenchServer> {
+  let command = [process.execPath, ...argv];
+  if (PINNED) command = ['taskset', '-c', '0', ...command];
+  if (fdLimit !== undefined)
+    command = ['prlimit', `--nofile=${fdLimit}:${fdLimit}`, ...command];
+  const [file = process.execPath, ...rest] = command;
+  const child = spawn(file, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // With per-message logging on, a server writes gigabytes: keep the first
+  // lines until it is ready (for the port) and then only a bounded tail.
+  let head = '';
+  let started = false;
+  const tail = new OutputTail(OUTPUT_KEPT_BYTES);
   return new Promise((resolve, reject) => {
     const ready = (): void => {
-      const port = /started on port (\d+)/.exec(out)?.[1];
+      const port = /(?:started on port|listening on port) (\d+)/.exec(
+        head
+      )?.[1];
       const admin = /admin listening url="http:\/\/[^"]*:(\d+)\//.exec(
-        out
+        head
       )?.[1];
       if (port === undefined || (wantsAdmin && admin === undefined)) return;
+      started = true;
+      head = '';
       resolve({
         child,
         port: Number(port),
         adminPort: admin === undefined ? null : Number(admin),
-        output: () => out,
+        output: () => tail.text(),
+        outputBytes: () => tail.total,
         stop: () => child.kill('SIGKILL')
       });
     };
     for (const stream of [child.stdout, child.stderr]) {
-      stream?.setEncoding('utf8').on('data', (chunk: string) => {
-        out += chunk;
+      stream?.on('data', (chunk: Buffer) => {
+        tail.push(chunk);
+        if (started || head.length >= OUTPUT_KEPT_BYTES) return;
+        head += chunk.toString('utf8');
         ready();
       });
     }
     child.once('exit', (code) =>
-      reject(new Error(`server exited with ${code}: ${out.slice(-500)}`))
+      reject(
+        new Error(`server exited with ${code}: ${tail.text().slice(-500)}`)
+      )
     );
+  });
+}
+
+/** The last `limit` bytes written to a stream, kept as the chunks that came. */
+class OutputTail {
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+  /** Every byte pushed, kept or not. */
+  total = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    this.total += chunk.length;
+    for (;;) {
+      const first = this.chunks[0];
+      if (first === undefined || this.bytes - first.length < this.limit) break;
+      this.chunks.shift();
+      this.bytes -= first.length;
+    }
+  }
+
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
+  }
+}
+
+/**
+ * Stops a server (SIGKILL) and resolves once it has exited, so the next
+ * run's server does not share its core with this one's last moments.
+ */
+export function stopAndWait(
+  server: BenchServer,
+  timeoutMs = 5000
+): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.stop();
   });
 }
 

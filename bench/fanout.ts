@@ -1,0 +1,325 @@
+/**
+ * The chatting workloads of `npm run bench` (issue 6): fan-out at full
+ * speed, a fixed message rate, one stuck reader among the chatters, and ours
+ * with per-message console logging on. Each run starts a fresh server of
+ * the kind asked for, drives it with bench/loadgen.ts and stops it.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  cpuSeconds,
+  rssMb,
+  startKind,
+  stopAndWait,
+  type ServerKind
+} from './load.js';
+import {
+  runLoad,
+  type Latency,
+  type LoadResult,
+  type Pace
+} from './loadgen.js';
+
+/** Our server's log level in every run but the logging one: no per-message lines. */
+export const QUIET_LOG_LEVEL = 'info';
+/** Our server's default level: one console line per relayed message. */
+export const CHAT_LOG_LEVEL = 'chat';
+
+/** Which workload a run belongs to. */
+export type Workload = 'fanout' | 'fixed' | 'stuck' | 'logging';
+
+/** One measured run of a chatting workload against one server. */
+export interface ChatRun {
+  workload: Workload;
+  kind: ServerKind;
+  clients: number;
+  /** Lines in flight per client, or null at a fixed rate. */
+  window: number | null;
+  /** Messages per second in total, at a fixed rate. */
+  messagesPerSec: number | null;
+  /** Our server's `--log-level`; null for the references. */
+  logLevel: string | null;
+  /** The measured interval, seconds. */
+  seconds: number;
+  deliveriesPerSec: number;
+  latencyMs: Latency;
+  /** Server CPU (user + system) over the measured interval. */
+  serverCpuSeconds: number;
+  /** Server CPU per 100,000 deliveries, ms. */
+  cpuMsPer100k: number;
+  /** Highest server RSS seen, sampled every 100 ms. */
+  peakRssMb: number;
+  generatorCpuPercent: number;
+  generatorSaturated: boolean;
+  /**
+   * CPU other processes used over the measured interval (user + system of
+   * the whole machine minus the server and the generator), % of one core:
+   * when it is high, the machine was shared and the numbers are lower.
+   */
+  backgroundCpuPercent: number;
+  /** With a stuck reader: did the chatters see it leave (disconnected)? */
+  stuckDisconnected: boolean | null;
+  /** Seconds from the first line sent until they saw it leave. */
+  stuckLeftAfterSeconds: number | null;
+  /** What the server wrote to stdout and stderr in the measured interval, MB/s. */
+  serverOutputMbPerSec: number;
+  ok: boolean;
+  failures: string[];
+}
+
+/** How long each run sends. */
+export interface Timing {
+  warmupSeconds: number;
+  seconds: number;
+}
+
+interface Spec extends Timing {
+  workload: Workload;
+  kind: ServerKind;
+  clients: number;
+  pace: Pace;
+  logLevel?: string;
+  stuckReaders?: number;
+}
+
+/** User + system jiffies of the whole machine (first line of /proc/stat). */
+function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]
+    ?.trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  if (fields === undefined) return 0;
+  const [user = 0, nice = 0, system = 0] = fields;
+  return (user + nice + system) / 100;
+}
+
+function processCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** Starts a server, runs the load generator against it, stops it. */
+async function measure(spec: Spec): Promise<ChatRun> {
+  const logLevel =
+    spec.kind === 'actor-chat' ? (spec.logLevel ?? QUIET_LOG_LEVEL) : null;
+  const base: Omit<
+    ChatRun,
+    | 'deliveriesPerSec'
+    | 'latencyMs'
+    | 'serverCpuSeconds'
+    | 'cpuMsPer100k'
+    | 'peakRssMb'
+    | 'generatorCpuPercent'
+    | 'generatorSaturated'
+    | 'backgroundCpuPercent'
+    | 'stuckDisconnected'
+    | 'stuckLeftAfterSeconds'
+    | 'serverOutputMbPerSec'
+    | 'ok'
+    | 'failures'
+  > = {
+    workload: spec.workload,
+    kind: spec.kind,
+    clients: spec.clients,
+    window: spec.pace.kind === 'window' ? spec.pace.window : null,
+    messagesPerSec: spec.pace.kind === 'rate' ? spec.pace.messagesPerSec : null,
+    logLevel,
+    seconds: spec.seconds
+  };
+  let server;
+  try {
+    server = await startKind(spec.kind, {
+      args: logLevel === null ? [] : ['--log-level', logLevel]
+    });
+  } catch (err) {
+    return failed(base, `server did not start: ${String(err)}`);
+  }
+  const pid = server.child.pid ?? 0;
+  let peakRss = 0;
+  let cpuFrom = 0;
+  let cpuTo = 0;
+  let busyFrom = 0;
+  let busyTo = 0;
+  let selfFrom = 0;
+  let selfTo = 0;
+  let outputFrom = 0;
+  let outputTo = 0;
+  const sample = (): void => {
+    try {
+      peakRss = Math.max(peakRss, rssMb(pid));
+    } catch {
+      // The server is gone; the run reports it.
+    }
+  };
+  let load: LoadResult;
+  try {
+    sample();
+    load = await runLoad({
+      port: server.port,
+      clients: spec.clients,
+      pace: spec.pace,
+      warmupSeconds: spec.warmupSeconds,
+      seconds: spec.seconds,
+      stuckReaders: spec.stuckReaders ?? 0,
+      hooks: {
+        sample,
+        start: () => {
+          cpuFrom = cpuSeconds(pid);
+          busyFrom = machineBusySeconds();
+          selfFrom = processCpuSeconds();
+          outputFrom = server.outputBytes();
+        },
+        stop: () => {
+          cpuTo = cpuSeconds(pid);
+          busyTo = machineBusySeconds();
+          selfTo = processCpuSeconds();
+          outputTo = server.outputBytes();
+        }
+      }
+    });
+  } catch (err) {
+    const exited = server.child.exitCode ?? server.child.signalCode;
+    const why =
+      exited === null
+        ? String(err)
+        : `${String(err)}; server exited (${exited}): ${server.output().slice(-300)}`;
+    await stopAndWait(server);
+    return failed(base, why);
+  }
+  const exited = server.child.exitCode ?? server.child.signalCode;
+  await stopAndWait(server);
+  const failures = [...load.failures];
+  if (exited !== null) failures.push(`server exited mid-run (${exited})`);
+  const serverCpu = cpuTo - cpuFrom;
+  const interval = load.seconds;
+  const background = busyTo - busyFrom - serverCpu - (selfTo - selfFrom);
+  const deliveries = load.deliveriesPerSec * interval;
+  return {
+    ...base,
+    seconds: interval,
+    deliveriesPerSec: load.deliveriesPerSec,
+    latencyMs: load.latencyMs,
+    serverCpuSeconds: Math.round(serverCpu * 100) / 100,
+    cpuMsPer100k:
+      deliveries > 0
+        ? Math.round(((serverCpu * 1000) / deliveries) * 100_000 * 10) / 10
+        : 0,
+    peakRssMb: peakRss,
+    generatorCpuPercent: load.generatorCpuPercent,
+    generatorSaturated: load.generatorSaturated,
+    backgroundCpuPercent:
+      interval > 0
+        ? Math.max(0, Math.round((background / interval) * 1000) / 10)
+        : 0,
+    stuckDisconnected:
+      (spec.stuckReaders ?? 0) > 0 ? load.stuckLeaveNotices > 0 : null,
+    stuckLeftAfterSeconds: load.stuckLeftAfterSeconds,
+    serverOutputMbPerSec:
+      interval > 0
+        ? Math.round(((outputTo - outputFrom) / 1e6 / interval) * 100) / 100
+        : 0,
+    ok: failures.length === 0,
+    failures
+  };
+}
+
+function failed(
+  base: Pick<
+    ChatRun,
+    | 'workload'
+    | 'kind'
+    | 'clients'
+    | 'window'
+    | 'messagesPerSec'
+    | 'logLevel'
+    | 'seconds'
+  >,
+  why: string
+): ChatRun {
+  return {
+    ...base,
+    deliveriesPerSec: 0,
+    latencyMs: { p50: 0, p99: 0, max: 0, samples: 0 },
+    serverCpuSeconds: 0,
+    cpuMsPer100k: 0,
+    peakRssMb: 0,
+    generatorCpuPercent: 0,
+    generatorSaturated: false,
+    backgroundCpuPercent: 0,
+    stuckDisconnected: null,
+    stuckLeftAfterSeconds: null,
+    serverOutputMbPerSec: 0,
+    ok: false,
+    failures: [why]
+  };
+}
+
+/** Every client as fast as a window of `window` lines in flight allows. */
+export function fanout(
+  kind: ServerKind,
+  clients: number,
+  window: number,
+  timing: Timing
+): Promise<ChatRun> {
+  return measure({
+    workload: 'fanout',
+    kind,
+    clients,
+    pace: { kind: 'window', window },
+    ...timing
+  });
+}
+
+/** `clients` clients sending `messagesPerSec` lines a second in total, evenly staggered. */
+export function fixedRate(
+  kind: ServerKind,
+  clients: number,
+  messagesPerSec: number,
+  timing: Timing
+): Promise<ChatRun> {
+  return measure({
+    workload: 'fixed',
+    kind,
+    clients,
+    pace: { kind: 'rate', messagesPerSec },
+    ...timing
+  });
+}
+
+/**
+ * Fan-out with one more client that gets its greeting and then never reads;
+ * it is left out of every check, and the run reports whether the chatters
+ * saw it leave (our server disconnects it as a slow consumer).
+ */
+export function stuckReader(
+  kind: ServerKind,
+  clients: number,
+  window: number,
+  timing: Timing
+): Promise<ChatRun> {
+  return measure({
+    workload: 'stuck',
+    kind,
+    clients,
+    pace: { kind: 'window', window },
+    stuckReaders: 1,
+    ...timing
+  });
+}
+
+/** Our server at full speed with its default per-message console logging. */
+export function withLogging(
+  clients: number,
+  window: number,
+  timing: Timing
+): Promise<ChatRun> {
+  return measure({
+    workload: 'logging',
+    kind: 'actor-chat',
+    clients,
+    pace: { kind: 'window', window },
+    logLevel: CHAT_LOG_LEVEL,
+    ...timing
+  });
+}

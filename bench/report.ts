@@ -1,0 +1,596 @@
+/**
+ * The report of `npm run bench` (issue 6): markdown tables with our server
+ * beside the raw references and ratios, the targets, and the shape of
+ * bench.json. A run that failed its correctness check shows as FAILED,
+ * never as a number.
+ */
+import type { ChurnResult } from './churn.js';
+import { QUIET_LOG_LEVEL, type ChatRun } from './fanout.js';
+import type { ServerKind } from './load.js';
+import type { ScaleResult } from './scale.js';
+
+/** Where and how the bench ran. */
+export interface MachineInfo {
+  pinned: boolean;
+  /** `server on core 0, load generator on core 1`, or why not. */
+  pinning: string;
+  node: string;
+  cpuModel: string;
+  cores: number;
+  /** 1, 5 and 15 minute load averages when the bench started. */
+  loadAverage: number[];
+}
+
+/** Everything one run of the bench measured. */
+export interface BenchReport {
+  timestamp: string;
+  mode: 'quick' | 'full';
+  machine: MachineInfo;
+  /** Workloads asked for (`--only`). */
+  workloads: string[];
+  fanout: ChatRun[];
+  fixed: ChatRun[];
+  /**
+   * Fan-out runs the stuck reader and the logging run are compared with,
+   * each made right before them at the same size.
+   */
+  baselines: ChatRun[];
+  stuck: ChatRun[];
+  logging: ChatRun[];
+  scale: ScaleResult[];
+  churn: ChurnResult[];
+  targets: Target[];
+  /** Workloads that crashed instead of giving a result. */
+  errors: string[];
+  /** False when any correctness check failed or any workload crashed. */
+  ok: boolean;
+}
+
+/** One of the issue's targets, as measured in this run. */
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  status: 'met' | 'missed' | 'FAILED' | 'not run';
+  /** How far from the goal, when missed. */
+  note: string;
+}
+
+/** Server kinds in table order: ours, then the references. */
+export const KINDS: readonly ServerKind[] = ['actor-chat', 'raw', 'raw-turn'];
+const OURS: ServerKind = 'actor-chat';
+
+function rate(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(Math.round(n));
+}
+
+function ms(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
+}
+
+function ratio(a: number, b: number): string {
+  return b > 0 ? `${(a / b).toFixed(2)}×` : '–';
+}
+
+/** A run's number, or FAILED when its check failed. */
+function cell(run: ChatRun | undefined, value: (r: ChatRun) => string): string {
+  if (run === undefined) return '–';
+  return run.ok ? value(run) : 'FAILED';
+}
+
+/** `ours ÷ reference` for one measure, FAILED when either run failed. */
+function vs(
+  ours: ChatRun | undefined,
+  ref: ChatRun | undefined,
+  value: (r: ChatRun) => number
+): string {
+  if (ours === undefined || ref === undefined) return '–';
+  if (!ours.ok || !ref.ok) return 'FAILED';
+  return ratio(value(ours), value(ref));
+}
+
+/** A markdown table; the first `left` columns are text, the rest numbers. */
+function table(head: string[], rows: string[][], left = 1): string {
+  const align = head.map((_, i) => (i < left ? '---' : '---:'));
+  return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function generator(run: ChatRun): string {
+  return run.generatorSaturated
+    ? `${run.generatorCpuPercent.toFixed(0)} (saturated)`
+    : run.generatorCpuPercent.toFixed(0);
+}
+
+function find(
+  runs: readonly ChatRun[],
+  kind: ServerKind,
+  clients?: number
+): ChatRun | undefined {
+  return runs.find(
+    (r) => r.kind === kind && (clients === undefined || r.clients === clients)
+  );
+}
+
+/** The header: what was pinned, node, CPU. */
+export function headerSection(report: BenchReport): string {
+  const m = report.machine;
+  return [
+    `## actor-chat bench (${report.mode}), ${report.timestamp}`,
+    '',
+    `- pinning: ${m.pinning}`,
+    `- node ${m.node}, ${m.cores} × ${m.cpuModel}, load average at start ${m.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
+    `- our server runs with \`--log-level ${QUIET_LOG_LEVEL}\` (message logging off) and \`--flood-rate 0\`, except the logging run (\`--log-level chat\`, the default)`,
+    "- a delivery is one chat line received by one client, the sender's own `[You]` echo included; latency is a sender's line to its own echo",
+    '- every run checks correctness (each line to every client exactly once, in one order everywhere); a failed check shows as FAILED',
+    '- "other CPU %": what other processes used of the machine during the run (a shared machine gives lower numbers)'
+  ].join('\n');
+}
+
+/** Fan-out at full speed, one group of rows per client count. */
+export function fanoutSection(runs: readonly ChatRun[]): string {
+  if (runs.length === 0) return '';
+  const sizes = [...new Set(runs.map((r) => r.clients))];
+  const rows: string[][] = [];
+  for (const clients of sizes) {
+    const raw = find(runs, 'raw', clients);
+    const turn = find(runs, 'raw-turn', clients);
+    for (const kind of KINDS) {
+      const run = find(runs, kind, clients);
+      if (run === undefined) continue;
+      const ours = kind === OURS;
+      const d = (r: ChatRun): number => r.deliveriesPerSec;
+      rows.push([
+        `${clients}`,
+        kind,
+        cell(run, (r) => rate(r.deliveriesPerSec)),
+        ours ? vs(run, raw, d) : '',
+        ours ? vs(run, turn, d) : '',
+        cell(run, (r) => ms(r.latencyMs.p50)),
+        cell(run, (r) => ms(r.latencyMs.p99)),
+        cell(run, (r) => ms(r.latencyMs.max)),
+        run.serverCpuSeconds.toFixed(2),
+        cell(run, (r) => r.cpuMsPer100k.toFixed(1)),
+        run.peakRssMb.toFixed(1),
+        generator(run),
+        run.backgroundCpuPercent.toFixed(0)
+      ]);
+    }
+  }
+  const first = runs[0];
+  return [
+    `### Fan-out at full speed (window ${first?.window ?? '?'} per client, ${first?.seconds.toFixed(1) ?? '?'} s measured)`,
+    '',
+    table(
+      [
+        'clients',
+        'server',
+        'deliveries/s',
+        'ours ÷ raw',
+        'ours ÷ raw-turn',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'server CPU s',
+        'CPU ms / 100k',
+        'peak RSS MB',
+        'generator CPU %',
+        'other CPU %'
+      ],
+      rows
+    )
+  ].join('\n');
+}
+
+/** Latency at a fixed total rate. */
+export function fixedSection(runs: readonly ChatRun[]): string {
+  if (runs.length === 0) return '';
+  const raw = find(runs, 'raw');
+  const turn = find(runs, 'raw-turn');
+  const p99 = (r: ChatRun): number => r.latencyMs.p99;
+  const rows = KINDS.flatMap((kind) => {
+    const run = find(runs, kind);
+    if (run === undefined) return [];
+    const ours = kind === OURS;
+    return [
+      [
+        kind,
+        cell(run, (r) => ms(r.latencyMs.p50)),
+        cell(run, (r) => ms(r.latencyMs.p99)),
+        cell(run, (r) => ms(r.latencyMs.max)),
+        ours ? vs(run, raw, p99) : '',
+        ours ? vs(run, turn, p99) : '',
+        cell(run, (r) => rate(r.deliveriesPerSec)),
+        cell(run, (r) => r.cpuMsPer100k.toFixed(1))
+      ]
+    ];
+  });
+  const first = runs[0];
+  return [
+    `### Fixed rate (${first?.clients ?? '?'} clients, ${first?.messagesPerSec ?? '?'} messages/s in total, ${first?.seconds.toFixed(1) ?? '?'} s)`,
+    '',
+    table(
+      [
+        'server',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'p99 ours ÷ raw',
+        'p99 ours ÷ raw-turn',
+        'deliveries/s',
+        'CPU ms / 100k'
+      ],
+      rows
+    )
+  ].join('\n');
+}
+
+/** The stuck reader's cost as a ratio of the same size without it. */
+export function stuckRatio(
+  stuck: ChatRun | undefined,
+  baseline: ChatRun | undefined
+): number | null {
+  if (stuck === undefined || baseline === undefined) return null;
+  if (!stuck.ok || !baseline.ok || baseline.deliveriesPerSec === 0) return null;
+  return stuck.deliveriesPerSec / baseline.deliveriesPerSec;
+}
+
+/** One stuck reader among the chatters. */
+export function stuckSection(
+  runs: readonly ChatRun[],
+  baselines: readonly ChatRun[]
+): string {
+  if (runs.length === 0) return '';
+  const rows = KINDS.flatMap((kind) => {
+    const run = find(runs, kind);
+    if (run === undefined) return [];
+    const base = find(baselines, kind, run.clients);
+    const r = stuckRatio(run, base);
+    return [
+      [
+        kind,
+        cell(base, (b) => rate(b.deliveriesPerSec)),
+        cell(run, (s) => rate(s.deliveriesPerSec)),
+        r === null ? 'FAILED' : `${r.toFixed(2)}×`,
+        cell(run, (s) => ms(s.latencyMs.p99)),
+        run.peakRssMb.toFixed(1),
+        run.stuckDisconnected === true
+          ? `yes, after ${run.stuckLeftAfterSeconds?.toFixed(2) ?? '?'} s`
+          : 'no',
+        `${base?.backgroundCpuPercent.toFixed(0) ?? '–'} / ${run.backgroundCpuPercent.toFixed(0)}`
+      ]
+    ];
+  });
+  const first = runs[0];
+  return [
+    `### One stuck reader among ${first?.clients ?? '?'} chatting clients (window ${first?.window ?? '?'}, ${first?.seconds.toFixed(1) ?? '?'} s; "without" ran right before)`,
+    '',
+    table(
+      [
+        'server',
+        'deliveries/s without',
+        'with the stuck reader',
+        'ratio',
+        'p99 ms',
+        'peak RSS MB',
+        'stuck reader disconnected',
+        'other CPU % (without / with)'
+      ],
+      rows
+    )
+  ].join('\n');
+}
+
+/** Ours with per-message console logging, beside ours without. */
+export function loggingSection(
+  runs: readonly ChatRun[],
+  baselines: readonly ChatRun[]
+): string {
+  if (runs.length === 0) return '';
+  const rows = runs.map((run) => {
+    const quiet = find(baselines, OURS, run.clients);
+    return [
+      `actor-chat, --log-level ${run.logLevel ?? '?'}`,
+      cell(run, (r) => rate(r.deliveriesPerSec)),
+      vs(run, quiet, (r) => r.deliveriesPerSec),
+      cell(run, (r) => ms(r.latencyMs.p50)),
+      cell(run, (r) => ms(r.latencyMs.p99)),
+      cell(run, (r) => r.cpuMsPer100k.toFixed(1)),
+      run.peakRssMb.toFixed(1),
+      run.serverOutputMbPerSec.toFixed(2),
+      `${quiet?.backgroundCpuPercent.toFixed(0) ?? '–'} / ${run.backgroundCpuPercent.toFixed(0)}`
+    ];
+  });
+  const first = runs[0];
+  return [
+    `### Default console logging on (${first?.clients ?? '?'} clients, window ${first?.window ?? '?'}; compared with ours at --log-level info right before; the console goes to a pipe the bench reads and discards)`,
+    '',
+    table(
+      [
+        'server',
+        'deliveries/s',
+        'vs --log-level info',
+        'p50 ms',
+        'p99 ms',
+        'CPU ms / 100k',
+        'peak RSS MB',
+        'console output MB/s',
+        'other CPU % (info / chat)'
+      ],
+      rows
+    )
+  ].join('\n');
+}
+
+/** Idle-connection scale. */
+export function scaleSection(results: readonly ScaleResult[]): string {
+  if (results.length === 0) return '';
+  const rows = results.map((r) => [
+    r.kind,
+    String(r.target),
+    String(r.reached),
+    r.greetSeconds.toFixed(2),
+    r.rssBaseMb.toFixed(1),
+    r.rssMb.toFixed(1),
+    r.errors.length > 0 ? 'FAILED' : r.kbPerConnection.toFixed(1),
+    r.stoppedBy ?? '',
+    r.errors.length > 0 ? r.errors.join('; ') : 'ok'
+  ]);
+  return [
+    '### Idle connections',
+    '',
+    table(
+      [
+        'server',
+        'target',
+        'reached',
+        'accept + greet s',
+        'RSS before MB',
+        'RSS after MB',
+        'KB / connection',
+        'stopped by',
+        'check'
+      ],
+      rows
+    )
+  ].join('\n');
+}
+
+/** Connect/disconnect churn. */
+export function churnSection(results: readonly ChurnResult[]): string {
+  if (results.length === 0) return '';
+  const raw = results.find((r) => r.kind === 'raw');
+  const rows = results.map((r) => [
+    r.kind,
+    r.seconds.toFixed(1),
+    String(r.cycles),
+    r.countsCorrect ? rate(r.connectionsPerSec) : 'FAILED',
+    r.kind === OURS && raw !== undefined && r.countsCorrect && raw.countsCorrect
+      ? ratio(r.connectionsPerSec, raw.connectionsPerSec)
+      : '',
+    r.countsCorrect && r.errors.length === 0 ? 'ok' : r.errors.join('; ')
+  ]);
+  return [
+    '### Connect/disconnect churn',
+    '',
+    table(
+      ['server', 'seconds', 'cycles', 'connections/s', 'ours ÷ raw', 'counts'],
+      rows
+    )
+  ].join('\n');
+}
+
+function shortfall(measured: number, goal: number, atLeast: boolean): string {
+  const off = atLeast ? 1 - measured / goal : measured / goal - 1;
+  return `${atLeast ? 'short' : 'over'} by ${(off * 100).toFixed(0)}%`;
+}
+
+function ratioTarget(
+  name: string,
+  goal: number,
+  atLeast: boolean,
+  ours: ChatRun | undefined,
+  ref: ChatRun | undefined,
+  value: (r: ChatRun) => number,
+  unit: (r: ChatRun) => string
+): Target {
+  const goalText = `${atLeast ? '≥' : '≤'} ${goal}× raw`;
+  if (ours === undefined || ref === undefined)
+    return { name, goal: goalText, measured: '–', status: 'not run', note: '' };
+  if (!ours.ok || !ref.ok)
+    return {
+      name,
+      goal: goalText,
+      measured: 'FAILED',
+      status: 'FAILED',
+      note: `correctness check failed (${!ours.ok ? 'ours' : 'raw'})`
+    };
+  const r = value(ref) > 0 ? value(ours) / value(ref) : 0;
+  const met = atLeast ? r >= goal : r <= goal;
+  return {
+    name,
+    goal: goalText,
+    measured: `${r.toFixed(2)}× (${unit(ours)} vs ${unit(ref)})`,
+    status: met ? 'met' : 'missed',
+    note: met ? '' : shortfall(r, goal, atLeast)
+  };
+}
+
+/**
+ * RSS per idle connection at 10,000 (ours); when only a smaller target ran
+ * (quick mode), the largest one, and the note says so.
+ */
+function memoryTarget(scale: readonly ScaleResult[]): Target {
+  const name = 'RSS per idle connection at 10,000 (ours)';
+  const goal = '≤ 20 KB';
+  const ours = scale.filter((s) => s.kind === OURS);
+  const at10k = ours.find((s) => s.target === 10_000);
+  const run =
+    at10k ??
+    ours
+      .filter((s) => s.target < 10_000)
+      .sort((a, b) => b.target - a.target)[0];
+  if (run === undefined)
+    return { name, goal, measured: '–', status: 'not run', note: '' };
+  if (run.errors.length > 0)
+    return {
+      name,
+      goal,
+      measured: 'FAILED',
+      status: 'FAILED',
+      note: run.errors.join('; ')
+    };
+  const kb = `${run.kbPerConnection.toFixed(1)} KB`;
+  const notes: string[] = [];
+  if (run.target !== 10_000)
+    notes.push(`measured at ${run.target} only (--full runs 10,000)`);
+  if (run.reached < run.target)
+    notes.push(
+      `reached ${run.reached} of ${run.target}: ${run.stoppedBy ?? 'unknown'}`
+    );
+  const met = run.kbPerConnection <= 20;
+  if (!met) notes.push(shortfall(run.kbPerConnection, 20, false));
+  return {
+    name,
+    goal,
+    measured: run.reached === 10_000 ? kb : `${kb} at ${run.reached}`,
+    status: run.reached < run.target ? 'missed' : met ? 'met' : 'missed',
+    note: notes.join('; ')
+  };
+}
+
+/** The issue's targets from one report's measurements. */
+export function computeTargets(
+  report: Omit<BenchReport, 'targets' | 'ok'>
+): Target[] {
+  const targets: Target[] = [];
+  const d = (r: ChatRun): number => r.deliveriesPerSec;
+  for (const clients of [100, 500])
+    targets.push(
+      ratioTarget(
+        `fan-out deliveries/s at ${clients} clients`,
+        0.9,
+        true,
+        find(report.fanout, OURS, clients),
+        find(report.fanout, 'raw', clients),
+        d,
+        (r) => rate(r.deliveriesPerSec)
+      )
+    );
+  targets.push(
+    ratioTarget(
+      'p99 latency at the fixed rate',
+      2,
+      false,
+      find(report.fixed, OURS),
+      find(report.fixed, 'raw'),
+      (r) => r.latencyMs.p99,
+      (r) => `${ms(r.latencyMs.p99)} ms`
+    )
+  );
+  targets.push(memoryTarget(report.scale));
+  const stuck = find(report.stuck, OURS);
+  const base =
+    stuck === undefined
+      ? undefined
+      : find(report.baselines, OURS, stuck.clients);
+  const stuckName = 'a stuck reader costs the others (ours)';
+  if (stuck === undefined || base === undefined)
+    targets.push({
+      name: stuckName,
+      goal: '< 10% (ratio ≥ 0.90)',
+      measured: '–',
+      status: 'not run',
+      note: ''
+    });
+  else {
+    const r = stuckRatio(stuck, base);
+    targets.push(
+      r === null
+        ? {
+            name: stuckName,
+            goal: '< 10% (ratio ≥ 0.90)',
+            measured: 'FAILED',
+            status: 'FAILED',
+            note: 'correctness check failed'
+          }
+        : {
+            name: stuckName,
+            goal: '< 10% (ratio ≥ 0.90)',
+            measured: `${r.toFixed(2)}× (${rate(stuck.deliveriesPerSec)} vs ${rate(base.deliveriesPerSec)})`,
+            status: r >= 0.9 ? 'met' : 'missed',
+            note: r >= 0.9 ? '' : `costs ${((1 - r) * 100).toFixed(0)}%`
+          }
+    );
+  }
+  return targets;
+}
+
+/** The targets table. */
+export function targetsSection(targets: readonly Target[]): string {
+  return [
+    '### Targets',
+    '',
+    table(
+      ['target', 'goal', 'measured', 'status', 'note'],
+      targets.map((t) => [t.name, t.goal, t.measured, t.status, t.note]),
+      5
+    )
+  ].join('\n');
+}
+
+/** Every failed check, every run bounded by the generator, and how shared the machine was. */
+export function notesSection(report: BenchReport): string {
+  const runs = [
+    ...report.fanout,
+    ...report.fixed,
+    ...report.baselines,
+    ...report.stuck,
+    ...report.logging
+  ];
+  const what = (r: ChatRun): string =>
+    `${r.workload} ${r.kind} ${r.clients} clients`;
+  const lines: string[] = report.errors.map((e) => `- FAILED ${e}`);
+  for (const r of runs)
+    for (const f of r.failures) lines.push(`- FAILED ${what(r)}: ${f}`);
+  for (const s of report.scale)
+    for (const e of s.errors)
+      lines.push(`- FAILED scale ${s.kind} ${s.target}: ${e}`);
+  for (const c of report.churn) {
+    if (!c.countsCorrect && c.errors.length === 0)
+      lines.push(`- FAILED churn ${c.kind}: counts wrong`);
+    for (const e of c.errors) lines.push(`- FAILED churn ${c.kind}: ${e}`);
+  }
+  for (const r of runs.filter((x) => x.generatorSaturated))
+    lines.push(
+      `- load generator saturated in ${what(r)} (${r.generatorCpuPercent}% of a core): the number is bounded by the generator, the server may do more`
+    );
+  const shared = runs.filter((r) => r.backgroundCpuPercent >= 20);
+  if (shared.length > 0) {
+    const worst = Math.max(...shared.map((r) => r.backgroundCpuPercent));
+    lines.push(
+      `- the machine was shared: other processes used 20% of a core or more in ${shared.length} of ${runs.length} chatting runs (up to ${worst.toFixed(0)}%), so those numbers are lower and noisier than on an idle machine`
+    );
+  }
+  return lines.length === 0 ? '' : ['### Notes', '', ...lines].join('\n');
+}
+
+/** The whole report as markdown. */
+export function markdown(report: BenchReport): string {
+  return (
+    [
+      headerSection(report),
+      fanoutSection(report.fanout),
+      fixedSection(report.fixed),
+      stuckSection(report.stuck, report.baselines),
+      loggingSection(report.logging, report.baselines),
+      scaleSection(report.scale),
+      churnSection(report.churn),
+      targetsSection(report.targets),
+      notesSection(report)
+    ]
+      .filter((s) => s !== '')
+      .join('\n\n') + '\n'
+  );
+}

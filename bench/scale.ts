@@ -1,0 +1,555 @@
+/**
+ * Idle-connection scale (issue 6): how much memory an idle connection costs
+ * and how long it takes to accept and greet N of them, for our daemon and
+ * the raw reference.
+ *
+ * For each target a fresh server is started with room for it (open files,
+ * `--max-connections`, no idle timeout), and client processes
+ * (bench/scale-client.ts, at most 15,000 connections each, started through
+ * `prlimit` and on the load generator's core) open `target` connections,
+ * 256 waiting for their greeting at a time, spread over source addresses
+ * 127.0.0.2… (10,000 each) so ephemeral ports never run out.
+ *
+ * What is measured:
+ * - `greetSeconds`: first connect to the last greeting received. Every join
+ *   also sends `New user … entered` to everyone already in the room, so
+ *   greeting N connections makes the server write N(N-1)/2 notices (50 M at
+ *   10,000, 1.25 G at 50,000), one write each: Node accepts one connection
+ *   per event-loop turn, so not even a per-turn flush batches notices of
+ *   different joins. The time to greet N therefore grows with N², and this
+ *   time includes it. The clients read every notice (an idle client still
+ *   reads); `notices` says how many arrived, `noticeSeconds` when the last
+ *   did, `serverWrites` how many write calls the server made for them.
+ * - `rssBaseMb`: the server's RSS once it listens and settles (300 ms);
+ *   `rssMb`: once everyone is greeted and the server's CPU has gone idle;
+ *   `kbPerConnection` = (rssMb - rssBaseMb) × 1024 / reached.
+ * - Counts: the greetings must say exactly 1..target, every notice must
+ *   arrive, and one more check connection's greeting must say target + 1.
+ * - Where it stops and why (`stoppedBy`): connections refused or closed
+ *   unanswered, the server dying, or `timeoutSec` (with where the rate was
+ *   heading). One process may not have more open files than the hard limit
+ *   (`ulimit -Hn`), which only CAP_SYS_RESOURCE can raise: the server is
+ *   capped there, and a Node server out of descriptors closes the
+ *   connections it cannot take unanswered.
+ *
+ *   npx tsx bench/scale.ts [--kinds actor-chat,raw] [--targets 10000,50000] [--timeout 120]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import {
+  HOST,
+  PINNED,
+  cpuSeconds,
+  rssMb,
+  startKind,
+  stopAndWait,
+  type BenchServer,
+  type ServerKind
+} from './load.js';
+import type { ScaleClientCheck, ScaleClientReport } from './scale-client.js';
+
+/** One target of the idle-connection scale workload. */
+export interface ScaleResult {
+  kind: ServerKind;
+  target: number;
+  /** Connections greeted and still open. */
+  reached: number;
+  greetSeconds: number;
+  rssBaseMb: number;
+  rssMb: number;
+  kbPerConnection: number;
+  /** Why `reached` fell short of `target`, or null. */
+  stoppedBy: string | null;
+  /** Correctness violations (counts, notices, dropped idle connections), one line each. */
+  errors: string[];
+  /** `New user … entered` lines the clients received (N(N-1)/2 expected). */
+  notices: number;
+  /** First connect to the last notice, when they all arrived. */
+  noticeSeconds: number | null;
+  /** The server's peak RSS (VmHWM), in MB. */
+  rssPeakMb: number;
+  /** Open files the server may have (capped by this process's hard limit). */
+  serverFdLimit: number;
+  /** CPU seconds the server used from its start until everyone was greeted and notified. */
+  serverCpuSeconds: number;
+  /** CPU seconds the client process used for the same. */
+  clientCpuSeconds: number;
+  /** Write system calls the server made for the same (/proc/PID/io syscw): notices per write shows batching. */
+  serverWrites: number;
+  /** Packets dropped by the kernel meanwhile (softnetDrops; machine-wide). */
+  packetDrops: number;
+  /** Wall time of this target, start to stop. */
+  seconds: number;
+}
+
+/** Connections waiting for their greeting at once (under both servers' listen backlog). */
+const CONCURRENCY = 256;
+/** Bounds on the waits around the client's own `timeoutSec`. */
+const IDLE_WAIT_MS = 10_000;
+const COMMAND_WAIT_MS = 15_000;
+/** Connections per client process, and per source address. */
+const CLIENT_SHARE = 15_000;
+const PER_ADDRESS = 10_000;
+
+/**
+ * Runs the idle-connection workload against a fresh `kind` server per
+ * target; `timeoutSec` bounds each target's connecting and notices.
+ */
+export async function idleScale(
+  kind: ServerKind,
+  targets: readonly number[],
+  options: { timeoutSec: number }
+): Promise<ScaleResult[]> {
+  const results: ScaleResult[] = [];
+  for (const target of targets)
+    results.push(await scaleOne(kind, target, options.timeoutSec));
+  return results;
+}
+
+function roundUp(n: number, step: number): number {
+  return Math.ceil(n / step) * step;
+}
+
+function serverArgs(kind: ServerKind, target: number): string[] {
+  if (kind !== 'actor-chat') return [];
+  const room = String(target + 100);
+  // Loopback is exempt from the per-address limit by default; say so anyway.
+  return [
+    '--max-connections',
+    room,
+    '--max-connections-per-ip',
+    room,
+    '--idle-timeout',
+    '0'
+  ];
+}
+
+/** Peak RSS (VmHWM) of a process, in MB. */
+function peakRssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return (
+      Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 102.4) / 10
+    );
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Where a timed-out run was heading: greeting N costs N(N-1)/2 notices, so
+ * the time to greet grows with the square of N.
+ */
+function extrapolate(
+  target: number,
+  greeted: number,
+  greetSeconds: number,
+  notices: number
+): string {
+  const needed = (target * (target - 1)) / 2;
+  const head = `join notices grow as N(N-1)/2: ${(notices / 1e6).toFixed(1)} M so far, ${(needed / 1e6).toFixed(1)} M for ${target}`;
+  if (greeted < 100) return head;
+  const seconds = greetSeconds * (target / greeted) ** 2;
+  const when =
+    seconds < 120
+      ? `${Math.round(seconds)} s`
+      : seconds < 7200
+        ? `${Math.round(seconds / 60)} min`
+        : `${(seconds / 3600).toFixed(1)} h`;
+  return `${head}; at this rate all ${target} would take about ${when}`;
+}
+
+/**
+ * Packets the kernel dropped so far because a CPU's input backlog was full
+ * (/proc/net/softnet_stat, second column, all CPUs). On loopback a drop is
+ * a retransmission later: 200 ms for data, 1 s and more for a SYN. The
+ * count is machine-wide, so other traffic adds to it.
+ */
+export function softnetDrops(): number {
+  try {
+    return readFileSync('/proc/net/softnet_stat', 'utf8')
+      .trim()
+      .split('\n')
+      .reduce((n, row) => n + parseInt(row.split(' ')[1] ?? '0', 16), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The hard limit on open files this process may give its children. */
+function hardFileLimit(): number {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const hard = /Max open files\s+\S+\s+(\S+)/.exec(limits)?.[1];
+    return hard === undefined || hard === 'unlimited' ? Infinity : Number(hard);
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Write system calls `pid` made so far (writev and sendmsg count too). */
+function writeCalls(pid: number): number {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/syscw:\s+(\d+)/.exec(io)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Resolves once `pid` used under 20 ms of CPU in 500 ms, or after `maxMs`. */
+async function cpuIdle(pid: number, maxMs: number): Promise<void> {
+  const until = Date.now() + maxMs;
+  let last = cpuSeconds(pid);
+  while (Date.now() < until) {
+    await sleep(500);
+    const now = cpuSeconds(pid);
+    if (now - last < 0.02) return;
+    last = now;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The scale client as a child process, answering in JSON lines. */
+interface ClientProcess {
+  readonly child: ChildProcess;
+  /** The next JSON line, or null after `ms` or the child's exit. */
+  next(ms: number): Promise<unknown>;
+  stderr(): string;
+}
+
+/** Which share of the connections one client process opens. */
+interface Shard {
+  target: number;
+  room: number;
+  concurrency: number;
+  firstAddress: number;
+  fds: number;
+}
+
+function startClient(
+  port: number,
+  shard: Shard,
+  timeoutSec: number
+): ClientProcess {
+  let command = [
+    process.execPath,
+    '--import',
+    'tsx',
+    'bench/scale-client.ts',
+    '--host',
+    HOST,
+    '--port',
+    String(port),
+    '--target',
+    String(shard.target),
+    '--room',
+    String(shard.room),
+    '--concurrency',
+    String(shard.concurrency),
+    '--timeout-ms',
+    String(timeoutSec * 1000),
+    '--first-address',
+    String(shard.firstAddress),
+    '--per-address',
+    String(PER_ADDRESS)
+  ];
+  if (PINNED) command = ['taskset', '-c', '1', ...command];
+  command = ['prlimit', `--nofile=${shard.fds}:${shard.fds}`, ...command];
+  const [file = 'prlimit', ...rest] = command;
+  const child = spawn(file, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: unknown[] = [];
+  const waiters: ((line: unknown) => void)[] = [];
+  let exited = false;
+  let err = '';
+  const deliver = (line: unknown): void => {
+    const waiter = waiters.shift();
+    if (waiter === undefined) lines.push(line);
+    else waiter(line);
+  };
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      deliver(JSON.parse(line));
+    } catch {
+      err += `${line}\n`;
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err = (err + chunk).slice(-4000);
+  });
+  child.once('exit', () => {
+    exited = true;
+    for (const waiter of waiters.splice(0)) waiter(null);
+  });
+  return {
+    child,
+    stderr: () => err,
+    next: (ms) => {
+      if (lines.length > 0) return Promise.resolve(lines.shift());
+      if (exited) return Promise.resolve(null);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          const at = waiters.indexOf(waiter);
+          if (at !== -1) waiters.splice(at, 1);
+          resolve(null);
+        }, ms);
+        const waiter = (line: unknown): void => {
+          clearTimeout(timer);
+          resolve(line);
+        };
+        waiters.push(waiter);
+      });
+    }
+  };
+}
+
+function isReport(value: unknown): value is ScaleClientReport {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { type?: unknown }).type === 'ready'
+  );
+}
+
+function isCheck(value: unknown): value is ScaleClientCheck {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { type?: unknown }).type === 'checked'
+  );
+}
+
+/** Ends the client process: `quit`, then SIGKILL if it lingers. */
+async function stopClient(client: ClientProcess): Promise<void> {
+  if (client.child.exitCode !== null || client.child.signalCode !== null)
+    return;
+  const exited = new Promise<void>((resolve) =>
+    client.child.once('exit', () => resolve())
+  );
+  client.child.stdin?.end('quit\n');
+  await Promise.race([exited, sleep(5000)]);
+  if (client.child.exitCode === null && client.child.signalCode === null) {
+    client.child.kill('SIGKILL');
+    await Promise.race([exited, sleep(2000)]);
+  }
+}
+
+function serverDied(server: BenchServer): string | null {
+  const { exitCode, signalCode } = server.child;
+  if (exitCode === null && signalCode === null) return null;
+  const tail = server.output().trim().split('\n').slice(-2).join(' | ');
+  return `server exited (${signalCode ?? `code ${exitCode}`}): ${tail.slice(0, 300)}`;
+}
+
+/**
+ * Splits `target` connections over client processes of at most
+ * CLIENT_SHARE connections each (one process may not hold more descriptors
+ * than the hard limit), each with its own source addresses.
+ */
+function shards(target: number, hardLimit: number): Shard[] {
+  const share = Math.min(CLIENT_SHARE, hardLimit - 500);
+  const count = Math.ceil(target / share);
+  const each = Math.ceil(target / count);
+  const addresses = Math.ceil(each / PER_ADDRESS);
+  return Array.from({ length: count }, (_, i) => ({
+    target: Math.min(each, target - i * each),
+    room: target,
+    concurrency: Math.ceil(CONCURRENCY / count),
+    firstAddress: 2 + i * addresses,
+    fds: Math.min(hardLimit, roundUp(each + 1000, 1000))
+  }));
+}
+
+/**
+ * Waits for every client's report; once one stops short, tells the others
+ * to stop too rather than wait for notices that will not come.
+ */
+async function reports(
+  clients: readonly ClientProcess[],
+  ms: number
+): Promise<(ScaleClientReport | null)[]> {
+  return Promise.all(
+    clients.map(async (client) => {
+      const report = await client.next(ms);
+      if (!isReport(report)) return null;
+      if (report.stoppedBy !== null)
+        for (const other of clients)
+          if (other !== client) other.child.stdin?.write('stop\n');
+      return report;
+    })
+  );
+}
+
+/** What the client processes saw, together. */
+function combine(
+  result: ScaleResult,
+  all: readonly ScaleClientReport[]
+): { greeted: number; open: number; timedOut: boolean } {
+  const { target, errors } = result;
+  const greeted = all.reduce((n, r) => n + r.greeted, 0);
+  const open = all.reduce((n, r) => n + r.open, 0);
+  const first = Math.min(...all.map((r) => r.firstConnectAt));
+  const lastGreeting = Math.max(...all.map((r) => r.lastGreetingAt));
+  result.reached = open;
+  result.greetSeconds =
+    greeted === 0 ? 0 : Math.round(lastGreeting - first) / 1000;
+  result.notices = all.reduce((n, r) => n + r.notices, 0);
+  result.clientCpuSeconds =
+    Math.round(all.reduce((n, r) => n + r.cpuSeconds, 0) * 100) / 100;
+  const done = all.map((r) => r.noticesDoneAt);
+  if (greeted === target && done.every((at) => at !== null))
+    result.noticeSeconds =
+      Math.round(Math.max(...done.map((at) => at ?? 0)) - first) / 1000;
+  const seen = new Uint8Array(target + 1);
+  let duplicates = all.reduce((n, r) => n + r.duplicateCounts, 0);
+  for (const r of all) {
+    const counts = Buffer.from(r.countsSeen, 'base64');
+    for (let c = 1; c <= target; c += 1) {
+      if (counts[c] !== 1) continue;
+      if (seen[c] === 1) duplicates += 1;
+      seen[c] = 1;
+    }
+  }
+  if (greeted === target) {
+    const missing = seen.subarray(1).filter((b) => b === 0).length;
+    if (duplicates > 0 || missing > 0)
+      errors.push(
+        `greeting counts are not exactly 1..${target}: ${duplicates} repeated or out of range, ${missing} missing`
+      );
+    const expected = (target * (target - 1)) / 2;
+    if (result.notices !== expected)
+      errors.push(`${result.notices} join notices, expected ${expected}`);
+  }
+  const failures = new Map<string, number>();
+  for (const r of all)
+    for (const [code, n] of Object.entries(r.failures))
+      failures.set(code, (failures.get(code) ?? 0) + n);
+  // Connections lost after their greeting are failures of the server; those
+  // that never got one only say where it stopped (stoppedBy).
+  for (const code of ['closed by server', 'error line'])
+    if (failures.has(code))
+      errors.push(`idle connections dropped: ${code} ×${failures.get(code)}`);
+  const timedOut = all.some((r) => r.stoppedBy?.startsWith('timeout'));
+  if (failures.size > 0) {
+    const sample = all.flatMap((r) => r.failureSamples)[0] ?? '';
+    result.stoppedBy = `${open} of ${target} open, then ${[...failures].map(([code, n]) => `${code} ×${n}`).join(', ')} (first: ${sample})`;
+  } else if (timedOut || open < target)
+    result.stoppedBy = `timeout: ${greeted} of ${target} greeted in ${result.greetSeconds} s`;
+  return { greeted, open, timedOut };
+}
+
+async function scaleOne(
+  kind: ServerKind,
+  target: number,
+  timeoutSec: number
+): Promise<ScaleResult> {
+  const begun = Date.now();
+  const hardLimit = hardFileLimit();
+  const fdLimit = Math.min(hardLimit, roundUp(target + 1000, 1000));
+  const server = await startKind(kind, {
+    args: serverArgs(kind, target),
+    fdLimit
+  });
+  const pid = server.child.pid ?? 0;
+  const errors: string[] = [];
+  const result: ScaleResult = {
+    kind,
+    target,
+    reached: 0,
+    greetSeconds: 0,
+    rssBaseMb: 0,
+    rssMb: 0,
+    kbPerConnection: 0,
+    stoppedBy: null,
+    errors,
+    notices: 0,
+    noticeSeconds: null,
+    rssPeakMb: 0,
+    serverFdLimit: fdLimit,
+    serverCpuSeconds: 0,
+    clientCpuSeconds: 0,
+    serverWrites: 0,
+    packetDrops: 0,
+    seconds: 0
+  };
+  const dropsBefore = softnetDrops();
+  const clients: ClientProcess[] = [];
+  try {
+    await sleep(300);
+    result.rssBaseMb = rssMb(pid);
+    for (const shard of shards(target, hardLimit))
+      clients.push(startClient(server.port, shard, timeoutSec));
+    const all = await reports(clients, timeoutSec * 1000 + COMMAND_WAIT_MS);
+    const died = serverDied(server);
+    if (died === null) {
+      result.serverCpuSeconds = cpuSeconds(pid);
+      result.serverWrites = writeCalls(pid);
+    }
+    const got = all.filter((r): r is ScaleClientReport => r !== null);
+    if (got.length < all.length) {
+      const silent = clients[all.indexOf(null)];
+      errors.push(
+        `a client process gave no report: ${silent?.stderr().trim().split('\n').slice(-3).join(' | ') ?? ''}`
+      );
+    }
+    const { greeted, open, timedOut } =
+      got.length > 0
+        ? combine(result, got)
+        : { greeted: 0, open: 0, timedOut: false };
+    if (died !== null) result.stoppedBy = died;
+    else if (timedOut)
+      result.stoppedBy += `; ${extrapolate(target, greeted, result.greetSeconds, result.notices)}`;
+    // libuv answers EMFILE on accept by accepting and closing at once: the
+    // client sees its connection closed before any greeting.
+    if (fdLimit < target + 100 && result.stoppedBy !== null)
+      result.stoppedBy += `; the server may have only ${fdLimit} open files (the hard limit here; raising it needs CAP_SYS_RESOURCE), and a Node server out of descriptors closes new connections unanswered`;
+    if (died !== null || got.length < all.length) return result;
+    await cpuIdle(pid, IDLE_WAIT_MS);
+    result.rssMb = rssMb(pid);
+    result.rssPeakMb = peakRssMb(pid);
+    if (open > 0)
+      result.kbPerConnection =
+        Math.round((((result.rssMb - result.rssBaseMb) * 1024) / open) * 100) /
+        100;
+    const checker = clients[0];
+    if (greeted === target && open === target && checker !== undefined) {
+      checker.child.stdin?.write('check\n');
+      const check = await checker.next(COMMAND_WAIT_MS);
+      if (!isCheck(check)) errors.push('check connection: no answer');
+      else if (check.count !== target + 1)
+        errors.push(
+          `check connection: expected (${target + 1} users online), got ${check.line ?? check.error ?? 'nothing'}`
+        );
+    }
+    return result;
+  } finally {
+    await Promise.all(clients.map((client) => stopClient(client)));
+    await stopAndWait(server);
+    result.packetDrops = softnetDrops() - dropsBefore;
+    result.seconds = Math.round((Date.now() - begun) / 100) / 10;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      kinds: { type: 'string', default: 'actor-chat,raw' },
+      targets: { type: 'string', default: '10000' },
+      timeout: { type: 'string', default: '120' }
+    }
+  });
+  const targets = values.targets.split(',').map(Number);
+  for (const kind of values.kinds.split(',') as ServerKind[]) {
+    for (const target of targets) {
+      const [result] = await idleScale(kind, [target], {
+        timeoutSec: Number(values.timeout)
+      });
+      console.log(JSON.stringify(result));
+    }
+  }
+}
