@@ -30,7 +30,7 @@ export interface Room {
    * not a member or the room is closing.
    */
   say(connId: string, text: string): boolean;
-  /** Delivers what was said and not yet delivered, now. */
+  /** Publishes the batch so far (everything ordered and not yet sent), now. */
   flush(): void;
   /** Membership size right now. */
   memberCount(): number;
@@ -148,7 +148,7 @@ export function createRoom(options: RoomOptions): Room {
   let running = true;
   /** Each member's address and its `[ADDR] `, encoded once; mirrors the machine's roster. */
   const speakers = new Map<string, { remote: string; prefix: Buffer }>();
-  let batch = new BatchBuilder();
+  const batch = new BatchBuilder();
   let flushHandle: unknown = null;
   /** The delay `flushHandle` was set with. */
   let flushDelay = 0;
@@ -178,17 +178,16 @@ export function createRoom(options: RoomOptions): Room {
     }
   };
 
-  /** Publishes what was said so far; only inside the room's own processing. */
-  const publishLines = (): void => {
+  /** Publishes the batch so far; only inside the room machine's processing. */
+  const publishBatch = (): void => {
     if (flushHandle !== null) scheduler.clear(flushHandle);
     flushHandle = null;
     const taken = batch.take(seq + 1);
     if (taken === null) return;
     seq += 1;
-    batch = new BatchBuilder();
     publish(taken);
   };
-  /** Asks the room machine to put what was said so far into the order now. */
+  /** Asks the room machine to put the batch so far into the order now. */
   const flush = (): void => {
     if (!batch.isEmpty && running) actor.send({ type: 'room.flush' });
   };
@@ -229,7 +228,7 @@ export function createRoom(options: RoomOptions): Room {
 
   actor.on('*', (emitted: RoomEmitted) => {
     if (emitted.type === 'room.flushed') {
-      publishLines();
+      publishBatch();
       return;
     }
     logEmitted(logger, emitted);

@@ -100,7 +100,7 @@ export const roomMachine = setup({
         announced: params.announced
       };
     }),
-    publishLines: emit({ type: 'room.flushed' as const }),
+    publishBatch: emit({ type: 'room.flushed' as const }),
     publishClosing: emit(({ context }) => ({
       type: 'room.closing' as const,
       seq: context.seq,
@@ -142,7 +142,7 @@ export const roomMachine = setup({
   // membership change, so a leave decided during its fan-out (a write ended
   // a member) waits in the mailbox until everyone has it.
   on: {
-    'room.flush': { actions: 'publishLines' }
+    'room.flush': { actions: 'publishBatch' }
   },
   states: {
     open: {
