@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AnyStateMachine } from 'xstate';
+import { backplaneMachine } from '../src/machines/backplane-machine.js';
 import { connectionMachine } from '../src/machines/connection-machine.js';
 import { toMermaid } from '../src/machines/mermaid.js';
 import { roomMachine } from '../src/machines/room-machine.js';
@@ -24,6 +25,12 @@ const SOURCES: readonly Source[] = [
     file: 'src/machines/room-machine.ts',
     exportName: 'roomMachine',
     machine: roomMachine
+  },
+  {
+    name: 'backplane',
+    file: 'src/machines/backplane-machine.ts',
+    exportName: 'backplaneMachine',
+    machine: backplaneMachine
   }
 ];
 

@@ -1,4 +1,9 @@
-import { skipWhile, takeWhile, type MonoTypeOperatorFunction } from 'rxjs';
+import {
+  defer,
+  filter,
+  takeWhile,
+  type MonoTypeOperatorFunction
+} from 'rxjs';
 
 /**
  * Consecutive items of the room's one order (joins, chat lines, leaves, the
@@ -32,8 +37,20 @@ export interface Farewell {
   readonly batch: Batch;
 }
 
+/**
+ * Lines for some members only, in their place in the order: what a cluster
+ * node tells its own members about itself (Redis out of reach, a line that
+ * was not sent). Reaches a member even before its join is in the order.
+ */
+export interface Direct {
+  readonly kind: 'direct';
+  readonly to: ReadonlySet<string>;
+  readonly bytes: Buffer;
+  readonly lines: number;
+}
+
 /** One item of the room's broadcast. */
-export type Broadcast = Batch | Farewell;
+export type Broadcast = Batch | Farewell | Direct;
 
 /** Where one member's view of a batch differs from `others`. */
 export interface Marks {
@@ -229,6 +246,7 @@ export function linesFor(batch: Batch, connId: string): number {
 
 /** What `connId` is sent of one item, or `null` for nothing. */
 export function bytesOf(item: Broadcast, connId: string): Buffer | null {
+  if (item.kind === 'direct') return item.to.has(connId) ? item.bytes : null;
   if (item.kind === 'farewell')
     return item.connId === connId
       ? nonEmpty(bytesFor(item.batch, connId))
@@ -239,6 +257,7 @@ export function bytesOf(item: Broadcast, connId: string): Buffer | null {
 /** Lines in what `connId` is sent of one item (0 when nothing). */
 export function linesOf(item: Broadcast, connId: string): number {
   if (item.kind === 'batch') return linesFor(item, connId);
+  if (item.kind === 'direct') return item.to.has(connId) ? item.lines : 0;
   return item.connId === connId ? linesFor(item.batch, connId) : 0;
 }
 
@@ -248,6 +267,7 @@ function nonEmpty(bytes: Buffer): Buffer | null {
 
 /** True when `item` holds `connId`'s join: its feed starts there. */
 function joinsIn(item: Broadcast, connId: string): boolean {
+  if (item.kind === 'direct') return false;
   const batch = item.kind === 'farewell' ? item.batch : item;
   if (item.kind === 'farewell' && item.connId !== connId) return false;
   return batch.marks.get(connId)?.join !== undefined;
@@ -262,12 +282,19 @@ function isOwnFarewell(item: Broadcast, connId: string): boolean {
  * greeting, first [CHAT-ORDER-2]) up to its farewell, inclusive, each
  * exactly once, in room order; `bytesOf` says what of each. The subscriber
  * may start before the join is ordered; what came earlier is skipped, so no
- * item after the join can be missed.
+ * item after the join can be missed. Lines addressed to it alone (`Direct`)
+ * reach it from the start.
  */
 export function feedFor(connId: string): MonoTypeOperatorFunction<Broadcast> {
   return (source) =>
-    source.pipe(
-      skipWhile((b) => !joinsIn(b, connId)),
-      takeWhile((b) => !isOwnFarewell(b, connId), true)
-    );
+    defer(() => {
+      let joined = false;
+      return source.pipe(
+        filter((b) => {
+          joined ||= joinsIn(b, connId);
+          return joined || (b.kind === 'direct' && b.to.has(connId));
+        }),
+        takeWhile((b) => !isOwnFarewell(b, connId), true)
+      );
+    });
 }

@@ -23,7 +23,8 @@ import {
   SHUTDOWN_NOTICE,
   SLOW_CONSUMER_NOTICE,
   formatIdleTimeout,
-  formatLineTooLong
+  formatLineTooLong,
+  formatUnavailableTimeout
 } from '../protocol/format.js';
 import { bytesOf, feedFor, linesOf } from './broadcast.js';
 import type { Room } from './room-actor.js';
@@ -116,6 +117,8 @@ function farewellFor(context: ConnectionContext): string | undefined {
       return SLOW_CONSUMER_NOTICE; // [CHAT-SLOW-1]
     case 'idle timeout':
       return formatIdleTimeout(context.idleMs ?? 0); // [CHAT-IDLE-1]
+    case 'chat unavailable':
+      return formatUnavailableTimeout(context.graceMs ?? 0); // [CLUSTER-2]
     default:
       return undefined;
   }

@@ -66,7 +66,7 @@ export interface RoomOptions {
 }
 
 /** Past this many bytes, a batch goes out without waiting for the turn to end. */
-const MAX_BATCH_BYTES = 64 * 1024;
+export const MAX_BATCH_BYTES = 64 * 1024;
 
 /**
  * How long a batch holding only membership notices may wait for more.
@@ -78,7 +78,7 @@ export const NOTICE_DELAY_MS = 1;
 
 type RealHandle = { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout };
 
-const IMMEDIATE: FlushScheduler = {
+export const IMMEDIATE: FlushScheduler = {
   set: (flush, delayMs): RealHandle =>
     delayMs === 0
       ? { immediate: setImmediate(flush) }
@@ -133,7 +133,6 @@ export function createRoom(options: RoomOptions): Room {
   // The level is fixed for the daemon's life: asking winston per message
   // costs more than the check (../shared/FACTS.md).
   const chatLogged = logger.isLevelEnabled('chat');
-  const messages = new Subject<Broadcast>();
   const count = new BehaviorSubject(0);
   const actor = createActor(roomMachine, {
     id: `room:${name}`,
@@ -141,7 +140,7 @@ export function createRoom(options: RoomOptions): Room {
     inspect: options.inspect
   });
 
-  let feeds = 0;
+  const broadcast = createBroadcaster();
   let said = 0;
   let seq = 0;
   let open = true;
@@ -152,32 +151,7 @@ export function createRoom(options: RoomOptions): Room {
   let flushHandle: unknown = null;
   /** The delay `flushHandle` was set with. */
   let flushDelay = 0;
-  const waiting: Broadcast[] = [];
-  let publishing = false;
-
-  // Counted so tests (and later the inspector) can see that every member's
-  // subscription ends with it.
-  const messages$ = new Observable<Broadcast>((subscriber) => {
-    feeds += 1;
-    const subscription = messages.subscribe(subscriber);
-    return () => {
-      feeds -= 1;
-      subscription.unsubscribe();
-    };
-  });
-
-  const publish = (item: Broadcast): void => {
-    waiting.push(item);
-    if (publishing) return;
-    publishing = true;
-    try {
-      for (let next = waiting.shift(); next; next = waiting.shift())
-        messages.next(next);
-    } finally {
-      publishing = false;
-    }
-  };
-
+  const { publish } = broadcast;
   /** Publishes the batch so far; only inside the room machine's processing. */
   const publishBatch = (): void => {
     if (flushHandle !== null) scheduler.clear(flushHandle);
@@ -279,21 +253,58 @@ export function createRoom(options: RoomOptions): Room {
   return {
     name,
     ref: actor,
-    messages$,
+    messages$: broadcast.messages$,
     count$: count.asObservable(),
     say,
     flush,
     memberCount: () => actor.getSnapshot().context.roster.size,
-    feedCount: () => feeds,
+    feedCount: broadcast.feedCount,
     messageCount: () => said,
     isRunning: () => actor.getSnapshot().status === 'active',
     stop: () => {
       flush();
       running = false;
       actor.stop();
-      messages.complete();
+      broadcast.complete();
       count.complete();
     }
+  };
+}
+
+/**
+ * The room's broadcast: publishing never nests (an item published during
+ * another's fan-out waits for it), and live subscriptions are counted so
+ * tests and the inspector can see every member's feed end with it.
+ */
+export function createBroadcaster() {
+  const messages = new Subject<Broadcast>();
+  const waiting: Broadcast[] = [];
+  let publishing = false;
+  let feeds = 0;
+  const messages$ = new Observable<Broadcast>((subscriber) => {
+    feeds += 1;
+    const subscription = messages.subscribe(subscriber);
+    return () => {
+      feeds -= 1;
+      subscription.unsubscribe();
+    };
+  });
+  const publish = (item: Broadcast): void => {
+    waiting.push(item);
+    if (publishing) return;
+    publishing = true;
+    try {
+      for (let next = waiting.shift(); next; next = waiting.shift())
+        messages.next(next);
+    } finally {
+      publishing = false;
+    }
+  };
+  return {
+    messages$,
+    publish,
+    feedCount: () => feeds,
+    complete: () => messages.complete()
   };
 }
 

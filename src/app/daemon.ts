@@ -21,7 +21,13 @@ import {
   startConnection
 } from '../actors/connection-actor.js';
 import { composeInspectors, createInspection } from '../actors/inspection.js';
-import { createRoom } from '../actors/room-actor.js';
+import {
+  startClusterRoom,
+  type ClusterOptions,
+  type ClusterRoom
+} from '../actors/cluster-room.js';
+import { createRoom, type Room } from '../actors/room-actor.js';
+import { UNAVAILABLE_NOTICE } from '../protocol/format.js';
 import type { RefusalReason } from '../transport/admission.js';
 import type { Traffic } from '../transport/tcp-connection.js';
 import { listen } from '../transport/tcp-server.js';
@@ -57,7 +63,16 @@ export interface DaemonOptions extends Partial<Limits> {
    * of connection actors that feeds it. Off when left out.
    */
   admin?: AdminOptions;
+  /**
+   * Joins a cluster: the room's order and count live in Redis, shared with
+   * every daemon of the same cluster (docs/cluster.md). Without it the room
+   * is this process's alone.
+   */
+  cluster?: ClusterOptions;
 }
+
+/** Why a connection was refused at accept time. */
+export type Refusal = RefusalReason | 'chat unavailable';
 
 /** Counters and gauges of a running daemon. */
 export interface DaemonStats {
@@ -74,7 +89,7 @@ export interface DaemonStats {
   /** Connections accepted as chat connections since start. */
   accepted: number;
   /** Connections refused at accept time, by reason. */
-  refused: Record<RefusalReason, number>;
+  refused: Record<Refusal, number>;
   /** Connections ended, by reason (whether or not they had joined). */
   disconnects: Record<LeaveReason, number>;
   /** Lines whose delivery flood pacing delayed. */
@@ -135,15 +150,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // actors it is attached to (FACTS.md), and the room handles every message.
   const { inspect } = createInspection(logger, options.inspect);
   const inspectConnection = composeInspectors(monitor?.inspect, inspect);
-  const room = createRoom({ name: LOBBY, logger, inspect, onFault });
-  const logic = createConnectionLogic(room);
   const connections = new Map<string, ConnectionActor>();
+  const cluster: ClusterRoom | null = options.cluster
+    ? await startClusterRoom({
+        name: LOBBY,
+        logger,
+        inspect,
+        onFault,
+        cluster: options.cluster,
+        onExpired: (graceMs) => {
+          for (const actor of [...connections.values()])
+            actor.send({ type: 'server.unavailable', graceMs });
+        }
+      })
+    : null;
+  const room: Room =
+    cluster ?? createRoom({ name: LOBBY, logger, inspect, onFault });
+  const logic = createConnectionLogic(room);
   const disconnects = Object.fromEntries(
     LEAVE_REASONS.map((reason) => [reason, 0])
   ) as Record<LeaveReason, number>;
-  const refused: Record<RefusalReason, number> = {
+  const refused: Record<Refusal, number> = {
     'server full': 0,
-    'too many from address': 0
+    'too many from address': 0,
+    'chat unavailable': 0
   };
   let accepted = 0;
 
@@ -158,6 +188,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     port: options.port ?? DEFAULT_PORT,
     limits,
     onConnection: (tcp) => {
+      if (cluster !== null && !cluster.accepting()) {
+        // Redis is out of reach: say so, rather than seat a member whose
+        // lines could go nowhere. [CLUSTER-2]
+        refused['chat unavailable'] += 1;
+        logger.warn('connection refused', {
+          remote: tcp.remote,
+          reason: 'chat unavailable'
+        });
+        tcp.end(UNAVAILABLE_NOTICE);
+        return;
+      }
       accepted += 1;
       const connId = `c${accepted}`;
       monitor?.track(connId, tcp.remote, tcp);
@@ -183,6 +224,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     room.stop();
     throw err;
   });
+  if (cluster !== null)
+    logger.info('joined the cluster', {
+      event: 'cluster',
+      node: options.cluster?.nodeId,
+      cluster: options.cluster?.name
+    });
   logger.info('listening', {
     event: 'listen',
     host: transport.host,
@@ -235,7 +282,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       transport.destroyAll();
       await transport.drained(limits.shutdownTimeoutMs);
     }
-    room.stop();
+    if (cluster !== null) await cluster.retire();
+    else room.stop();
     await admin?.close();
     monitor?.stop();
     logger.info('exit', { event: 'exit' });

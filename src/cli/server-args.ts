@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, errorCode } from '../app/errors.js';
+import type { ClusterOptions } from '../actors/cluster-room.js';
 import type { Limits } from '../app/limits.js';
 import {
   DEFAULT_LOG_ROTATION,
@@ -16,6 +17,11 @@ import {
   parseAdminArgs,
   type AdminConfig
 } from './admin-args.js';
+import {
+  CLUSTER_OPTIONS,
+  CLUSTER_USAGE,
+  parseClusterArgs
+} from './cluster-args.js';
 import {
   LIMITS_USAGE,
   LIMIT_OPTIONS,
@@ -34,6 +40,8 @@ export interface ServerConfig {
   limits: Limits;
   /** The admin listener and the Stately relay, when asked for. */
   inspection: AdminConfig;
+  /** The cluster to join, with `--redis`. */
+  cluster: ClusterOptions | undefined;
 }
 
 /** What the command line asked for: run, or print help or the version. */
@@ -75,6 +83,8 @@ Options:
 ${LIMITS_USAGE}
 
 ${ADMIN_USAGE}
+
+${CLUSTER_USAGE}
 
 Signals: SIGINT or SIGTERM shut down gracefully (every client gets
 "Server shutting down"); a second one exits at once.
@@ -205,6 +215,7 @@ export function parseServerArgs(argv: string[]): ServerCommand {
         'log-max-files': { type: 'string' },
         ...LIMIT_OPTIONS,
         ...ADMIN_OPTIONS,
+        ...CLUSTER_OPTIONS,
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' }
       }
@@ -265,7 +276,8 @@ export function parseServerArgs(argv: string[]): ServerCommand {
       logFile,
       logRotation,
       limits: parseLimits(values),
-      inspection: parseAdminArgs(values)
+      inspection: parseAdminArgs(values),
+      cluster: parseClusterArgs(values)
     }
   };
 }

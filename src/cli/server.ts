@@ -122,6 +122,7 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
     port: config.port,
     ...config.limits,
     admin,
+    cluster: config.cluster,
     inspect: stately?.inspect,
     onFault: () => void stop(daemon, 1)
   });

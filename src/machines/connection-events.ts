@@ -30,7 +30,10 @@ export type RoomReply =
   { type: 'room.joined' } | { type: 'room.rejected' } | { type: 'room.left' };
 
 /** What the daemon itself tells a connection. */
-export type ServerEvent = { type: 'server.shutdown' };
+export type ServerEvent =
+  | { type: 'server.shutdown' }
+  /** A cluster node lost Redis for longer than `graceMs`. [CLUSTER-2] */
+  | { type: 'server.unavailable'; graceMs: number };
 
 /** The room feed could not deliver to this connection (a fault in its own handling). */
 export type FeedEvent = { type: 'feed.error'; message: string };

@@ -36,6 +36,8 @@ export interface ConnectionContext {
   slow: { why: 'overflow' | 'stall'; queuedBytes: number } | null;
   /** The idle timeout that ended it, when one did. */
   idleMs: number | null;
+  /** How long Redis was out of reach when that ended it (cluster). */
+  graceMs: number | null;
 }
 
 /** Input of one connection actor. */
@@ -113,8 +115,8 @@ function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
  *   only decides when it may flow. Leaving stops the relay first, so no line
  *   can follow the leave.
  * - `leaving`: entered exactly once, from any state, by the first of
- *   FIN, socket error, close, shutdown, a slow consumer, an idle timeout or
- *   a fault in its own handling; asks the room to remove the member
+ *   FIN, socket error, close, shutdown, a slow consumer, an idle timeout, a
+ *   cluster node's lost Redis or a fault in its own handling; asks the room to remove the member
  *   and waits for its answer, so the count changes exactly once.
  * - `closed`: final. Closing the transport flushes what was queued first.
  *
@@ -162,6 +164,10 @@ export const connectionMachine = setup({
       assertEvent(event, 'tcp.idle');
       return { reason: 'idle timeout' as const, idleMs: event.idleMs };
     }),
+    recordUnavailable: assign(({ event }) => {
+      assertEvent(event, 'server.unavailable');
+      return { reason: 'chat unavailable' as const, graceMs: event.graceMs };
+    }),
     recordSocketError: assign(({ event }) => {
       assertEvent(event, 'tcp.error');
       return { reason: 'socket error' as const, errorCode: event.code };
@@ -204,7 +210,8 @@ export const connectionMachine = setup({
     errorCode: null,
     fault: null,
     slow: null,
-    idleMs: null
+    idleMs: null,
+    graceMs: null
   }),
   invoke: [
     { id: 'socket', src: 'socketBridge', input: socketBridgeInput },
@@ -223,6 +230,10 @@ export const connectionMachine = setup({
     'server.shutdown': {
       target: '.leaving',
       actions: { type: 'recordReason', params: { reason: 'server shutdown' } }
+    },
+    'server.unavailable': {
+      target: '.leaving',
+      actions: 'recordUnavailable'
     },
     'feed.error': { target: '.leaving', actions: 'recordFault' },
     // The peer stopped reading: give up on it after the current fan-out (the
@@ -262,6 +273,7 @@ export const connectionMachine = setup({
         'tcp.error': {},
         'tcp.close': {},
         'server.shutdown': {},
+        'server.unavailable': {},
         'feed.error': {},
         'tcp.slow': {},
         'tcp.idle': {}

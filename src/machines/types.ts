@@ -13,6 +13,7 @@ export type LeaveReason =
   | 'server shutdown'
   | 'slow consumer'
   | 'idle timeout'
+  | 'chat unavailable'
   | 'internal error';
 
 /** Every leave reason, in the order docs/protocol.md lists them. */
@@ -23,6 +24,7 @@ export const LEAVE_REASONS: readonly LeaveReason[] = [
   'server shutdown',
   'slow consumer',
   'idle timeout',
+  'chat unavailable',
   'internal error'
 ];
 

@@ -70,3 +70,34 @@ function formatSeconds(ms: number): string {
   const seconds = ms / 1000;
   return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
 }
+
+/** What a cluster node's members get when Redis is out of reach. [CLUSTER-2] */
+export const UNAVAILABLE_NOTICE = 'Error: chat is temporarily unavailable';
+
+/** The answer to each line a member sends while Redis is out of reach. [CLUSTER-2] */
+export const NOT_SENT_NOTICE =
+  'Error: chat is temporarily unavailable; your message was not sent';
+
+/**
+ * The answer to a line that went to Redis just before it became
+ * unreachable, and that the node cannot find in the room's log after
+ * recovering. [CLUSTER-2]
+ */
+export const MAYBE_LOST_NOTICE =
+  'Error: chat was temporarily unavailable; your message may not have reached everyone';
+
+/** What a cluster node's members get when Redis answers again. [CLUSTER-2] */
+export const AVAILABLE_NOTICE = 'Chat is available again';
+
+/** The last line of a member whose node lost Redis for longer than the grace period. [CLUSTER-2] */
+export function formatUnavailableTimeout(graceMs: number): string {
+  return `Error: disconnected: chat unavailable for ${formatSeconds(graceMs)}`;
+}
+
+/**
+ * Where a node finds entries of the room's log missing (it fell behind by
+ * more than Redis keeps): said in its place, never skipped silently. [CLUSTER-3]
+ */
+export function formatLostEntries(count: number): string {
+  return `Error: ${count} chat ${count === 1 ? 'event was' : 'events were'} lost here`;
+}

@@ -806,6 +806,7 @@ async function writes(connId: string, order: Order): Promise<string[]> {
 }
 
 function describeItem(item: Broadcast): string {
+  if (item.kind === 'direct') return `direct ${[...item.to].join(',')}`;
   return item.kind === 'batch'
     ? `batch ${item.seq}`
     : `farewell ${item.connId} ${item.batch.seq}`;

@@ -54,6 +54,7 @@ function lfCount(bytes: Buffer): number {
 
 /** `batch 3`, or `farewell a 3` (the seq of the batch it is a view of). */
 function describeItem(item: Broadcast): string {
+  if (item.kind === 'direct') return `direct ${[...item.to].join(',')}`;
   return item.kind === 'batch'
     ? `batch ${item.seq}`
     : `farewell ${item.connId} ${item.batch.seq}`;

@@ -62,7 +62,11 @@ const STATS: DaemonStats = {
   feeds: 0,
   sockets: 0,
   accepted: 0,
-  refused: { 'server full': 0, 'too many from address': 0 },
+  refused: {
+    'server full': 0,
+    'too many from address': 0,
+    'chat unavailable': 0
+  },
   disconnects: {
     'client quit': 0,
     'socket error': 0,
@@ -70,6 +74,7 @@ const STATS: DaemonStats = {
     'server shutdown': 0,
     'slow consumer': 0,
     'idle timeout': 0,
+    'chat unavailable': 0,
     'internal error': 0
   },
   pacedLines: 0,

@@ -159,6 +159,11 @@ const endings: [string, ConnectionEvent, LeaveReason][] = [
   ['tcp.close', { type: 'tcp.close' }, 'socket closed'],
   ['server.shutdown', { type: 'server.shutdown' }, 'server shutdown'],
   [
+    'server.unavailable',
+    { type: 'server.unavailable', graceMs: 30_000 },
+    'chat unavailable'
+  ],
+  [
     'tcp.slow',
     { type: 'tcp.slow', why: 'overflow', queuedBytes: 2_000_000 },
     'slow consumer'

@@ -40,6 +40,7 @@ const STEPS: readonly Step[] = [
   { type: 'tcp.error', code: 'ECONNRESET' },
   { type: 'tcp.close' },
   { type: 'server.shutdown' },
+  { type: 'server.unavailable', graceMs: 30_000 },
   { type: 'feed.error', message: 'boom' },
   { type: 'tcp.slow', why: 'overflow', queuedBytes: 2 },
   { type: 'tcp.idle', idleMs: 1000 },
@@ -51,6 +52,7 @@ const REASON_OF: Partial<Record<Step['type'], LeaveReason>> = {
   'tcp.error': 'socket error',
   'tcp.close': 'socket closed',
   'server.shutdown': 'server shutdown',
+  'server.unavailable': 'chat unavailable',
   'feed.error': 'internal error',
   'tcp.slow': 'slow consumer',
   'tcp.idle': 'idle timeout'
