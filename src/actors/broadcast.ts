@@ -1,9 +1,4 @@
-import {
-  defer,
-  filter,
-  takeWhile,
-  type MonoTypeOperatorFunction
-} from 'rxjs';
+import { defer, filter, takeWhile, type MonoTypeOperatorFunction } from 'rxjs';
 
 /**
  * Consecutive items of the room's one order (joins, chat lines, leaves, the

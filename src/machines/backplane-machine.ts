@@ -112,7 +112,7 @@ export const backplaneMachine = setup({
         syncing: {
           invoke: {
             id: 'register',
-        src: 'register',
+            src: 'register',
             onDone: { target: '#backplane.live', actions: 'announceAvailable' },
             onError: { target: 'down', actions: 'reportSyncFailure' }
           }
@@ -131,7 +131,7 @@ export const backplaneMachine = setup({
         syncing: {
           invoke: {
             id: 'register',
-        src: 'register',
+            src: 'register',
             onDone: { target: '#backplane.live' },
             onError: { target: 'down', actions: 'reportSyncFailure' }
           }
