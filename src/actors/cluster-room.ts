@@ -649,8 +649,9 @@ export async function startClusterRoom(
     } catch (err) {
       commands.disconnect();
       reader.disconnect();
+      // ioredis rejects with "Connection is closed."; its error event said why.
       throw new Error(
-        `cannot reach Redis at ${redact(cluster.url)}: ${describe(err)}`,
+        `cannot reach Redis at ${redact(cluster.url)}: ${lastError || describe(err)}`,
         { cause: err }
       );
     }

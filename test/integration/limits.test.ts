@@ -40,7 +40,8 @@ describe('[CHAT-LIMIT-1] connection limits', () => {
     expect(await a.nextLine()).toBe(`[${b.localAddr}] after the refusal`);
     expect(t.daemon.stats().refused).toEqual({
       'server full': 0,
-      'too many from address': 1
+      'too many from address': 1,
+      'chat unavailable': 0
     });
     expect(
       t.chatConsoleLines().some((l) => l.includes(refused.localAddr))
