@@ -134,7 +134,7 @@ end
 local registered = redis.call('HGETALL', P .. 'members:' .. node)
 for j = 1, #registered, 2 do
   if not here[registered[j]] then
-    leave(maxlen, node, registered[j], registered[j + 1], 'left while redis was unreachable')
+    leave(maxlen, node, registered[j], registered[j + 1], 'gone from its node')
   end
 end
 redis.call('SADD', P .. 'nodes', node)
