@@ -1,7 +1,8 @@
 /**
  * Every end-of-run check over what observers and faulty clients received:
  * I1, I2 and framing (src/faults/transcript.ts), the faulty clients' lines
- * (faulty-check.ts) and sanitised text (sanitised.ts).
+ * (faulty-check.ts) and sanitised text (sanitised.ts); a cluster's outage
+ * lines are known lines (outage.ts).
  */
 import { observe, quote } from '../faults/observed.js';
 import { pickReference } from '../faults/room-order.js';
@@ -13,6 +14,7 @@ import {
 } from './faulty-check.js';
 import type { FaultyConnection } from './faulty.js';
 import { renameTranscript } from './incarnations.js';
+import { owedTexts } from './outage.js';
 import { checkRelayedText, checkUtf8 } from './sanitised.js';
 import type { ChaosViolation } from './types.js';
 
@@ -26,6 +28,11 @@ export interface RunRecord {
   readonly sent: ReadonlyMap<string, readonly string[]>;
   /** Every connection faults opened. */
   readonly faulty: readonly FaultyConnection[];
+  /**
+   * True (the default) when the room shows our connections under their
+   * local addresses; false behind a proxy (addresses.ts).
+   */
+  readonly direct?: boolean;
 }
 
 /** Every violation in a run's record (none when all is well). */
@@ -55,9 +62,21 @@ export function checkRun(record: RunRecord): ChaosViolation[] {
   if (reference === undefined || raw === undefined) return out;
   const rawReference =
     record.observers.find((t) => t.addr === reference.transcript.addr) ?? raw;
-  const resolved = resolveAddresses(record.faulty, reference, rawReference);
+  const resolved = resolveAddresses(
+    record.faulty,
+    reference,
+    rawReference,
+    record.direct ?? true
+  );
   const transcripts = [...observers, ...faultyTranscripts(resolved)];
-  for (const v of checkTranscripts(transcripts, { sent: record.sent })) {
+  // A line the server said it did not relay is not lost. [CLUSTER-2]
+  const sent = new Map(
+    [...record.sent].map(([addr, texts]) => {
+      const own = record.observers.find((t) => t.addr === addr);
+      return [addr, own === undefined ? texts : owedTexts(own.lines, texts)];
+    })
+  );
+  for (const v of checkTranscripts(transcripts, { sent })) {
     out.push({
       invariant: v.invariant,
       message: v.message,

@@ -7,10 +7,14 @@
  *   checkTranscripts), so it is enough that the reference received it.
  * - framing: every relayed text of a faulty client is one line it sent
  *   whole, and no cut-off or oversized line is relayed at all.
+ *
+ * A faulty client is named by its local address when the room shows ours
+ * (direct), else by the sender of its tag (addresses.ts).
  */
 import { describeLine, quote, type Observed } from '../faults/observed.js';
 import type { Transcript } from '../faults/transcript.js';
 import { parseRoomLine } from '../faults/room-line.js';
+import { HEAD_RE, isTaggedByOther, learnTags } from './addresses.js';
 import type { FaultyConnection } from './faulty.js';
 import {
   incarnationName,
@@ -21,17 +25,22 @@ import type { ChaosViolation } from './types.js';
 
 const MAX_EVIDENCE = 6;
 const OWN_PREFIX = '[You] ';
-/** The head faulty clients start their lines with: `f3.1`, `f7c12.1`. */
-const HEAD_RE = /^(f\d+(?:c\d+)?)\.\d+(?= |$)/;
 
 /** A faulty connection with the address the server showed for it. */
 export interface Resolved {
   readonly connection: FaultyConnection;
   /**
-   * Its name in the renamed transcripts (see incarnations.ts); null for a
-   * proxied client whose lines never reached the reference.
+   * Its name in the renamed transcripts (see incarnations.ts); null when
+   * not known (a proxied or balanced client whose lines never reached the
+   * reference).
    */
   readonly addr: string | null;
+  /**
+   * True when named by its own local address: every line the room shows
+   * from that address is its own. Otherwise the address may be a proxy's
+   * that others share, and only its tag says which lines are its.
+   */
+  readonly local: boolean;
   /** Its own transcript, renamed; null when it cannot be lined up. */
   readonly transcript: Transcript | null;
 }
@@ -41,31 +50,42 @@ function label(c: FaultyConnection): string {
 }
 
 /**
- * Names each connection: a direct one by its own address (the k-th
- * connection under one address as its k-th incarnation), one through a
- * proxy as the sender of the reference's relayed lines with its tag. Direct
- * connections that were greeted also get their transcript, renamed in step
- * with `rawReference` (the reference before renaming).
+ * Names each connection. Direct (`direct`, the room shows our local
+ * addresses): by its own address, the k-th connection under one address as
+ * its k-th incarnation; otherwise, and always through a chaos proxy, as the
+ * sender of the reference's lines with its tag. Connections named by
+ * address (local or learned, not through a chaos proxy) that were greeted
+ * also get their transcript, renamed in step with `rawReference` (the
+ * reference before renaming).
  */
 export function resolveAddresses(
   connections: readonly FaultyConnection[],
   reference: Observed,
-  rawReference: Transcript
+  rawReference: Transcript,
+  direct = true
 ): Resolved[] {
-  const byTag = new Map<string, string>();
-  for (const event of reference.events) {
-    if (event.line.kind !== 'message') continue;
-    const tag = HEAD_RE.exec(event.line.text)?.[1];
-    if (tag !== undefined && !byTag.has(tag)) byTag.set(tag, event.line.addr);
-  }
+  const tags = learnTags(rawReference);
   const seen = new Map<string, number>();
   return connections.map((connection) => {
-    if (connection.proxied) {
-      // Its own lines show the proxy's address only as `[You]`: left out.
+    const learned = tags.get(connection.tag);
+    if (connection.proxied || !direct) {
+      if (learned === undefined)
+        return { connection, addr: null, local: false, transcript: null };
+      const addr = incarnationName(learned.addr, learned.k);
       return {
         connection,
-        addr: byTag.get(connection.tag) ?? null,
-        transcript: null
+        addr,
+        local: false,
+        // Its own lines show the proxy's address only as `[You]`: left out.
+        transcript: connection.proxied
+          ? null
+          : ownTranscript(
+              connection,
+              learned.addr,
+              learned.k,
+              addr,
+              rawReference
+            )
       };
     }
     const raw = connection.peer.localAddr;
@@ -75,6 +95,7 @@ export function resolveAddresses(
     return {
       connection,
       addr,
+      local: true,
       transcript: ownTranscript(connection, raw, k, addr, rawReference)
     };
   });
@@ -169,11 +190,13 @@ function checkRelayed(
   out: ChaosViolation[]
 ): void {
   const c = r.connection;
+  // A shared (proxy's) address may carry others' lines too: not foreign.
   const foreign = reference.events.filter(
     (e) =>
       e.line.kind === 'message' &&
       e.line.addr === r.addr &&
-      !isOwnLine(c, e.line.text)
+      !isOwnLine(c, e.line.text) &&
+      (r.local || !isTaggedByOther(e.line.text, c.tag))
   );
   const first = foreign[0];
   if (first !== undefined) {
@@ -213,8 +236,8 @@ function checkAttribution(
   out: ChaosViolation[]
 ): void {
   const direct = new Map<string, string>();
-  for (const { connection, addr } of resolved) {
-    if (!connection.proxied && addr !== null) direct.set(connection.tag, addr);
+  for (const { connection, addr, local } of resolved) {
+    if (local && addr !== null) direct.set(connection.tag, addr);
   }
   const wrong = reference.events.filter((e) => {
     if (e.line.kind !== 'message') return false;

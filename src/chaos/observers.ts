@@ -20,7 +20,7 @@ export function markerText(i: number): string {
 /** The observers of one run. */
 export interface ObserverGroup {
   readonly peers: readonly Peer[];
-  /** Observer address → the texts it sent, in order (markers too). */
+  /** Observer local address → the texts it sent, in order (markers too). */
   readonly sent: ReadonlyMap<string, readonly string[]>;
   /** Lines sent so far. */
   readonly sentCount: number;

@@ -9,6 +9,11 @@
  *                                                      ├ checks: I1 I2 framing sanitised
  *                                                      └ liveness: a newcomer is served
  */
+import {
+  learnObserverNames,
+  tagSenders,
+  type ObserverNames
+} from './addresses.js';
 import { checkRun } from './checks.js';
 import { createBounds } from './bounds.js';
 import { awaitDepartures, countSeenBy } from './departures.js';
@@ -67,19 +72,21 @@ function faultPhase(
 
 function settleViolation(
   missing: { observer: string; marker: string }[],
-  observers: ObserverGroup
+  observers: ObserverGroup,
+  names: ObserverNames
 ): ChaosViolation {
   const first = missing[0] ?? { observer: '?', marker: '?' };
-  const peer = observers.peers.find((p) => p.localAddr === first.observer);
-  const lines = peer?.lines ?? [];
+  const i = observers.peers.findIndex((p) => p.localAddr === first.observer);
+  const name = names.names[i] ?? first.observer;
+  const lines = observers.peers[i]?.lines ?? [];
   return {
     invariant: 'I1',
-    message: `observer ${first.observer} never received ${JSON.stringify(first.marker)} within ${SETTLE_TIMEOUT_MS / 1000} s after the faults stopped${missing.length > 1 ? ` (${missing.length - 1} more markers missing)` : ''}`,
+    message: `observer ${name} never received ${JSON.stringify(first.marker)} within ${SETTLE_TIMEOUT_MS / 1000} s after the faults stopped${missing.length > 1 ? ` (${missing.length - 1} more markers missing)` : ''}`,
     evidence: lines
       .slice(-4)
       .map(
         (line, i) =>
-          `${first.observer} line ${lines.length - Math.min(4, lines.length) + i + 1}: ${JSON.stringify(line)}`
+          `${name} line ${lines.length - Math.min(4, lines.length) + i + 1}: ${JSON.stringify(line)}`
       )
   };
 }
@@ -154,35 +161,59 @@ export async function runChaos(
 
     const violations: ChaosViolation[] = [];
     const reference = observers.peers[0];
+    // Behind a proxy the room does not show our local addresses: learn them.
+    const learn = (): ObserverNames =>
+      learnObserverNames(observers.peers, [
+        ...observers.peers,
+        ...runtime.connections.map((c) => c.peer)
+      ]);
+    const early = learn();
     const ours = new Set(
-      runtime.connections.filter((c) => !c.proxied).map((c) => c.peer.localAddr)
+      early.direct
+        ? runtime.connections
+            .filter((c) => !c.proxied)
+            .map((c) => c.peer.localAddr)
+        : tagSenders(runtime.connections, {
+            addr: early.names[0] ?? '',
+            lines: [...(reference?.lines ?? [])],
+            stayed: true
+          })
     );
-    const observerAddrs = new Set(observers.peers.map((p) => p.localAddr));
     const departures =
       reference === undefined
         ? { violations: [], quiet: false }
         : await awaitDepartures(
             reference,
             ours,
-            observerAddrs,
-            DEPARTURE_TIMEOUT_MS
+            observers.peers.length,
+            DEPARTURE_TIMEOUT_MS,
+            { namedAll: early.direct && early.heard }
           );
     violations.push(...departures.violations);
     const missing = await observers.settle(SETTLE_TIMEOUT_MS);
+    const names = learn();
     if (missing.length > 0)
-      violations.push(settleViolation(missing, observers));
-    const transcripts = observers.transcripts();
+      violations.push(settleViolation(missing, observers, names));
+    const transcripts = observers
+      .transcripts()
+      .map((t, i) => ({ ...t, addr: names.names[i] ?? t.addr }));
     for (const c of runtime.connections)
       faultsSent += c.sent.length + c.loose.length;
     violations.push(
       ...checkRun({
         observers: transcripts,
-        observerBytes: observers.peers.map((p) => ({
-          addr: p.localAddr,
+        observerBytes: observers.peers.map((p, i) => ({
+          addr: names.names[i] ?? p.localAddr,
           bytes: p.bytes()
         })),
-        sent: observers.sent,
-        faulty: runtime.connections
+        sent: new Map(
+          observers.peers.map((p, i) => [
+            names.names[i] ?? p.localAddr,
+            observers.sent.get(p.localAddr) ?? []
+          ])
+        ),
+        faulty: runtime.connections,
+        direct: names.direct
       })
     );
     if (reference !== undefined) {
@@ -192,6 +223,7 @@ export async function runChaos(
           host: options.host,
           port: options.port,
           reference,
+          referenceName: names.names[0] ?? reference.localAddr,
           online: departures.quiet ? countSeenBy(reference) : null,
           text: `alive after chaos seed ${options.seed}`
         }))

@@ -12,6 +12,8 @@ export type RoomLine =
   | { kind: 'message'; addr: string; text: string }
   | { kind: 'leave'; addr: string; count: number }
   | { kind: 'error'; text: string }
+  /** A line about the server itself, not the room: `Chat is available again`. */
+  | { kind: 'notice'; text: string }
   | { kind: 'closing' }
   | { kind: 'unknown'; raw: string };
 
@@ -35,6 +37,8 @@ const EMBEDDED_RE = new RegExp(
 const OWN_PREFIX = '[You] ';
 const ERROR_PREFIX = 'Error: ';
 const SHUTDOWN_LINE = 'Server shutting down';
+/** A cluster daemon that can reach Redis again [CLUSTER-2]. */
+const NOTICE_LINES: ReadonlySet<string> = new Set(['Chat is available again']);
 
 /** The count in `(N users online)`, or null if the noun disagrees with N. */
 function onlineCount(digits: string, noun: string): number | null {
@@ -53,6 +57,7 @@ function onlineCount(digits: string, noun: string): number | null {
 export function parseRoomLine(line: string, ownAddr: string): RoomLine {
   const unknown: RoomLine = { kind: 'unknown', raw: line };
   if (line === SHUTDOWN_LINE) return { kind: 'closing' };
+  if (NOTICE_LINES.has(line)) return { kind: 'notice', text: line };
   if (line.startsWith(OWN_PREFIX)) {
     const text = line.slice(OWN_PREFIX.length);
     return EMBEDDED_RE.test(text)
