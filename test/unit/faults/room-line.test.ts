@@ -59,6 +59,14 @@ describe('parseRoomLine', () => {
     });
   });
 
+  it('[CLUSTER-2] reads a cluster daemon\'s "available again" as a notice', () => {
+    expect(parseRoomLine('Chat is available again', ME)).toEqual({
+      kind: 'notice',
+      text: 'Chat is available again'
+    });
+    expect(parseRoomLine('Chat is available again!', ME).kind).toBe('unknown');
+  });
+
   it('[CHAT-WIRE-4] treats merged, cut and garbage lines as unknown', () => {
     for (const line of [
       '[10.0.0.1:1] x[10.0.0.2:2] y',
