@@ -55,6 +55,12 @@ export interface LoadHooks {
 /** One run of the load generator against a server. */
 export interface LoadOptions {
   port: number;
+  /**
+   * Several servers sharing one room (a cluster): client k connects to
+   * `ports[k % ports.length]`, and every check spans them all. When absent,
+   * every client connects to `port`.
+   */
+  ports?: readonly number[];
   host?: string;
   /** Chatting clients. */
   clients: number;
@@ -466,17 +472,21 @@ function openSocket(
   });
 }
 
-/** Opens `count` chatters, `concurrency` at a time, into `chatters`. */
+/**
+ * Opens `count` chatters, `concurrency` at a time, into `chatters`; the k-th
+ * connect goes to `ports[k % ports.length]`.
+ */
 async function connectAll(
   chatters: Chatter[],
   host: string,
-  port: number,
+  ports: readonly number[],
   count: number,
   concurrency: number
 ): Promise<void> {
   let started = 0;
   const worker = async (): Promise<void> => {
     while (started < count) {
+      const port = ports[started % ports.length] ?? 0;
       started += 1;
       const inbox = new Inbox();
       chatters.push({ socket: await openSocket(host, port, inbox), inbox });
@@ -499,6 +509,10 @@ function cpuMicros(): number {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const host = options.host ?? HOST;
+  const ports =
+    options.ports !== undefined && options.ports.length > 0
+      ? options.ports
+      : [options.port];
   const window = options.pace.kind === 'window' ? options.pace.window : 0;
   const run = new Run(options.clients);
   const connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
@@ -511,7 +525,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       connectAll(
         chatters,
         host,
-        options.port,
+        ports,
         options.clients,
         options.connectConcurrency ?? 50
       ).then(() => true),

@@ -5,6 +5,7 @@
  * never as a number.
  */
 import type { ChurnResult } from './churn.js';
+import type { ClusterReport, ClusterRun } from './cluster.js';
 import { QUIET_LOG_LEVEL, type ChatRun } from './fanout.js';
 import type { ServerKind } from './load.js';
 import type { ScaleResult } from './scale.js';
@@ -39,6 +40,8 @@ export interface BenchReport {
   logging: ChatRun[];
   scale: ScaleResult[];
   churn: ChurnResult[];
+  /** The cluster workload (issue 7), or null when it did not run. */
+  cluster: ClusterReport | null;
   targets: Target[];
   /** Workloads that crashed instead of giving a result. */
   errors: string[];
@@ -357,6 +360,93 @@ export function scaleSection(results: readonly ScaleResult[]): string {
   ].join('\n');
 }
 
+/**
+ * The cluster workload: each setup's fixed-rate latency and full-speed
+ * deliveries, with ratios to the single node of the same run.
+ */
+export function clusterSection(cluster: ClusterReport | null): string {
+  if (cluster === null) return '';
+  const runs = cluster.runs;
+  const pick = (setup: string, workload: ClusterRun['workload']) =>
+    runs.find((r) => r.setup === setup && r.workload === workload);
+  const ok = (r: ClusterRun | undefined): r is ClusterRun => r?.ok === true;
+  const num = (
+    r: ClusterRun | undefined,
+    value: (x: ClusterRun) => string
+  ): string => (r === undefined ? '–' : ok(r) ? value(r) : 'FAILED');
+  const versus = (
+    r: ClusterRun | undefined,
+    base: ClusterRun | undefined,
+    value: (x: ClusterRun) => number
+  ): string => {
+    if (r === undefined || base === undefined) return '–';
+    return ok(r) && ok(base) ? ratio(value(r), value(base)) : 'FAILED';
+  };
+  const single = {
+    fixed: pick('single', 'fixed'),
+    fanout: pick('single', 'fanout')
+  };
+  const setups = [...new Set(runs.map((r) => r.setup))];
+  const rows = setups.map((setup) => {
+    const fixed = pick(setup, 'fixed');
+    const fan = pick(setup, 'fanout');
+    const any = fixed ?? fan;
+    const redisCpu = fan?.redisCpuSeconds ?? null;
+    const share =
+      fan !== undefined && ok(fan) && redisCpu !== null
+        ? `${Math.round((redisCpu / (redisCpu + fan.nodeCpuSeconds || 1)) * 100)}%`
+        : '';
+    return [
+      any?.label ?? setup,
+      num(fixed, (r) => rate(r.deliveriesPerSec)),
+      num(fixed, (r) => ms(r.latencyMs.p50)),
+      num(fixed, (r) => ms(r.latencyMs.p99)),
+      versus(fixed, single.fixed, (r) => r.latencyMs.p99),
+      num(fan, (r) => rate(r.deliveriesPerSec)),
+      versus(fan, single.fanout, (r) => r.deliveriesPerSec),
+      num(fan, (r) => ms(r.latencyMs.p99)),
+      num(fan, (r) => r.cpuMsPer100k.toFixed(1)),
+      share,
+      `${fixed?.backgroundCpuPercent.toFixed(0) ?? '–'} / ${fan?.backgroundCpuPercent.toFixed(0) ?? '–'}`
+    ];
+  });
+  const f = single.fixed ?? runs.find((r) => r.workload === 'fixed');
+  const w = single.fanout ?? runs.find((r) => r.workload === 'fanout');
+  return [
+    `### Cluster: one room on 1–3 nodes through Redis (fixed rate: ${f?.clients ?? '?'} clients, ${f?.messagesPerSec ?? '?'} lines/s in all, ${f?.seconds.toFixed(1) ?? '?'} s; fan-out: ${w?.clients ?? '?'} clients, window ${w?.window ?? '?'}, ${w?.seconds.toFixed(1) ?? '?'} s)`,
+    '',
+    `- pinning: ${cluster.pinning}`,
+    `- Redis: ${cluster.redis}`,
+    '- clients are spread round-robin over the nodes and checked as one room: each line to every client exactly once, one order everywhere, greetings counting 1..N across the nodes',
+    ...(cluster.skipped === null
+      ? []
+      : [`- SKIPPED the Redis setups: ${cluster.skipped}`]),
+    '',
+    table(
+      [
+        'setup',
+        'fixed: deliveries/s',
+        'p50 ms',
+        'p99 ms',
+        'p99 ÷ single',
+        'fan-out: deliveries/s',
+        '÷ single',
+        'p99 ms',
+        'CPU ms / 100k (nodes + Redis)',
+        'Redis share of CPU',
+        'other CPU % (fixed / fan-out)'
+      ],
+      rows
+    ),
+    ...(single.fanout?.generatorSaturated === true
+      ? [
+          '',
+          `The single node's fan-out was bounded by the load generator (${single.fanout.generatorCpuPercent}% of its core): it can do more, so the fan-out ratios overstate what the cluster keeps; the CPU column compares cost per delivery.`
+        ]
+      : [])
+  ].join('\n');
+}
+
 /** Connect/disconnect churn. */
 export function churnSection(results: readonly ChurnResult[]): string {
   if (results.length === 0) return '';
@@ -557,6 +647,18 @@ export function notesSection(report: BenchReport): string {
   for (const s of report.scale)
     for (const e of s.errors)
       lines.push(`- FAILED scale ${s.kind} ${s.target}: ${e}`);
+  for (const r of report.cluster?.runs ?? []) {
+    for (const f of r.failures)
+      lines.push(`- FAILED cluster ${r.label} ${r.workload}: ${f}`);
+    if (r.generatorSaturated)
+      lines.push(
+        `- load generator saturated in cluster ${r.label} ${r.workload} (${r.generatorCpuPercent}% of a core): the number is bounded by the generator`
+      );
+  }
+  if (report.cluster?.skipped != null)
+    lines.push(
+      `- SKIPPED cluster setups with Redis: ${report.cluster.skipped}`
+    );
   for (const c of report.churn) {
     if (!c.countsCorrect && c.errors.length === 0)
       lines.push(`- FAILED churn ${c.kind}: counts wrong`);
@@ -587,6 +689,7 @@ export function markdown(report: BenchReport): string {
       loggingSection(report.logging, report.baselines),
       scaleSection(report.scale),
       churnSection(report.churn),
+      clusterSection(report.cluster),
       targetsSection(report.targets),
       notesSection(report)
     ]

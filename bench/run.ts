@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
 import { churn } from './churn.js';
+import { clusterBench, type ClusterSettings } from './cluster.js';
 import {
   fanout,
   fixedRate,
@@ -29,6 +30,7 @@ import { PINNED, type ServerKind } from './load.js';
 import {
   KINDS,
   churnSection,
+  clusterSection,
   computeTargets,
   fanoutSection,
   fixedSection,
@@ -49,7 +51,8 @@ const WORKLOADS = [
   'stuck',
   'logging',
   'scale',
-  'churn'
+  'churn',
+  'cluster'
 ] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
@@ -74,6 +77,8 @@ interface ModeSettings {
   scaleTargets: readonly { target: number; timeoutSec: number }[];
   churnSeconds: number;
   churnConcurrency: number;
+  /** Single node, then 1, 2 and 3 nodes through Redis (issue 7). */
+  cluster: ClusterSettings;
 }
 
 const QUICK: ModeSettings = {
@@ -91,7 +96,17 @@ const QUICK: ModeSettings = {
   // notices) and says so.
   scaleTargets: [{ target: 2_000, timeoutSec: 40 }],
   churnSeconds: 5,
-  churnConcurrency: 50
+  churnConcurrency: 50,
+  // Four setups, each a fixed-rate and a fan-out run on fresh nodes (about
+  // 1 s each to start, connect and drain): under 25 s in all.
+  cluster: {
+    fixed: { warmupSeconds: 0.5, seconds: 2 },
+    fixedClients: 100,
+    fixedRate: 200,
+    fanout: { warmupSeconds: 0.5, seconds: 1 },
+    fanoutClients: 100,
+    window: 10
+  }
 };
 
 const FULL: ModeSettings = {
@@ -105,7 +120,12 @@ const FULL: ModeSettings = {
     { target: 10_000, timeoutSec: 900 },
     { target: 50_000, timeoutSec: 120 }
   ],
-  churnSeconds: 15
+  churnSeconds: 15,
+  cluster: {
+    ...QUICK.cluster,
+    fixed: { warmupSeconds: 1, seconds: 20 },
+    fanout: { warmupSeconds: 1, seconds: 10 }
+  }
 };
 
 function usage(message: string): never {
@@ -197,6 +217,7 @@ const report: BenchReport = {
   logging: [],
   scale: [],
   churn: [],
+  cluster: null,
   targets: [],
   errors: [],
   ok: true
@@ -319,6 +340,19 @@ if (only.has('churn')) {
   print(churnSection(report.churn));
 }
 
+if (only.has('cluster')) {
+  try {
+    report.cluster = await clusterBench(settings.cluster, progress);
+    if (report.cluster.skipped !== null && process.env.REQUIRE_REDIS === '1')
+      report.errors.push(
+        `cluster: REQUIRE_REDIS=1 but ${report.cluster.skipped}`
+      );
+  } catch (err) {
+    report.errors.push(`cluster crashed: ${String(err)}`);
+  }
+  print(clusterSection(report.cluster));
+}
+
 report.targets = computeTargets(report);
 report.ok =
   report.errors.length === 0 &&
@@ -330,7 +364,8 @@ report.ok =
     ...report.logging
   ].every((r) => r.ok) &&
   report.scale.every((s) => s.errors.length === 0) &&
-  report.churn.every((c) => c.countsCorrect && c.errors.length === 0);
+  report.churn.every((c) => c.countsCorrect && c.errors.length === 0) &&
+  (report.cluster?.runs ?? []).every((r) => r.ok);
 print(targetsSection(report.targets));
 print(notesSection(report));
 
