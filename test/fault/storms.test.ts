@@ -296,7 +296,8 @@ describe('connection storms', () => {
     ).toBe(STORM - quits - unaccepted);
     expect(s.refused, context()).toEqual({
       'server full': 0,
-      'too many from address': 0
+      'too many from address': 0,
+      'chat unavailable': 0
     });
 
     await expectServes(t.daemon, t.port, cleanups);
