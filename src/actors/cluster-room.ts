@@ -19,6 +19,7 @@ import { roomMachine } from '../machines/room-machine.js';
 import type { ConnectionRef } from '../machines/types.js';
 import {
   AVAILABLE_NOTICE,
+  HISTORY_LOST_NOTICE,
   MAYBE_LOST_NOTICE,
   NOT_SENT_NOTICE,
   SHUTDOWN_NOTICE,
@@ -204,6 +205,8 @@ export async function startClusterRoom(
   /** After a SYNC: reading is catching up until this entry. */
   let catchUpTo: string | null = null;
   let announceWhenCaughtUp = false;
+  /** Redis lost its data: members are told once this node has caught up. */
+  let historyLost = false;
   /** Bumped to stop the read loop; a loop runs while it holds its number. */
   let reading = 0;
   let flushHandle: unknown = null;
@@ -431,6 +434,10 @@ export async function startClusterRoom(
       for (let i = 0; i < lines; i += 1) tell([conn], MAYBE_LOST_NOTICE);
     }
     uncertain = new Map();
+    if (historyLost) {
+      historyLost = false;
+      tell(speakers.keys(), HISTORY_LOST_NOTICE);
+    }
     if (announceWhenCaughtUp) {
       announceWhenCaughtUp = false;
       tell(speakers.keys(), AVAILABLE_NOTICE);
@@ -469,6 +476,10 @@ export async function startClusterRoom(
 
   /** SYNC: (re)registers the node with the members it has now. */
   const register = async (): Promise<void> => {
+    // The retry timer may fire while only one connection is back; reading
+    // would then fail at once and look like a second outage.
+    if (commands.status !== 'ready' || reader.status !== 'ready')
+      throw new Error('redis connections not ready');
     const members: string[] = [];
     for (const [conn, { remote }] of speakers)
       members.push(conn, remote, greeted.has(conn) ? '1' : '0');
@@ -494,6 +505,9 @@ export async function startClusterRoom(
       });
       lastId = '0-0';
       lastSeq = 0;
+      // What other nodes had not read yet when Redis lost it is gone for
+      // them, and nobody can tell which lines those were: say so to all.
+      historyLost = true;
     }
     epoch = current;
     catchUpTo = compareIds(lastId, logEnd) >= 0 ? null : logEnd;

@@ -86,6 +86,14 @@ export const NOT_SENT_NOTICE =
 export const MAYBE_LOST_NOTICE =
   'Error: chat was temporarily unavailable; your message may not have reached everyone';
 
+/**
+ * What every member of every node gets when Redis came back without its
+ * data: lines some nodes had read and others had not are gone for those,
+ * and nobody can tell which. [CLUSTER-2]
+ */
+export const HISTORY_LOST_NOTICE =
+  'Error: chat lost its recent history; messages sent just before the outage may not have reached everyone';
+
 /** What a cluster node's members get when Redis answers again. [CLUSTER-2] */
 export const AVAILABLE_NOTICE = 'Chat is available again';
 
