@@ -176,6 +176,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     'chat unavailable': 0
   };
   let accepted = 0;
+  const refuse = (remote: string, reason: Refusal): void => {
+    refused[reason] += 1;
+    logger.warn('connection refused', { remote, reason });
+  };
 
   const forget = (connId: string, reason: LeaveReason): void => {
     connections.delete(connId);
@@ -191,11 +195,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (cluster !== null && !cluster.accepting()) {
         // Redis is out of reach: say so, rather than seat a member whose
         // lines could go nowhere. [CLUSTER-2]
-        refused['chat unavailable'] += 1;
-        logger.warn('connection refused', {
-          remote: tcp.remote,
-          reason: 'chat unavailable'
-        });
+        refuse(tcp.remote, 'chat unavailable');
         tcp.end(UNAVAILABLE_NOTICE);
         return;
       }
@@ -216,10 +216,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (actor.getSnapshot().status === 'active')
         connections.set(connId, actor);
     },
-    onRefused: (remote, reason) => {
-      refused[reason] += 1;
-      logger.warn('connection refused', { remote, reason });
-    }
+    onRefused: refuse
   }).catch((err: unknown) => {
     room.stop();
     throw err;
