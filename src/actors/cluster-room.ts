@@ -302,17 +302,16 @@ export async function startClusterRoom(
       ([status, skipped = []]) => {
         if (status === 'resync') {
           // Nothing was written: the ops go again, first, once registered.
-          forgetLines(sent, ops);
+          for (const op of ops) if (op.kind === 'm') forgetLine(sent, op.conn);
           outbox = [...ops, ...outbox];
           backplane.send({ type: 'link.stale' });
           return;
         }
         const authors = skipped.map((i) => ops[i - 1]?.conn ?? '');
-        forgetLines(
-          sent,
-          authors.map((conn) => ({ kind: 'm', conn }))
-        );
-        for (const conn of authors) tell([conn], NOT_SENT_NOTICE);
+        for (const conn of authors) {
+          forgetLine(sent, conn);
+          tell([conn], NOT_SENT_NOTICE);
+        }
       },
       (err: unknown) => {
         // Unknown whether it ran: the lines stay in flight; once Redis
@@ -323,16 +322,11 @@ export async function startClusterRoom(
       }
     );
   };
-  const forgetLines = (
-    from: Map<string, number>,
-    ops: ReadonlyArray<{ kind: string; conn: string }>
-  ): void => {
-    for (const op of ops) {
-      if (op.kind !== 'm') continue;
-      const left = (from.get(op.conn) ?? 0) - 1;
-      if (left > 0) from.set(op.conn, left);
-      else from.delete(op.conn);
-    }
+  /** One line of `conn` is no longer in flight. */
+  const forgetLine = (from: Map<string, number>, conn: string): void => {
+    const left = (from.get(conn) ?? 0) - 1;
+    if (left > 0) from.set(conn, left);
+    else from.delete(conn);
   };
 
   /** Puts entries read from the log into this turn's batch, in order. */
@@ -364,9 +358,7 @@ export async function startClusterRoom(
         if (own) {
           const old =
             catchUpTo !== null && compareIds(entry.id, catchUpTo) <= 0;
-          forgetLines(old ? uncertain : inFlight, [
-            { kind: 'm', conn: entry.conn }
-          ]);
+          forgetLine(old ? uncertain : inFlight, entry.conn);
         }
         said += 1;
         if (chatLogged) {
