@@ -12,6 +12,7 @@ import {
   type LogEntry,
   type RawEntry
 } from '../cluster/entries.js';
+import { OutageLog } from '../cluster/outage-log.js';
 import { APPLY, BEAT, RETIRE, SYNC } from '../cluster/scripts.js';
 import { backplaneMachine } from '../machines/backplane-machine.js';
 import type { RoomEmitted } from '../machines/room-events.js';
@@ -140,6 +141,7 @@ export async function startClusterRoom(
     node: nodeId
   });
   const chatLogged = logger.isLevelEnabled('chat');
+  const outage = new OutageLog(logger);
   const prefix = `${cluster.name}:{${name}}:`;
   const logKey = `${prefix}log`;
   const maxlen = String(LOG_MAX_ENTRIES);
@@ -510,6 +512,7 @@ export async function startClusterRoom(
       actors: { register: fromPromise(register) },
       actions: {
         resume: () => {
+          outage.end();
           reading += 1;
           void read(reading);
           if (catchUpTo === null) caughtUp();
@@ -522,11 +525,7 @@ export async function startClusterRoom(
           reading += 1;
         },
         announceUnavailable: () => {
-          logger.warn('redis unreachable; members told', {
-            event: 'unavailable',
-            err: lastError,
-            members: speakers.size
-          });
+          outage.begin(lastError, speakers.size);
           // What was in flight may or may not be in the log: looked for
           // once Redis answers again. What never left waits for nothing.
           for (const [conn, n] of inFlight)
@@ -541,7 +540,6 @@ export async function startClusterRoom(
           flush();
         },
         announceAvailable: () => {
-          logger.info('redis reachable again', { event: 'available' });
           announceWhenCaughtUp = true;
         },
         disconnectMembers: () => {
@@ -554,7 +552,7 @@ export async function startClusterRoom(
         },
         reportSyncFailure: ({ event }) => {
           lastError = describe((event as { error?: unknown }).error);
-          logger.warn('registering with redis failed', { err: lastError });
+          outage.failed(lastError);
         }
       }
     }),

@@ -1,6 +1,9 @@
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../app/logger.js';
 
+/** The event XState starts every actor with. */
+const INIT = 'xstate.init';
+
 /** The one inspection observer every actor of a daemon is created with. */
 export interface Inspection {
   /**
@@ -25,17 +28,37 @@ export function createInspection(
   return { inspect: composeInspectors(debugLogInspector(logger), watcher) };
 }
 
+/**
+ * Logs each state change of a root actor once, before what it causes.
+ *
+ * XState runs a transition's effects on other actors (`sendTo`, `emit`,
+ * starting invoked actors) only once the whole step is taken, and then
+ * reports the new snapshot (`@xstate.snapshot`): logging there put a room's
+ * `member left` before the `tcp.end online→leaving` that caused it (issue
+ * 15). So each change is logged from `@xstate.microstep`, which XState sends
+ * as soon as the step is taken, before those effects run; and the initial
+ * state from the `xstate.init` event, which it sends before the initial
+ * state's entry actions run.
+ *
+ * ```
+ *   event ─► microstep: exit, transition and entry actions of this actor
+ *              ─► @xstate.microstep  ◄── logged here
+ *            deferred effects: sendTo, emit, invoked actors start
+ *              ─► @xstate.snapshot   ◄── logged here before issue 15
+ * ```
+ */
 function debugLogInspector(
   logger: Logger
 ): ((event: InspectionEvent) => void) | undefined {
   if (!logger.isDebugEnabled()) return undefined;
   const log = logger.child({ component: 'inspect' });
   const last = new WeakMap<object, { key: string; value: unknown }>();
-  return (event) => {
-    if (event.type !== '@xstate.snapshot') return;
-    const actor = event.actorRef;
-    if (actor.sessionId !== event.rootId) return;
-    const value = (event.snapshot as { value?: unknown }).value;
+  const changed = (
+    actor: InspectionEvent['actorRef'],
+    cause: string,
+    snapshot: unknown
+  ): void => {
+    const value = (snapshot as { value?: unknown } | undefined)?.value;
     if (value === undefined) return;
     const key = JSON.stringify(value);
     const from = last.get(actor);
@@ -43,10 +66,18 @@ function debugLogInspector(
     last.set(actor, { key, value });
     log.debug('transition', {
       connId: 'id' in actor ? actor.id : actor.sessionId,
-      event: event.event.type,
+      event: cause,
       from: from?.value ?? null,
       to: value
     });
+  };
+  return (event) => {
+    const actor = event.actorRef;
+    if (actor.sessionId !== event.rootId) return;
+    if (event.type === '@xstate.microstep')
+      changed(actor, event.event.type, event.snapshot);
+    else if (event.type === '@xstate.event' && event.event.type === INIT)
+      changed(actor, INIT, actor.getSnapshot());
   };
 }
 

@@ -60,7 +60,13 @@ export interface LogFileNames {
   extension: string;
   /** The path itself: a symbolic link to the file being written. */
   link: string;
-  /** What the rotation keeps track of its files in. */
+  /**
+   * winston-daily-rotate-file's audit file, `.NAME-audit.json` beside the
+   * path: the files it wrote, which are the only ones rotation deletes (it
+   * never deletes a file it did not write). Left where the library's users
+   * have it: moved, the files it lists would never be deleted. Not written
+   * when every file is kept.
+   */
   audit: string;
 }
 
@@ -68,8 +74,9 @@ export interface LogFileNames {
  * Names the files behind `--log-file PATH`: `/var/log/chat.log` is written as
  * `/var/log/chat-2025-01-31.log`, then `chat-2025-01-31.1.log`, … once a file
  * is full, a new day starting again without a number; `/var/log/chat.log`
- * links to the current one (so `tail -F` follows it) and
- * `/var/log/.chat.log-audit.json` lists the files rotation may delete.
+ * links to the current one (so `tail -F` follows it) and the hidden
+ * `/var/log/.chat.log-audit.json` lists the files rotation may delete
+ * (docs/events.md, "Log files").
  */
 export function logFileNames(file: string): LogFileNames {
   const full = path.resolve(file);

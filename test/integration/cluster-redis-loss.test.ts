@@ -296,6 +296,58 @@ describeRedis(
       await restartMidChat('none');
     }, 30_000);
 
+    // Issue 15, item 7: it warned of each failed retry, twice a second.
+    it('logs an outage once as it starts and once as it ends, each failed retry at debug only', async () => {
+      const redis = await startRedis({ own: true, cleanups });
+      const { nodes } = await startCluster(
+        { redisUrl: redis.url, nodes: 1, extraArgs: ['--log-level', 'debug'] },
+        cleanups
+      );
+      const node = nodes[0] as ClusterNode;
+      const [client] = await joinClients(nodes, 1, cleanups);
+      const member = client as TestClient;
+      const retries = (): number =>
+        `${node.run.stdout()}${node.run.stderr()}`.split(
+          'registering with redis failed'
+        ).length - 1;
+
+      await redis.kill();
+      await member.waitForLine(UNAVAILABLE, 3000);
+      // A bounded count of retries, at debug, before Redis comes back.
+      await until(
+        () => retries() >= 4,
+        'four failed retries',
+        10_000,
+        () => node.run.stdout().slice(-2000)
+      );
+      await redis.start();
+      await member.waitForLine(AVAILABLE_AGAIN, 10_000);
+      await node.stop();
+
+      const warnings = node.run
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('warn: '));
+      const detail = `stderr:\n${node.run.stderr()}`;
+      expect(
+        warnings.filter((l) => l.includes('registering with redis failed')),
+        detail
+      ).toEqual([]);
+      expect(
+        warnings.filter((l) => /redis (still )?unreachable/.test(l)),
+        detail
+      ).toEqual([
+        expect.stringMatching(/^warn: redis unreachable; members told /)
+      ]);
+      const ends = node.run
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('info: redis reachable again'));
+      expect(ends, detail).toEqual([
+        expect.stringMatching(/ event="available" downMs=\d+ attempts=\d+/)
+      ]);
+    }, 30_000);
+
     it('disconnects everyone once Redis has been away longer than --redis-grace', async () => {
       const redis = await startRedis({ own: true, cleanups });
       const { nodes } = await startCluster(

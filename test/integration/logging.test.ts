@@ -309,6 +309,41 @@ describe('per-message traffic', () => {
   });
 });
 
+describe('debug transitions', () => {
+  // Issue 15, item 10: a state change is logged before what it causes.
+  it("logs a connection's transitions before the join and the leave they cause", async () => {
+    const t = await loggedDaemon({ level: 'debug' });
+    const stayer = await t.client();
+    await stayer.nextLine();
+    const a = await t.client();
+    await a.nextLine();
+    a.end();
+    await stayer.waitForLine(formatLeaveNotice(a.localAddr, 1));
+
+    const records = await t.finish();
+    const story = records
+      .filter((r) => r['connId'] === 'c2')
+      .map((r) =>
+        r['message'] === 'transition'
+          ? `${String(r['event'])} ${JSON.stringify(r['from'])}→${JSON.stringify(r['to'])}`
+          : String(r['message'])
+      );
+    const at = (entry: string): number => {
+      const i = story.indexOf(entry);
+      expect(i, `${entry} in ${JSON.stringify(story)}`).toBeGreaterThanOrEqual(
+        0
+      );
+      return i;
+    };
+    const init = at('xstate.init null→"connecting"');
+    const joined = at('member joined');
+    const end = at('tcp.end "online"→"leaving"');
+    const left = at('member left');
+    expect(init, JSON.stringify(story)).toBeLessThan(joined);
+    expect(end, JSON.stringify(story)).toBeLessThan(left);
+  });
+});
+
 /** The log files next to `file`: `chat-DATE.log`, `chat-DATE.N.log`, by N. */
 function rotatedFiles(file: string): string[] {
   const dir = path.dirname(file);

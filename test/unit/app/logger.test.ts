@@ -281,6 +281,40 @@ describe('createLogger file', () => {
     ]);
   });
 
+  // Issue 15, item 11: the hidden file beside the log was undocumented.
+  it('keeps the list of files rotation may delete in the audit file docs/events.md names', async () => {
+    const file = tempFile();
+    const logger = createLogger({ console: false, file });
+    logger.info('exit', { event: 'exit' });
+    await finished(logger);
+    const { audit } = logFileNames(file);
+    expect(path.basename(audit)).toBe('.chat.log-audit.json');
+    const kept = JSON.parse(fs.readFileSync(audit, 'utf8')) as {
+      files: Array<{ name: string }>;
+    };
+    expect(kept.files.map((f) => f.name)).toEqual([
+      path.join(path.dirname(file), fs.readlinkSync(file))
+    ]);
+    const docs = fs.readFileSync(
+      new URL('../../../docs/events.md', import.meta.url),
+      'utf8'
+    );
+    expect(docs).toContain('`.chat.log-audit.json`');
+  });
+
+  it('writes no audit file when it keeps every file', async () => {
+    const file = tempFile();
+    const logger = createLogger({
+      console: false,
+      file,
+      rotation: { maxBytes: 1024 * 1024, keep: { files: 0 } }
+    });
+    logger.info('exit', { event: 'exit' });
+    await finished(logger);
+    expect(readRecords(file)).toHaveLength(1);
+    expect(fs.existsSync(logFileNames(file).audit)).toBe(false);
+  });
+
   it('writes the file and the console together', async () => {
     const file = tempFile();
     const { logger, lines } = consoleLogger({ file });
