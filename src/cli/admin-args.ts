@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import { isLoopbackHost } from '../admin/access.js';
 import type { AdminOptions } from '../admin/server.js';
 import { UsageError } from '../app/errors.js';
+import { splitHostPort } from './address.js';
 import { integer } from './limit-args.js';
 
 /** The admin listener's default address when `--admin` gives only a port. */
@@ -56,19 +56,16 @@ export function parseAdminAddress(text: string): {
       host: DEFAULT_ADMIN_HOST,
       port: integer('admin port', text, 0, 65535)
     };
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(text);
-  const host = match?.[1] ?? match?.[2];
-  const port = match?.[3];
-  if (
-    host === undefined ||
-    port === undefined ||
-    (match?.[1] !== undefined && isIP(host) !== 6)
-  ) {
+  const address = splitHostPort(text);
+  if (address === null) {
     throw new UsageError(
       `invalid --admin "${text}" (expected PORT, HOST:PORT or [IPv6]:PORT)`
     );
   }
-  return { host, port: integer('admin port', port, 0, 65535) };
+  return {
+    host: address.host,
+    port: integer('admin port', address.port, 0, 65535)
+  };
 }
 
 /**

@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../app/errors.js';
 import { CHAOS_DEFAULTS, CHAOS_LIMITS } from '../chaos/defaults.js';
 import {
@@ -8,16 +7,19 @@ import {
   type ChaosOptions,
   type FaultKind
 } from '../chaos/types.js';
+import { parseHost } from './address.js';
+import { parseCommandLine } from './command-line.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { integer } from './limit-args.js';
-import { describeParseError } from './server-args.js';
+import { SIZE_GRAMMAR, formatSize, sizeOption } from './size.js';
 
-/** What the command line asked for: a run, or the help text. */
+/** What the command line asked for: a run, or the help text or the version. */
 export type ChaosCommand =
-  { kind: 'run'; options: ChaosOptions; json: boolean } | { kind: 'help' };
+  | { kind: 'run'; options: ChaosOptions; json: boolean }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
 const MAX_SEED = 0xffff_ffff;
-const MIB = 1024 * 1024;
 
 /** The `--help` text. */
 export const CHAOS_USAGE = `Usage: chat-chaos HOST PORT [options]
@@ -28,8 +30,8 @@ misbehave, then it checks from the outside what the server promised and
 reports every violation with its evidence and the seed to replay it.
 
 Arguments:
-  HOST                      the server's address (127.0.0.1, ::1, a name);
-                            nothing else is ever contacted
+  HOST                      the server's address (127.0.0.1, ::1 or [::1],
+                            a name); nothing else is ever contacted
   PORT                      its TCP port, 1-65535
 
 Options:
@@ -47,12 +49,14 @@ Options:
                             of faults (default: random, always printed)
   --max-connections N       simultaneous connections the tool opens, at most
                             (default ${CHAOS_DEFAULTS.maxConnections})
-  --max-bytes SIZE          bytes the tool sends in all, at most: an integer,
-                            or with KiB, MiB or GiB (default ${CHAOS_DEFAULTS.maxBytes / MIB}MiB)
+  --max-bytes SIZE          bytes the tool sends in all, at most, up to
+                            ${formatSize(CHAOS_LIMITS.maxBytes)} (default ${formatSize(CHAOS_DEFAULTS.maxBytes)})
   --json                    print the report as JSON on stdout
   -h, --help                show this help
+  -v, --version             show the version
 
 DURATION is an integer with a unit ms, s, m or h (a bare integer is seconds).
+${SIZE_GRAMMAR}
 Progress goes to stderr: a bar on a terminal, a line every 5 s otherwise.
 Exit codes: 0 no violations, 1 violations found or the run failed (the
 server unreachable), 2 bad arguments.`;
@@ -84,29 +88,6 @@ function duration(raw: string): number {
   return ms;
 }
 
-const SIZE_UNITS: Readonly<Record<string, number>> = {
-  '': 1,
-  KiB: 1024,
-  MiB: MIB,
-  GiB: 1024 * MIB
-};
-
-function byteSize(raw: string): number {
-  const match = /^(\d+)(KiB|MiB|GiB)?$/.exec(raw);
-  const bytes =
-    match === null ? NaN : Number(match[1]) * (SIZE_UNITS[match[2] ?? ''] ?? 1);
-  if (
-    !Number.isSafeInteger(bytes) ||
-    bytes < 1 ||
-    bytes > CHAOS_LIMITS.maxBytes
-  ) {
-    throw new UsageError(
-      `invalid max bytes "${raw}" (expected 1 to ${CHAOS_LIMITS.maxBytes} bytes, or with KiB, MiB or GiB such as 64MiB)`
-    );
-  }
-  return bytes;
-}
-
 /**
  * Parses chat-chaos's arguments; throws `UsageError` with a one-line message.
  *
@@ -117,40 +98,30 @@ export function parseChaosArgs(
   argv: string[],
   randomSeed: () => number = () => randomInt(0, MAX_SEED)
 ): ChaosCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        scenario: { type: 'string' },
-        duration: { type: 'string' },
-        clients: { type: 'string' },
-        observers: { type: 'string' },
-        rate: { type: 'string' },
-        seed: { type: 'string' },
-        'max-connections': { type: 'string' },
-        'max-bytes': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
-      }
-    });
-  } catch (err) {
-    throw new UsageError(describeParseError(err));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, {
+    scenario: { type: 'string' },
+    duration: { type: 'string' },
+    clients: { type: 'string' },
+    observers: { type: 'string' },
+    rate: { type: 'string' },
+    seed: { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-bytes': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' }
+  });
   if (values.help === true) return { kind: 'help' };
-  const [host, portText, ...extra] = positionals;
-  if (host === undefined || portText === undefined) {
+  if (values.version === true) return { kind: 'version' };
+  const [hostText, portText, ...extra] = positionals;
+  if (hostText === undefined || portText === undefined) {
     throw new UsageError(
       'expected HOST and PORT, e.g. chat-chaos 127.0.0.1 3333'
     );
   }
   if (extra.length > 0)
     throw new UsageError(`too many arguments: ${extra.join(' ')}`);
-  if (host.trim() === '')
-    throw new UsageError('invalid host "" (expected an address)');
+  const host = parseHost(hostText);
   const port = integer('port', portText, 1, 65535);
   const observers =
     values.observers === undefined
@@ -197,7 +168,7 @@ export function parseChaosArgs(
     maxBytes:
       values['max-bytes'] === undefined
         ? CHAOS_DEFAULTS.maxBytes
-        : byteSize(values['max-bytes'])
+        : sizeOption('max bytes', values['max-bytes'], 1, CHAOS_LIMITS.maxBytes)
   };
   return { kind: 'run', options, json: values.json === true };
 }

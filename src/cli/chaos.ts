@@ -3,8 +3,10 @@ import { createProgress } from '../chaos/progress.js';
 import { renderReport } from '../chaos/report.js';
 import { runChaos } from '../chaos/run.js';
 import type { ChaosOptions } from '../chaos/types.js';
+import { joinHostPort } from './address.js';
 import { CHAOS_USAGE, parseChaosArgs } from './chaos-args.js';
 import { exitOnFailure, isEntryPoint } from './entry-point.js';
+import { packageVersion } from './version.js';
 
 const PROGRAM = 'chat-chaos';
 
@@ -27,7 +29,7 @@ async function run(
 ): Promise<void> {
   const progress = createProgress(io.stderr, io.stderrIsTty);
   io.stderr.write(
-    `${PROGRAM}: ${options.host}:${options.port}, seed ${options.seed}, ${options.scenarios.length} fault kinds, ${options.durationMs / 1000} s\n`
+    `${PROGRAM}: ${joinHostPort(options.host, options.port)}, seed ${options.seed}, ${options.scenarios.length} fault kinds, ${options.durationMs / 1000} s\n`
   );
   const report = await runChaos(options, {
     onProgress: (p) => {
@@ -53,6 +55,11 @@ export async function main(argv: string[], io: ChaosIo): Promise<void> {
     const command = parseChaosArgs(argv);
     if (command.kind === 'help') {
       io.stdout.write(`${CHAOS_USAGE}\n`);
+      io.exit(0);
+      return;
+    }
+    if (command.kind === 'version') {
+      io.stdout.write(`${packageVersion()}\n`);
       io.exit(0);
       return;
     }

@@ -2,6 +2,7 @@ import { UsageError } from '../app/errors.js';
 import { DEFAULT_LIMITS, defaultSoftMark, type Limits } from '../app/limits.js';
 import { parseSubnet } from '../transport/admission.js';
 import { MAX_DURATION_MS, formatDuration, parseDuration } from './duration.js';
+import { SIZE_GRAMMAR, formatSize, sizeOption } from './size.js';
 
 export const MAX_LINE_BYTES_CAP = 1024 * 1024;
 const SEND_QUEUE_BYTES_CAP = 1024 * 1024 * 1024;
@@ -61,10 +62,10 @@ const LIMIT_SETTERS: Readonly<
   Record<string, (limits: Limits, raw: string) => void>
 > = {
   'max-line-bytes': (l, raw) => {
-    l.maxLineBytes = integer('max line bytes', raw, 1, MAX_LINE_BYTES_CAP);
+    l.maxLineBytes = sizeOption('max line bytes', raw, 1, MAX_LINE_BYTES_CAP);
   },
   'send-queue-bytes': (l, raw) => {
-    l.sendQueueBytes = integer(
+    l.sendQueueBytes = sizeOption(
       'send queue bytes',
       raw,
       0,
@@ -73,7 +74,7 @@ const LIMIT_SETTERS: Readonly<
     );
   },
   'send-queue-soft-bytes': (l, raw) => {
-    l.sendQueueSoftBytes = integer(
+    l.sendQueueSoftBytes = sizeOption(
       'send queue soft bytes',
       raw,
       0,
@@ -139,14 +140,15 @@ function shown(ms: number, zero = 'off'): string {
 
 /** The limits part of `chat-server --help`. */
 export const LIMITS_USAGE = `Limits (per connection):
-  --max-line-bytes N          longest accepted line in bytes, 1-${MAX_LINE_BYTES_CAP}
-                              (default ${DEFAULT_LIMITS.maxLineBytes})
-  --send-queue-bytes N        unsent bytes owed to one peer before it is
-                              disconnected as a slow consumer; 0 = no limit
-                              (default ${DEFAULT_LIMITS.sendQueueBytes})
-  --send-queue-soft-bytes N   pause reading from a peer owed more than this
+  --max-line-bytes SIZE       longest accepted line, 1 to ${formatSize(MAX_LINE_BYTES_CAP)}
+                              (default ${formatSize(DEFAULT_LIMITS.maxLineBytes)})
+  --send-queue-bytes SIZE     unsent bytes owed to one peer before it is
+                              disconnected as a slow consumer, up to ${formatSize(SEND_QUEUE_BYTES_CAP)};
+                              0 = no limit (default ${formatSize(DEFAULT_LIMITS.sendQueueBytes)})
+  --send-queue-soft-bytes SIZE
+                              pause reading from a peer owed more than this
                               until it catches up; 0 = never pause
-                              (default ${DEFAULT_LIMITS.sendQueueSoftBytes})
+                              (default ${formatSize(DEFAULT_LIMITS.sendQueueSoftBytes)})
   --stall-timeout DURATION    disconnect as a slow consumer a peer that
                               takes none of the bytes it is owed for this
                               long (default ${shown(DEFAULT_LIMITS.stallTimeoutMs)})
@@ -172,7 +174,8 @@ Limits (per daemon):
                               in milliseconds.
 
 DURATION is an integer with a unit ms, s, m or h (a bare integer is seconds),
-at most 24h; 0 turns a timeout off. Counts and byte sizes are integers.
+at most 24h; 0 turns a timeout off. Counts are integers.
+${SIZE_GRAMMAR}
 A peer disconnected by a limit gets an "Error: ..." line first; the leave
 reasons are listed in docs/protocol.md.`;
 

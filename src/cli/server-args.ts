@@ -1,6 +1,5 @@
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError, errorCode } from '../app/errors.js';
+import { UsageError } from '../app/errors.js';
 import type { ClusterOptions } from '../actors/cluster-room.js';
 import type { Limits } from '../app/limits.js';
 import {
@@ -17,17 +16,20 @@ import {
   parseAdminArgs,
   type AdminConfig
 } from './admin-args.js';
+import { parseHost } from './address.js';
 import {
   CLUSTER_OPTIONS,
   CLUSTER_USAGE,
   parseClusterArgs
 } from './cluster-args.js';
+import { parseCommandLine } from './command-line.js';
 import {
   LIMITS_USAGE,
   LIMIT_OPTIONS,
   integer,
   parseLimits
 } from './limit-args.js';
+import { formatSize, sizeOption } from './size.js';
 
 /** The server's settings, from the command line. */
 export interface ServerConfig {
@@ -57,8 +59,8 @@ Runs the actor-chat daemon: a multi-user TCP chat, one room, one line per
 message.
 
 Arguments:
-  HOST                        address to listen on (default ${DEFAULT_HOST};
-                              ::1 or 0.0.0.0 also work)
+  HOST                        address to listen on (default ${DEFAULT_HOST});
+                              0.0.0.0, ::1 (or [::1]) or a host name work too
   PORT                        TCP port, 0-65535 (default ${DEFAULT_PORT}; 0 picks a
                               free one). A single all-digit argument is
                               taken as PORT.
@@ -73,8 +75,9 @@ Options:
                               chat.log, chat-DATE.log, then chat-DATE.1.log
                               and so on (DATE in UTC); PATH itself links to
                               the current file
-  --log-max-size SIZE         start a new log file once it passes SIZE:
-                              500k, 10m, 1g (default ${formatSize(DEFAULT_LOG_ROTATION.maxBytes)})
+  --log-max-size SIZE         start a new log file once it passes SIZE,
+                              1KiB to 1024GiB, such as 500k, 10m or 1g
+                              (default ${formatSize(DEFAULT_LOG_ROTATION.maxBytes)})
   --log-max-files N|Nd        log files kept, the current one included, or
                               with a d, days kept; 0 = keep all (default ${formatKeep(DEFAULT_LOG_ROTATION.keep)})
   -h, --help                  show this help
@@ -91,68 +94,18 @@ Signals: SIGINT or SIGTERM shut down gracefully (every client gets
 Protocol: docs/protocol.md. Exit codes: 0 after a clean shutdown, 1 when the
 daemon cannot start or fails, 2 for bad arguments.`;
 
-/**
- * A parseArgs error as one line: its own messages run to several sentences.
- * Shared with the other programs' argument parsers.
- */
-export function describeParseError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const option = /'(-{1,2}[^']*)'/.exec(message)?.[1];
-  switch (errorCode(err)) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option "${option ?? message}"`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const name = (option ?? '').split(' ')[0] ?? '';
-      // `--stall-timeout -1s`: parseArgs won't take a value that looks like
-      // an option unless it is attached with `=`.
-      return message.includes('ambiguous')
-        ? `option ${name} needs a value; write ${name}=VALUE for one starting with "-"`
-        : `option ${name} needs a value`;
-    }
-    default:
-      return message.split('\n', 1)[0] ?? message;
-  }
-}
-
 const KIB = 1024;
-/** What each `--log-max-size` unit multiplies by; no unit is bytes. */
-const SIZE_UNITS: Readonly<Record<string, number>> = {
-  '': 1,
-  k: KIB,
-  m: KIB ** 2,
-  g: KIB ** 3
-};
 const LOG_MAX_BYTES_CAP = KIB ** 4;
 const LOG_MAX_FILES_CAP = 100_000;
 const LOG_MAX_DAYS_CAP = 36_500;
-
-/**
- * `10m` for 10 MiB: the largest unit that divides `bytes`. Self-contained:
- * SERVER_USAGE calls it before the constants below are set.
- */
-function formatSize(bytes: number): string {
-  let shown = String(bytes);
-  ['k', 'm', 'g'].forEach((unit, i) => {
-    const size = 1024 ** (i + 1);
-    if (bytes % size === 0) shown = `${bytes / size}${unit}`;
-  });
-  return shown;
-}
 
 function formatKeep(keep: LogRotation['keep']): string {
   return 'days' in keep ? `${keep.days}d` : String(keep.files);
 }
 
-/** `--log-max-size`: an integer of bytes, or of k, m or g of them. */
+/** `--log-max-size`: a size (`size.ts`) from 1 KiB to 1024 GiB. */
 function logMaxSize(raw: string): number {
-  const [, digits, unit = ''] = /^(\d+)([kmg]?)$/i.exec(raw) ?? [];
-  const bytes = Number(digits) * (SIZE_UNITS[unit.toLowerCase()] ?? NaN);
-  if (!(bytes >= KIB && bytes <= LOG_MAX_BYTES_CAP)) {
-    throw new UsageError(
-      `invalid log max size "${raw}" (expected a size from 1k to 1024g such as 500k, 10m or 1g; a bare integer is bytes)`
-    );
-  }
-  return bytes;
+  return sizeOption('log max size', raw, KIB, LOG_MAX_BYTES_CAP);
 }
 
 /** `--log-max-files`: a count of files, or of days with a `d`. */
@@ -202,28 +155,17 @@ function checkLogFile(file: string): void {
  * @example parseServerArgs(['0.0.0.0', '4000', '--stall-timeout', '10s'])
  */
 export function parseServerArgs(argv: string[]): ServerCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'log-level': { type: 'string' },
-        'log-file': { type: 'string' },
-        'log-max-size': { type: 'string' },
-        'log-max-files': { type: 'string' },
-        ...LIMIT_OPTIONS,
-        ...ADMIN_OPTIONS,
-        ...CLUSTER_OPTIONS,
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' }
-      }
-    });
-  } catch (err) {
-    throw new UsageError(describeParseError(err));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, {
+    'log-level': { type: 'string' },
+    'log-file': { type: 'string' },
+    'log-max-size': { type: 'string' },
+    'log-max-files': { type: 'string' },
+    ...LIMIT_OPTIONS,
+    ...ADMIN_OPTIONS,
+    ...CLUSTER_OPTIONS,
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' }
+  });
   if (values.help === true) return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
   if (positionals.length > 2) {
@@ -235,14 +177,11 @@ export function parseServerArgs(argv: string[]): ServerCommand {
   let host = DEFAULT_HOST;
   let port = DEFAULT_PORT;
   const [first, second] = positionals;
-  if (first !== undefined && second === undefined && /^\d+$/.test(first)) {
+  // A lone `-5` cannot be a host: say what is wrong with it as a port.
+  if (first !== undefined && second === undefined && /^-?\d+$/.test(first)) {
     port = integer('port', first, 0, 65535);
   } else {
-    if (first !== undefined) {
-      if (first.trim() === '')
-        throw new UsageError('invalid host "" (expected an address)');
-      host = first;
-    }
+    if (first !== undefined) host = parseHost(first);
     if (second !== undefined) port = integer('port', second, 0, 65535);
   }
 

@@ -4,6 +4,7 @@
  * errors.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runChaos } from '../../src/chaos/run.js';
@@ -101,6 +102,47 @@ describe('chat-chaos against our server', () => {
     expect(report.schedule).toHaveLength(20);
     expect(run.stderr).toMatch(/^chat-chaos: 127\.0\.0\.1:\d+, seed 77, /);
     expect(run.stderr).not.toContain('\r');
+  });
+
+  it('prints the version with --version and exits 0', async () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      version: string;
+    };
+    const run = await chaos(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${pkg.version}\n`);
+    expect(run.stderr).toBe('');
+  });
+
+  it('reaches a server at a bracketed IPv6 HOST', async () => {
+    const t = await daemon({ floodRate: DEFAULT_FLOOD_RATE, host: '::1' });
+    const run = await chaos([
+      '[::1]',
+      String(t.port),
+      '--duration',
+      '1s',
+      '--scenario',
+      'reset',
+      '--clients',
+      '2',
+      '--max-bytes',
+      '1m',
+      '--json'
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^chat-chaos: \[::1\]:\d+, seed /);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: true,
+      options: { host: '::1', maxBytes: 1024 * 1024 }
+    });
+  });
+
+  it('rejects a negative port as a port', async () => {
+    const run = await chaos(['127.0.0.1', '-5']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'chat-chaos: invalid port "-5" (expected an integer from 1 to 65535); see chat-chaos --help\n'
+    );
   });
 
   it('rejects bad arguments with one line and exit code 2', async () => {

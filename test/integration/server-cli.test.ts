@@ -110,6 +110,51 @@ describe('chat-server', () => {
     );
   });
 
+  it('rejects a negative port as a port, in one line, with exit code 2', async () => {
+    const run = server(['127.0.0.1', '-5']);
+    expect(await run.exited).toBe(2);
+    expect(run.stdout()).toBe('');
+    expect(run.stderr()).toBe(
+      'chat-server: invalid port "-5" (expected an integer from 0 to 65535); see chat-server --help\n'
+    );
+  });
+
+  it('listens on a bracketed IPv6 host, with sizes in either unit style', async () => {
+    const run = server([
+      '[::1]',
+      '0',
+      '--max-line-bytes',
+      '1k',
+      '--send-queue-bytes',
+      '2MiB'
+    ]);
+    const port = await started(run);
+    const client = await connectClient(port, '::1');
+    cleanups.add(() => client.destroy());
+    await client.waitForLine(
+      'Connected to the chat server (1 user online)',
+      5000
+    );
+    // --max-line-bytes 1k took effect: 1024 bytes pass, 1025 do not.
+    await client.send('x'.repeat(1024));
+    await client.waitForLine(`[You] ${'x'.repeat(1024)}`, 5000);
+    await client.send('y'.repeat(1025));
+    await until(
+      'the oversize error',
+      () => client.lines.some((line) => line.startsWith('Error: ')),
+      run
+    );
+    expect(run.stderr()).toBe('');
+  });
+
+  it('rejects a bad size in one line naming the units, with exit code 2', async () => {
+    const run = server(['127.0.0.1', '0', '--send-queue-bytes', '10mb']);
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toBe(
+      'chat-server: invalid send queue bytes "10mb" (expected a size from 0 to 1GiB: bytes, or a whole number with k, m, g, KiB, MiB or GiB; 0 means no limit); see chat-server --help\n'
+    );
+  });
+
   it('says the address is in use, without a stack trace, and exits 1', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) =>

@@ -126,7 +126,7 @@ describe('parseChaosArgs', () => {
     ],
     [
       ['h', '1', '--max-bytes', '5MB'],
-      'invalid max bytes "5MB" (expected 1 to 1073741824 bytes, or with KiB, MiB or GiB such as 64MiB)'
+      'invalid max bytes "5MB" (expected a size from 1 to 1GiB: bytes, or a whole number with k, m, g, KiB, MiB or GiB)'
     ],
     [['h', '1', '--bogus'], 'unknown option "--bogus"']
   ])('rejects %j with one line', (argv, message) => {

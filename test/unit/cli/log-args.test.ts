@@ -45,7 +45,13 @@ describe('parseServerArgs log rotation', () => {
     ['1024g', KIB ** 4],
     ['1k', KIB],
     ['1024', KIB],
-    ['2000000', 2_000_000]
+    ['2000000', 2_000_000],
+    // One size grammar in every program (issue 15): chat-chaos's IEC units.
+    ['64KiB', 64 * KIB],
+    ['64MiB', 64 * KIB * KIB],
+    ['64mib', 64 * KIB * KIB],
+    ['1GiB', KIB ** 3],
+    ['1024GIB', KIB ** 4]
   ])('reads --log-max-size %s as %d bytes', (raw, bytes) => {
     expect(logOf([...FILE, '--log-max-size', raw]).logRotation).toEqual({
       maxBytes: bytes,
@@ -53,14 +59,27 @@ describe('parseServerArgs log rotation', () => {
     });
   });
 
-  it.each(['0', '0k', '1023', '1025g', '1t', '1.5m', '10 m', 'm', '', '-1m'])(
-    'rejects --log-max-size %j',
-    (raw) => {
-      expect(usageError([...FILE, `--log-max-size=${raw}`])).toBe(
-        `invalid log max size "${raw}" (expected a size from 1k to 1024g such as 500k, 10m or 1g; a bare integer is bytes)`
-      );
-    }
-  );
+  it.each([
+    '0',
+    '0k',
+    '1023',
+    '1025g',
+    '1025GiB',
+    '1t',
+    '1.5m',
+    '10 m',
+    'm',
+    'MiB',
+    '',
+    '-1m',
+    '10mb',
+    '1kb',
+    '1Ki'
+  ])('rejects --log-max-size %j', (raw) => {
+    expect(usageError([...FILE, `--log-max-size=${raw}`])).toBe(
+      `invalid log max size "${raw}" (expected a size from 1KiB to 1024GiB: bytes, or a whole number with k, m, g, KiB, MiB or GiB)`
+    );
+  });
 
   it.each([
     ['0', { files: 0 }],
@@ -126,7 +145,9 @@ describe('parseServerArgs log rotation', () => {
   });
 
   it('shows both options and their defaults in --help', () => {
-    expect(SERVER_USAGE).toMatch(/--log-max-size SIZE .*\n.*\(default 10m\)/);
+    expect(SERVER_USAGE).toMatch(
+      /--log-max-size SIZE .*\n.*500k, 10m or 1g\n.*\(default 10MiB\)/
+    );
     expect(SERVER_USAGE).toMatch(/--log-max-files N\|Nd .*\n.*\(default 10\)/);
   });
 });

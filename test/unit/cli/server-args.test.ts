@@ -205,6 +205,9 @@ describe('parseServerArgs', () => {
   });
 });
 
+/** How a bad size's message names the units it takes. */
+const SIZE_UNITS = 'bytes, or a whole number with k, m, g, KiB, MiB or GiB';
+
 /** The limits `parseServerArgs(argv)` runs with; fails the test otherwise. */
 function limitsOf(argv: string[]): Record<string, unknown> {
   const command = parseServerArgs(argv);
@@ -252,37 +255,57 @@ describe('parseServerArgs limits', () => {
   });
 
   it.each([
-    ['--max-line-bytes', '0', 'max line bytes "0"', 'from 1 to 1048576)'],
+    ['--max-line-bytes', '0', 'max line bytes "0"', 'from 1 to 1MiB'],
+    ['--max-line-bytes', '1025k', 'max line bytes "1025k"', 'from 1 to 1MiB'],
     [
       '--send-queue-bytes',
       '1073741825',
       'send queue bytes "1073741825"',
-      'from 0 to 1073741824; 0 means no limit)'
+      'from 0 to 1GiB',
+      '; 0 means no limit'
     ],
     [
       '--send-queue-bytes',
-      '1M',
-      'send queue bytes "1M"',
-      'from 0 to 1073741824; 0 means no limit)'
+      '1MB',
+      'send queue bytes "1MB"',
+      'from 0 to 1GiB',
+      '; 0 means no limit'
     ],
     [
       '--send-queue-soft-bytes',
       '-1',
       'send queue soft bytes "-1"',
-      'from 0 to 1073741824; 0 means never pause reading)'
+      'from 0 to 1GiB',
+      '; 0 means never pause reading'
     ],
     [
-      '--flood-rate',
-      '2.5',
-      'flood rate "2.5"',
-      'from 0 to 1000000; 0 means no pacing)'
-    ],
-    [
-      '--flood-rate',
-      '1000001',
-      'flood rate "1000001"',
-      'from 0 to 1000000; 0 means no pacing)'
-    ],
+      '--send-queue-soft-bytes',
+      '1.5k',
+      'send queue soft bytes "1.5k"',
+      'from 0 to 1GiB',
+      '; 0 means never pause reading'
+    ]
+  ])('rejects the size %s %s', (flag, value, named, range, zero = '') => {
+    // `=` so parseArgs takes "-1" as the value, not as an option.
+    expect(usageError([`${flag}=${value}`]).message).toBe(
+      `invalid ${named} (expected a size ${range}: ${SIZE_UNITS}${zero})`
+    );
+  });
+
+  it.each([
+    ['--max-line-bytes', '8k', { maxLineBytes: 8192 }],
+    ['--max-line-bytes', '1MiB', { maxLineBytes: 1048576 }],
+    ['--max-line-bytes', '1m', { maxLineBytes: 1048576 }],
+    ['--send-queue-bytes', '1M', { sendQueueBytes: 1048576 }],
+    ['--send-queue-bytes', '2MiB', { sendQueueBytes: 2097152 }],
+    ['--send-queue-bytes', '1g', { sendQueueBytes: 1073741824 }],
+    ['--send-queue-soft-bytes', '64KiB', { sendQueueSoftBytes: 65536 }],
+    ['--send-queue-soft-bytes', '500k', { sendQueueSoftBytes: 512000 }]
+  ])('accepts the size %s %s', (flag, value, expected) => {
+    expect(limitsOf([flag, value])).toMatchObject(expected);
+  });
+
+  it.each([
     ['--flood-burst', '0', 'flood burst "0"', 'from 1 to 1000000)'],
     ['--flood-burst', 'many', 'flood burst "many"', 'from 1 to 1000000)'],
     ['--max-connections', '0', 'max connections "0"', 'from 1 to 1000000)'],
@@ -416,10 +439,10 @@ describe('SERVER_USAGE', () => {
 
   it('shows each default', () => {
     for (const text of [
-      '1-1048576\n',
-      '(default 4096)',
-      '(default 1048576)',
-      '(default 65536)',
+      '1 to 1MiB\n',
+      '(default 4KiB)',
+      '(default 1MiB)',
+      '(default 64KiB)',
       '(default 30s)',
       '(default 10)',
       '(default 20)',
@@ -440,9 +463,9 @@ describe('SERVER_USAGE', () => {
     expect(perConnection).toBeGreaterThan(0);
     expect(perDaemon).toBeGreaterThan(perConnection);
     for (const option of [
-      '--max-line-bytes N',
-      '--send-queue-bytes N',
-      '--send-queue-soft-bytes N',
+      '--max-line-bytes SIZE',
+      '--send-queue-bytes SIZE',
+      '--send-queue-soft-bytes SIZE',
       '--stall-timeout DURATION',
       '--flood-rate N',
       '--flood-burst N',
@@ -461,5 +484,50 @@ describe('SERVER_USAGE', () => {
     ]) {
       expect(SERVER_USAGE.indexOf(option)).toBeGreaterThan(perDaemon);
     }
+  });
+});
+
+describe('parseServerArgs HOST and PORT forms (issue 15)', () => {
+  it.each([
+    [['[::1]', '0'], '::1', 0],
+    [['[::1]'], '::1', 3333],
+    [['[::]', '4000'], '::', 4000],
+    [['[fe80::1]', '1'], 'fe80::1', 1]
+  ])('listens on the bracketed IPv6 host %j', (argv, host, port) => {
+    expect(parseServerArgs(argv)).toMatchObject({ config: { host, port } });
+  });
+
+  it.each([
+    [['127.0.0.1', '-5'], '-5'],
+    [['-5'], '-5'],
+    [['::1', '-1'], '-1'],
+    [['127.0.0.1', '-1.5'], '-1.5'],
+    [['127.0.0.1', '-5', '--log-level', 'info'], '-5'],
+    [['--log-level', 'info', '127.0.0.1', '-5'], '-5']
+  ])('calls a negative PORT in %j an invalid port', (argv, raw) => {
+    expect(usageError(argv).message).toBe(
+      `invalid port "${raw}" (expected an integer from 0 to 65535)`
+    );
+  });
+
+  it('still asks for an attached value after an option', () => {
+    expect(usageError(['127.0.0.1', '0', '--flood-rate', '-5']).message).toBe(
+      'option --flood-rate needs a value; write --flood-rate=VALUE for one starting with "-"'
+    );
+  });
+
+  it.each(['[127.0.0.1]', '[localhost]', '[::1', '::1]', ' ', ''])(
+    'rejects the host %j in one line',
+    (host) => {
+      expect(usageError([host, '0']).message).toBe(
+        `invalid host "${host}" (expected a host name or an IP address such as 127.0.0.1, ::1 or [::1])`
+      );
+    }
+  );
+
+  it('says to give the port of HOST:PORT on its own', () => {
+    expect(usageError(['127.0.0.1:3333']).message).toBe(
+      'invalid host "127.0.0.1:3333" (expected a host name or an IP address such as 127.0.0.1, ::1 or [::1]; give the port as an argument of its own)'
+    );
   });
 });
