@@ -1,27 +1,53 @@
 import { parseArgs } from 'node:util';
+import { hostFrom } from './address.js';
 
 /** The one-line synopsis printed under every argument error. */
 export const CLIENT_USAGE = 'usage: chat-client HOST PORT';
+
+/** How a `chat-client` run ends: its exit status. */
+export const CLIENT_EXIT = {
+  /** You left (Ctrl+C, Ctrl+D, end of input) and no line was refused. */
+  left: 0,
+  /** The server refused or closed the session, or the connection failed. */
+  failed: 1,
+  /** Bad arguments. */
+  usage: 2,
+  /** You left, but the server refused at least one of your lines. */
+  linesRefused: 3
+} as const;
 
 /** The text `chat-client --help` prints. */
 export const CLIENT_HELP = `${CLIENT_USAGE}
 
 Connects to an actor-chat server and joins the chat. Every line you type is
-sent as a message; the server's lines are printed as they arrive.
+sent as a message; the server's lines are printed as they arrive, above the
+line you are typing. Your own lines come back as "[You] text". A line the
+server refuses (an "Error:" line instead of the echo) is printed again as
+"(not sent) text"; press Up to edit and resend it.
 Ctrl+D or Ctrl+C leaves. With stdin piped, every line is sent, then the client
 leaves at end of input.
 
-  HOST        server host name or IP address (IPv6 may be written [::1])
-  PORT        server TCP port, 1-65535
-  -h, --help  print this help and exit
+  HOST           server host name or IP address (IPv6 may be written [::1])
+  PORT           server TCP port, 1-65535
+  -h, --help     print this help and exit
+  -v, --version  print the version and exit
+
+Exit status:
+  0  you left (Ctrl+C, Ctrl+D or end of input) and no line was refused
+  1  the server refused or closed the session (server full, chat unavailable,
+     shutdown, ...), or the connection failed; lines it never answered are
+     printed as "(not sent) text"
+  2  bad arguments
+  3  you left, but the server refused at least one of your lines
 `;
 
 const MAX_PORT = 65535;
 
-/** What the command line asks for: a connection, the help text, or nothing valid. */
+/** What the command line asks for: a connection, the help text, the version, or nothing valid. */
 export type ClientArgs =
   | { readonly kind: 'connect'; readonly host: string; readonly port: number }
   | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
   | { readonly kind: 'invalid'; readonly reason: string };
 
 /**
@@ -33,7 +59,10 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
   // instead of surfacing parseArgs' TypeError text.
   const { tokens } = parseArgs({
     args: [...argv],
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' }
+    },
     allowPositionals: true,
     strict: false,
     tokens: true
@@ -41,10 +70,15 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
   const positionals: string[] = [];
   let unknownOption: string | undefined;
   let numericIndex = -1;
+  let version = false;
   for (const token of tokens) {
     if (token.kind === 'positional') positionals.push(token.value);
     else if (token.kind === 'option') {
       if (token.name === 'help') return { kind: 'help' };
+      if (token.name === 'version') {
+        version = true;
+        continue;
+      }
       // `-1` reads as a short-option group; as a port it deserves the port
       // error. A group yields one token per letter, all with the same index.
       const raw = argv[token.index] ?? token.rawName;
@@ -57,14 +91,15 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
   if (unknownOption !== undefined) {
     return invalid(`unknown option "${unknownOption}"`);
   }
+  if (version) return { kind: 'version' };
   const [rawHost, rawPort, extra] = positionals;
   if (rawHost === undefined) return invalid('missing HOST and PORT');
   if (rawPort === undefined) return invalid('missing PORT');
   if (extra !== undefined) return invalid(`unexpected argument "${extra}"`);
-  const host = parseHost(rawHost);
-  if (host === undefined) {
+  const host = hostFrom(rawHost);
+  if (host === null) {
     return invalid(
-      `invalid host "${rawHost}" (expected a host name or IP address)`
+      `invalid host "${rawHost}" (expected a host name or an IP address such as 127.0.0.1, ::1 or [::1])`
     );
   }
   const port = parsePort(rawPort);
@@ -76,12 +111,6 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
 
 function invalid(reason: string): ClientArgs {
   return { kind: 'invalid', reason };
-}
-
-/** Accepts `[::1]` as well as `::1`, the way addresses are shown on the wire. [CHAT-ADDR-1] */
-function parseHost(raw: string): string | undefined {
-  const host = /^\[(.*)\]$/.exec(raw)?.[1] ?? raw;
-  return host.trim() === '' ? undefined : host;
 }
 
 function parsePort(raw: string): number | undefined {

@@ -6,8 +6,16 @@ import {
   errorCode
 } from '../app/errors.js';
 import { formatAddress } from '../transport/address.js';
-import { CLIENT_HELP, CLIENT_USAGE, parseClientArgs } from './client-args.js';
+import {
+  CLIENT_EXIT,
+  CLIENT_HELP,
+  CLIENT_USAGE,
+  parseClientArgs
+} from './client-args.js';
+import { formatUnsent, trackSentLines } from './client-lines.js';
+import { packageVersion } from './version.js';
 import { isEntryPoint } from './entry-point.js';
+import { createInputView, type InputView } from './terminal-input.js';
 
 const PROGRAM = 'chat-client';
 const PROMPT = '> ';
@@ -26,72 +34,24 @@ export interface ClientIo {
   readonly stderr: NodeJS.WritableStream;
 }
 
-/** The part of a readline interface that redraws the user's input line. */
-export interface PromptLine {
-  getCursorPos(): { rows: number; cols: number };
-  prompt(preserveCursor?: boolean): void;
-}
-
 type ClientState = 'connecting' | 'online' | 'leaving' | 'closed';
 
-/** Erases the prompt and any partly typed input, leaving the cursor at the start of its first row. */
-export function eraseInput(
-  out: NodeJS.WritableStream,
-  input: PromptLine
-): void {
-  readline.moveCursor(out, 0, -input.getCursorPos().rows);
-  readline.cursorTo(out, 0);
-  readline.clearScreenDown(out);
-}
-
-/**
- * Prints one server line; on a terminal (`input` given) it goes above the
- * prompt, and the partly typed input is redrawn with its cursor kept.
- */
-export function printServerLine(
-  out: NodeJS.WritableStream,
-  line: string,
-  input?: PromptLine
-): void {
-  if (input === undefined) {
-    out.write(`${line}\n`);
-    return;
-  }
-  const { rows } = input.getCursorPos();
-  eraseInput(out, input);
-  // readline's redraw first moves up by the cursor row it last drew on; the
-  // blank rows give it room so it lands below our line instead of on it.
-  out.write(`${line}\n${'\n'.repeat(rows)}`);
-  input.prompt(true);
-}
-
-/**
- * Erases the line the user just submitted (readline has already moved to the
- * next row), because the server echoes it back as `[You] text`. [CHAT-MSG-1]
- * Width is counted in code points, so wide characters may leave a row behind;
- * `columns` 0 means unknown, which readline treats as never wrapping.
- */
-export function eraseSubmittedLine(
-  out: NodeJS.WritableStream,
-  submitted: string,
-  columns: number
-): void {
-  const width = [...`${PROMPT}${submitted}`].length;
-  const wrapped = columns > 0 ? Math.floor(width / columns) : 0;
-  readline.moveCursor(out, 0, -(wrapped + 1));
-  readline.cursorTo(out, 0);
-  readline.clearScreenDown(out);
-}
+/** Whether the server let us in: its first line is the greeting or an `Error:`. */
+type Admission = 'waiting' | 'joined' | 'refused';
 
 /**
  * Runs the chat client: connects, relays lines both ways and resolves with
- * the exit code (0 after leaving, 1 on a connection failure, 2 on bad
- * arguments). Aborting `stop` leaves the same way Ctrl+D does.
+ * the exit code (CLIENT_EXIT: 0 after leaving, 1 when the server refused or
+ * closed the session or the connection failed, 2 on bad arguments, 3 after
+ * leaving when the server refused some of our lines). Aborting `stop` leaves
+ * the same way Ctrl+D does.
  *
  * ```
- * connecting --connect--> online --Ctrl+C/Ctrl+D/EOF: end()--> leaving --server closes or 2 s--> closed (exit 0)
- *     |                     |
- *     +--error-- exit 1     +--server end/close/reset-- exit 1
+ * connecting --connect--> online --Ctrl+C/Ctrl+D/EOF: end()--> leaving --server closes--> closed
+ *     |                     |                                    |   exit 0 (3 if a line was refused),
+ *     +--error-- exit 1     +--server end/close/reset-- exit 1   |   or exit 1 if the server never let
+ *                                                                |   us in or left lines unanswered
+ *                                                                +--2 s without a close--> exit 0 (3)
  * ```
  */
 export function main(
@@ -102,57 +62,130 @@ export function main(
   const args = parseClientArgs(argv);
   if (args.kind === 'help') {
     io.stdout.write(CLIENT_HELP);
-    return Promise.resolve(0);
+    return Promise.resolve(CLIENT_EXIT.left);
+  }
+  if (args.kind === 'version') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return Promise.resolve(CLIENT_EXIT.left);
   }
   if (args.kind === 'invalid') {
     io.stderr.write(`${PROGRAM}: ${args.reason} (${CLIENT_USAGE})\n`);
-    return Promise.resolve(2);
+    return Promise.resolve(CLIENT_EXIT.usage);
   }
   const address = formatAddress(args.host, args.port);
   const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true;
 
   return new Promise<number>((resolve) => {
     let state: ClientState = 'connecting';
+    let admission: Admission = 'waiting';
     let input: readline.Interface | undefined;
+    let view: InputView | undefined;
     let leaveTimer: NodeJS.Timeout | undefined;
+    let drawPending = false;
+    const lines = trackSentLines();
     const socket = net.connect({ host: args.host, port: args.port });
 
-    const promptLine = (): PromptLine | undefined =>
-      interactive && state === 'online' ? input : undefined;
+    /** Prints a line: above the prompt on a terminal, plainly otherwise. */
+    function show(line: string): void {
+      if (view !== undefined) view.printAbove(line);
+      else io.stdout.write(`${line}\n`);
+    }
+
+    /** How a session the user ended exits: 3 when a line was refused. */
+    function leftCode(): number {
+      return lines.refused() > 0 ? CLIENT_EXIT.linesRefused : CLIENT_EXIT.left;
+    }
 
     function finish(code: number, problem?: string): void {
       if (state === 'closed') return;
-      const prompt = promptLine();
       state = 'closed';
       clearTimeout(leaveTimer);
       stop?.removeEventListener('abort', leave);
-      if (prompt !== undefined) eraseInput(io.stdout, prompt);
+      io.stdout.removeListener('resize', stdoutOnResize);
+      io.stdin.removeListener('keypress', inputOnKeypress);
+      view?.erase();
+      view = undefined;
       input?.close();
       socket.destroy();
-      if (problem === undefined) io.stdout.write('exit\n');
-      else io.stderr.write(`${PROGRAM}: ${problem}\n`);
+      if (code === CLIENT_EXIT.left || code === CLIENT_EXIT.linesRefused) {
+        io.stdout.write('exit\n');
+      }
+      if (code === CLIENT_EXIT.linesRefused) {
+        problem ??= `${plural(lines.refused(), 'line was', 'lines were')} not sent`;
+      }
+      if (problem !== undefined) io.stderr.write(`${PROGRAM}: ${problem}\n`);
       resolve(code);
     }
 
     function leave(): void {
-      if (state === 'connecting') finish(0);
+      if (state === 'connecting') finish(CLIENT_EXIT.left);
       if (state !== 'online') return;
-      const prompt = promptLine();
-      if (prompt !== undefined) eraseInput(io.stdout, prompt);
+      view?.erase();
+      view = undefined;
       state = 'leaving';
       input?.close();
       // Half-close and let the server close its side, so its last lines
       // (such as `[You] text` for a piped final line) still arrive.
       socket.end();
-      leaveTimer = setTimeout(() => finish(0), LEAVE_WAIT_MS);
+      leaveTimer = setTimeout(() => finish(leftCode()), LEAVE_WAIT_MS);
+    }
+
+    /**
+     * The server closed (or reset) the connection. It ended the session,
+     * unless we were leaving, it had let us in and it answered every line.
+     */
+    function serverClosed(problem: string): void {
+      if (state === 'closed') return;
+      const unanswered = lines.unanswered();
+      for (const text of unanswered) show(formatUnsent(text));
+      if (admission !== 'joined') {
+        finish(CLIENT_EXIT.failed, `${problem} before joining the chat`);
+      } else if (state === 'online' || unanswered.length > 0) {
+        const lost =
+          unanswered.length === 0
+            ? ''
+            : `; ${plural(unanswered.length, 'line was', 'lines were')} not sent`;
+        finish(CLIENT_EXIT.failed, `${problem}${lost}`);
+      } else {
+        finish(leftCode());
+      }
     }
 
     function inputOnLine(text: string): void {
       if (state !== 'online') return;
       socket.write(`${text}\n`);
-      if (interactive && input !== undefined) {
-        eraseSubmittedLine(io.stdout, text, io.stdout.columns ?? 0);
-        input.prompt(true);
+      lines.sent(text);
+      // The server echoes it back as `[You] text`. [CHAT-MSG-1]
+      view?.draw();
+    }
+
+    /** Redraws the input once per turn, however many keys a paste brought. */
+    function inputOnKeypress(
+      _text: string | undefined,
+      key: { ctrl?: boolean; name?: string } | undefined
+    ): void {
+      if (view === undefined) return;
+      if (key?.ctrl === true && key.name === 'l') {
+        io.stdout.write('\x1b[1;1H\x1b[0J');
+        view.forget();
+      }
+      if (drawPending) return;
+      drawPending = true;
+      setImmediate(() => {
+        drawPending = false;
+        view?.draw();
+      });
+    }
+
+    function serverOnLine(line: string): void {
+      if (state === 'closed') return;
+      if (admission === 'waiting') {
+        admission = line.startsWith('Error: ') ? 'refused' : 'joined';
+      }
+      show(line);
+      const answer = lines.answer(line);
+      if (answer.kind === 'refused') {
+        show(formatUnsent(answer.text, answer.certain));
       }
     }
 
@@ -164,54 +197,69 @@ export function main(
         input: socket,
         crlfDelay: Infinity
       });
-      serverLines.on('line', (line: string) => {
-        if (state !== 'closed') printServerLine(io.stdout, line, promptLine());
-      });
+      serverLines.on('line', serverOnLine);
       // readline re-emits its input's errors; socketOnError reports them.
       serverLines.on('error', () => undefined);
+      // On a terminal readline edits the line (keys, history) but draws
+      // nothing: it has no output, and the view draws from its state.
       input = readline.createInterface({
         input: io.stdin,
-        output: interactive ? io.stdout : undefined,
         terminal: interactive,
-        prompt: PROMPT,
         crlfDelay: Infinity
       });
       input.on('line', inputOnLine);
       input.on('SIGINT', leave);
       input.on('close', leave);
       input.on('error', (err: Error) => {
-        finish(1, `cannot read input: ${describeError(err)}`);
+        finish(CLIENT_EXIT.failed, `cannot read input: ${describeError(err)}`);
       });
-      if (interactive) input.prompt();
+      if (interactive) {
+        view = createInputView(io.stdout, PROMPT, input);
+        // Added after readline's own listener, so it sees the edited line.
+        io.stdin.on('keypress', inputOnKeypress);
+        view.draw();
+      }
     }
 
     function socketOnError(err: Error): void {
       if (state === 'connecting') {
-        finish(1, `cannot connect to ${address}: ${describeError(err)}`);
-      } else if (state === 'leaving') {
-        finish(0);
+        finish(
+          CLIENT_EXIT.failed,
+          `cannot connect to ${address}: ${describeError(err)}`
+        );
       } else if (errorCode(err) === 'ECONNRESET') {
-        finish(1, 'connection reset by the server');
+        serverClosed('connection reset by the server');
       } else {
-        finish(1, `connection lost: ${describeError(err)}`);
+        serverClosed(`connection lost: ${describeError(err)}`);
       }
     }
 
     function socketOnClose(): void {
       if (state === 'connecting') {
-        finish(1, `cannot connect to ${address}: connection closed`);
-      } else if (state === 'online') {
-        finish(1, 'connection closed by the server');
+        finish(
+          CLIENT_EXIT.failed,
+          `cannot connect to ${address}: connection closed`
+        );
       } else {
-        finish(0);
+        serverClosed('connection closed by the server');
       }
+    }
+
+    function stdoutOnResize(): void {
+      view?.draw();
     }
 
     socket.on('connect', socketOnConnect);
     socket.on('error', socketOnError);
     socket.on('close', socketOnClose);
+    io.stdout.on('resize', stdoutOnResize);
     stop?.addEventListener('abort', leave, { once: true });
   });
+}
+
+/** `1 line was`, `2 lines were`. */
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 function runCli(): void {

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import {
-  eraseSubmittedLine,
-  printServerLine,
-  type PromptLine
-} from '../../src/cli/client.js';
+  NOT_SENT_NOTICE,
+  UNAVAILABLE_NOTICE
+} from '../../src/protocol/format.js';
+import { startTestDaemon } from '../support/daemon.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WAIT_MS = 10_000;
@@ -284,79 +284,131 @@ describe('chat-client', () => {
     expect(client.stdout()).toBe('');
   });
 
+  it('prints the package version for --version and exits 0', async () => {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+    ) as { version: string };
+    const client = runClient(['--version']);
+
+    expect(await client.exited()).toBe(0);
+    expect(client.stdout()).toBe(`${pkg.version}\n`);
+    expect(client.stderr()).toBe('');
+  });
+
   it('prints usage for --help and exits 0', async () => {
     const client = runClient(['--help']);
 
     expect(await client.exited()).toBe(0);
     expect(client.stdout()).toMatch(/^usage: chat-client HOST PORT\n/);
+    expect(client.stdout()).toContain('Exit status:');
     expect(client.stderr()).toBe('');
   });
 });
 
-/** A terminal stand-in that records what is written to it. */
-function fakeTerminal(): { out: Writable; written: () => string } {
-  let written = '';
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      written += chunk.toString('utf8');
-      callback();
-    }
-  });
-  return { out, written: () => written };
-}
-
-function fakePrompt(rows: number): PromptLine & { redraws: unknown[] } {
-  const redraws: unknown[] = [];
-  return {
-    redraws,
-    getCursorPos: () => ({ rows, cols: 3 }),
-    prompt: (preserveCursor) => {
-      redraws.push(preserveCursor);
-    }
-  };
-}
-
-// Terminal rendering is checked on a fake stream, not a real terminal.
-describe('chat-client terminal rendering', () => {
-  const UP = (n: number): string => `\x1b[${n}A`;
-  const COLUMN_1 = '\x1b[1G';
-  const CLEAR_DOWN = '\x1b[0J';
-
-  it('writes a plain line when there is no prompt', () => {
-    const { out, written } = fakeTerminal();
-    printServerLine(out, '[You] hi');
-    expect(written()).toBe('[You] hi\n');
-  });
-
-  it('clears the prompt, prints the line, then redraws the input with its cursor', () => {
-    const { out, written } = fakeTerminal();
-    const prompt = fakePrompt(0);
-    printServerLine(
-      out,
-      'New user 127.0.0.1:5555 entered (2 users online)',
-      prompt
+// Issue 15, items 1 and 4: a session the server ends is a failure, piped or
+// not, and a line the server refuses is shown again.
+describe('chat-client exit status and refused lines', () => {
+  it('exits 1 when a full daemon refuses a piped client, and shows the line that was not sent', async () => {
+    const { daemon, port } = await startTestDaemon({ maxConnections: 1 });
+    cleanups.push(() => daemon.close());
+    const holder = net.connect(port, '127.0.0.1');
+    cleanups.push(() => {
+      holder.destroy();
+    });
+    holder.setEncoding('utf8');
+    await within(
+      new Promise<void>((resolve) => holder.once('data', () => resolve())),
+      'for the first connection to be greeted'
     );
-    expect(written()).toBe(
-      `${COLUMN_1}${CLEAR_DOWN}New user 127.0.0.1:5555 entered (2 users online)\n`
+
+    const client = runClient(['127.0.0.1', String(port)]);
+    client.endInput('x\n');
+
+    expect(await client.exited()).toBe(1);
+    expect(client.stdout()).toBe(
+      'Error: server full (1 connection); try again later\n(not sent) x\n'
     );
-    expect(prompt.redraws).toEqual([true]);
+    expect(client.stderr()).toBe(
+      'chat-client: connection closed by the server before joining the chat\n'
+    );
   });
 
-  it('clears every row of wrapped input and leaves room for the redraw', () => {
-    const { out, written } = fakeTerminal();
-    const prompt = fakePrompt(2);
-    printServerLine(out, '[You] hi', prompt);
-    expect(written()).toBe(`${UP(2)}${COLUMN_1}${CLEAR_DOWN}[You] hi\n\n\n`);
-    expect(prompt.redraws).toEqual([true]);
+  it('exits 1 when the server refuses a piped client that sent nothing', async () => {
+    const server = await startFakeServer((socket) => {
+      socket.end(`${UNAVAILABLE_NOTICE}\n`);
+    });
+    const client = runClient(['127.0.0.1', String(server.port)]);
+    client.endInput();
+
+    expect(await client.exited()).toBe(1);
+    expect(client.stdout()).toBe(`${UNAVAILABLE_NOTICE}\n`);
+    expect(client.stderr()).toBe(
+      'chat-client: connection closed by the server before joining the chat\n'
+    );
   });
 
-  it('erases a submitted line, including the rows it wrapped onto', () => {
-    const short = fakeTerminal();
-    eraseSubmittedLine(short.out, 'hi', 80);
-    expect(short.written()).toBe(`${UP(1)}${COLUMN_1}${CLEAR_DOWN}`);
+  it('shows a line the server answers with an error, and exits 3 after leaving', async () => {
+    const server = await startFakeServer((socket) => {
+      socket.write(`${GREETING}\n`);
+      let pending = '';
+      socket.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          socket.write(
+            line === 'lost' ? `${NOT_SENT_NOTICE}\n` : `[You] ${line}\n`
+          );
+        }
+      });
+      socket.on('end', () => socket.end());
+    });
+    const client = runClient(['127.0.0.1', String(server.port)]);
+    client.endInput('kept\nlost\nalso kept\n');
 
-    const wrapped = fakeTerminal();
-    eraseSubmittedLine(wrapped.out, 'x'.repeat(78), 80);
-    expect(wrapped.written()).toBe(`${UP(2)}${COLUMN_1}${CLEAR_DOWN}`);
+    expect(await client.exited()).toBe(3);
+    expect(client.stdout()).toBe(
+      `${GREETING}\n[You] kept\n${NOT_SENT_NOTICE}\n(not sent) lost\n[You] also kept\nexit\n`
+    );
+    expect(client.stderr()).toBe('chat-client: 1 line was not sent\n');
+  });
+
+  it('shows a line the daemon refuses as too long, and exits 3 after leaving', async () => {
+    const { daemon, port } = await startTestDaemon({ maxLineBytes: 16 });
+    cleanups.push(() => daemon.close());
+    const long = 'y'.repeat(40);
+    const client = runClient(['127.0.0.1', String(port)]);
+    client.endInput(`short\n${long}\nafter\n`);
+
+    expect(await client.exited()).toBe(3);
+    const lines = client.stdout().split('\n');
+    expect(lines).toContain('[You] short');
+    expect(lines).toContain('[You] after');
+    const error = lines.indexOf(
+      'Error: line too long (limit 16 bytes); it was not relayed'
+    );
+    expect(error).toBeGreaterThan(0);
+    expect(lines[error + 1]).toBe(`(not sent) ${long}`);
+    expect(lines.at(-2)).toBe('exit');
+    expect(client.stderr()).toBe('chat-client: 1 line was not sent\n');
+  });
+
+  it('exits 1 when the server closes while a piped line is unanswered', async () => {
+    // Takes the line and closes without an answer, as a daemon that
+    // shuts down might.
+    const server = await startFakeServer((socket) => {
+      socket.write(`${GREETING}\n`);
+      socket.once('data', () => socket.end('Server shutting down\n'));
+    });
+    const client = runClient(['127.0.0.1', String(server.port)]);
+    client.endInput('hello\n');
+
+    expect(await client.exited()).toBe(1);
+    expect(client.stdout()).toBe(
+      `${GREETING}\nServer shutting down\n(not sent) hello\n`
+    );
+    expect(client.stderr()).toBe(
+      'chat-client: connection closed by the server; 1 line was not sent\n'
+    );
   });
 });

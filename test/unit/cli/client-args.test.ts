@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseClientArgs } from '../../../src/cli/client-args.js';
 
+const HOST_FORMS =
+  'expected a host name or an IP address such as 127.0.0.1, ::1 or [::1]';
+
 describe('parseClientArgs', () => {
   it('accepts a host and a port', () => {
     expect(parseClientArgs(['127.0.0.1', '3333'])).toEqual({
@@ -36,6 +39,13 @@ describe('parseClientArgs', () => {
     }
   );
 
+  it.each([['--version'], ['-v'], ['127.0.0.1', '3333', '--version']])(
+    'asks for the version given %j',
+    (...argv: string[]) => {
+      expect(parseClientArgs(argv)).toEqual({ kind: 'version' });
+    }
+  );
+
   it.each([
     [[], 'missing HOST and PORT'],
     [['127.0.0.1'], 'missing PORT'],
@@ -46,8 +56,9 @@ describe('parseClientArgs', () => {
     [['127.0.0.1', '1e3'], 'invalid port "1e3" (expected 1-65535)'],
     [['127.0.0.1', ''], 'invalid port "" (expected 1-65535)'],
     [['127.0.0.1', '-1'], 'invalid port "-1" (expected 1-65535)'],
-    [['', '3333'], 'invalid host "" (expected a host name or IP address)'],
-    [['[]', '3333'], 'invalid host "[]" (expected a host name or IP address)'],
+    [['', '3333'], `invalid host "" (${HOST_FORMS})`],
+    [['[]', '3333'], `invalid host "[]" (${HOST_FORMS})`],
+    [['[127.0.0.1]', '3333'], `invalid host "[127.0.0.1]" (${HOST_FORMS})`],
     [['127.0.0.1', '3333', 'extra'], 'unexpected argument "extra"'],
     [['--port', '3333'], 'unknown option "--port"'],
     [['-x', '127.0.0.1', '3333'], 'unknown option "-x"']
