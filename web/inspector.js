@@ -18,6 +18,7 @@
  *   reason: string | null }} Row
  * @typedef {{ at: number, event: string, from: string | null, to: string }} TimelineEntry
  * @typedef {TimelineEntry & { id: string, remote: string }} Transition
+ * @typedef {{ id: string, remote: string, since: number }} Member
  * @typedef {{ startedAt: number, machine: MachineGraph }} Hello
  * @typedef {{ at: number,
  *   room: { members: number, messages: number },
@@ -26,10 +27,13 @@
  *     disconnects: Record<string, number> },
  *   transitions: Transition[], dropped: number,
  *   view?: { offset: number, limit: number, total: number, rows: Row[] },
+ *   members?: { offset: number, limit: number, total: number,
+ *     rows: Member[] },
  *   watch?: { id: string, row: Row | null, timeline: TimelineEntry[] } }} Update
  */
 
 const PAGE_SIZE = 50;
+const MEMBER_PAGE_SIZE = 20;
 const LOG_LENGTH = 200;
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -213,9 +217,12 @@ function main() {
   const timelineBody = /** @type {HTMLTableSectionElement} */ (
     $('timeline').querySelector('tbody')
   );
+  const memberBody = /** @type {HTMLTableSectionElement} */ (
+    $('members').querySelector('tbody')
+  );
   const log = $('log');
 
-  const view = { offset: 0, state: 'all', order: 'newest' };
+  const view = { offset: 0, state: 'all', order: 'newest', memberOffset: 0 };
   /** @type {string | null} */
   let watch = null;
   /** @type {EventSource | null} */
@@ -230,6 +237,9 @@ function main() {
   let samples = [];
   /** @type {Row[]} */
   let rows = [];
+  /** @type {Member[]} */
+  let members = [];
+  let memberTotal = 0;
   /** @type {Row | null} */
   let watchedRow = null;
 
@@ -282,6 +292,35 @@ function main() {
     /** @type {HTMLButtonElement} */ ($('prev')).disabled = view.offset === 0;
     /** @type {HTMLButtonElement} */ ($('next')).disabled =
       view.offset + PAGE_SIZE >= total;
+    // Nothing to click yet: the hint would point at nothing.
+    $('table-hint').hidden = total === 0;
+  };
+
+  const renderMembers = () => {
+    const now = Date.now();
+    memberBody.replaceChildren(
+      ...members.map((member) => {
+        const tr = document.createElement('tr');
+        tr.dataset['id'] = member.id;
+        tr.title = `${member.id}: click to follow its timeline`;
+        tr.classList.toggle('watched', member.id === watch);
+        tr.append(
+          el('td', member.remote, 'remote'),
+          el('td', ago(now - member.since), 'since')
+        );
+        return tr;
+      })
+    );
+    $('member-info').textContent =
+      memberTotal === 0
+        ? 'none'
+        : `${view.memberOffset + 1}–${view.memberOffset + members.length} of ${memberTotal}`;
+    $('members-empty').hidden = memberTotal > 0;
+    $('members').hidden = memberTotal === 0;
+    /** @type {HTMLButtonElement} */ ($('member-prev')).disabled =
+      view.memberOffset === 0;
+    /** @type {HTMLButtonElement} */ ($('member-next')).disabled =
+      view.memberOffset + MEMBER_PAGE_SIZE >= memberTotal;
   };
 
   /** @param {NonNullable<Update['watch']>} watched */
@@ -333,6 +372,20 @@ function main() {
       total = update.view.total;
       renderRows();
     }
+    if (update.members !== undefined) {
+      members = update.members.rows;
+      memberTotal = update.members.total;
+      // Members left since: show the last page there is.
+      if (members.length === 0 && view.memberOffset > 0) {
+        view.memberOffset = Math.max(
+          0,
+          Math.floor((memberTotal - 1) / MEMBER_PAGE_SIZE) * MEMBER_PAGE_SIZE
+        );
+        connect();
+        return;
+      }
+      renderMembers();
+    }
     if (update.watch !== undefined) renderWatch(update.watch);
     const entries = update.transitions.map((t) =>
       el(
@@ -352,7 +405,9 @@ function main() {
       offset: String(view.offset),
       limit: String(PAGE_SIZE),
       state: view.state,
-      order: view.order
+      order: view.order,
+      memberOffset: String(view.memberOffset),
+      memberLimit: String(MEMBER_PAGE_SIZE)
     });
     if (watch !== null) query.set('watch', watch);
     const events = new EventSource(`events?${query}`);
@@ -408,7 +463,16 @@ function main() {
     view.offset += PAGE_SIZE;
     connect();
   });
-  tbody.addEventListener('click', (event) => {
+  $('member-prev').addEventListener('click', () => {
+    view.memberOffset = Math.max(0, view.memberOffset - MEMBER_PAGE_SIZE);
+    connect();
+  });
+  $('member-next').addEventListener('click', () => {
+    view.memberOffset += MEMBER_PAGE_SIZE;
+    connect();
+  });
+  /** @param {Event} event */
+  const follow = (event) => {
     const target = /** @type {Element} */ (event.target);
     const id = target.closest('tr')?.dataset['id'];
     if (id === undefined) return;
@@ -416,7 +480,9 @@ function main() {
     $('watch-id').textContent = id;
     $('timeline-panel').hidden = false;
     connect();
-  });
+  };
+  tbody.addEventListener('click', follow);
+  memberBody.addEventListener('click', follow);
   $('unwatch').addEventListener('click', () => {
     watch = null;
     watchedRow = null;
@@ -424,8 +490,11 @@ function main() {
     highlight();
     connect();
   });
-  // "since" keeps moving between updates.
-  setInterval(renderRows, 1000);
+  // "since" and "joined" keep moving between updates.
+  setInterval(() => {
+    renderRows();
+    if (memberTotal > 0) renderMembers();
+  }, 1000);
   connect();
 }
 

@@ -13,11 +13,30 @@ export interface ViewQuery extends RowQuery {
   watch: string | null;
   /** Milliseconds between updates: at most 10 a second. */
   intervalMs: number;
+  /** Room members to skip in the members list. */
+  memberOffset: number;
+  /** Room members listed per page. */
+  memberLimit: number;
+}
+
+/**
+ * The connection machine's state of a room member: joined, not yet leaving
+ * (src/machines/connection-machine.ts). The members list shows these.
+ */
+export const MEMBER_STATE = 'online';
+
+/** One room member as the members list shows it. */
+export interface MemberRow {
+  readonly id: string;
+  readonly remote: string;
+  /** When it joined (entered `online`), epoch milliseconds. */
+  readonly since: number;
 }
 
 /** Bounds of the query parameters (docs/inspector.md). */
 export const VIEW_BOUNDS = {
   limit: { min: 1, max: 500, default: 50 },
+  memberLimit: { min: 1, max: 500, default: 20 },
   intervalMs: { min: 100, max: 10_000, default: 200 },
   /** Transitions carried in one update; the rest are counted in `dropped`. */
   transitionsPerUpdate: 1000
@@ -46,8 +65,9 @@ function intParam(
 }
 
 /**
- * Reads `offset`, `limit`, `state`, `order`, `watch` and `interval` from a
- * query string; returns a one-line error for a bad one.
+ * Reads `offset`, `limit`, `state`, `order`, `watch`, `interval`,
+ * `memberOffset` and `memberLimit` from a query string; returns a one-line
+ * error for a bad one.
  *
  * @example parseViewQuery(new URLSearchParams('state=online&watch=c7'), states)
  */
@@ -65,6 +85,14 @@ export function parseViewQuery(
   if (typeof limit === 'string') return limit;
   const intervalMs = intParam(params, 'interval', VIEW_BOUNDS.intervalMs);
   if (typeof intervalMs === 'string') return intervalMs;
+  const memberOffset = intParam(params, 'memberOffset', {
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    default: 0
+  });
+  if (typeof memberOffset === 'string') return memberOffset;
+  const memberLimit = intParam(params, 'memberLimit', VIEW_BOUNDS.memberLimit);
+  if (typeof memberLimit === 'string') return memberLimit;
   const state = params.get('state') ?? 'all';
   if (state !== 'all' && state !== 'live' && !states.includes(state)) {
     return `invalid state "${state}" (expected all, live, ${states.join(', ')})`;
@@ -79,7 +107,9 @@ export function parseViewQuery(
     state,
     order,
     watch: watch === null || watch === '' ? null : watch,
-    intervalMs
+    intervalMs,
+    memberOffset,
+    memberLimit
   };
 }
 
@@ -102,8 +132,8 @@ function frame(event: string, data: unknown): string {
 /**
  * Serves one `/events` viewer: `hello` once, then an `update` at most every
  * `intervalMs` when something changed (the aggregates and the transitions
- * since the last one always; the table page and the watched connection only
- * when they changed). A viewer that does not read is skipped while over
+ * since the last one always; the table page, the page of room members and
+ * the watched connection only when they changed). A viewer that does not read is skipped while over
  * 256 KiB behind, and cut off after 10 s of that: it never holds up the
  * daemon and never keeps its slot. Calls `onClose` once when the stream ends
  * for any reason.
@@ -119,7 +149,7 @@ export function openEventStream(
   const { monitor } = source;
   let pending: Transition[] = [];
   let dropped = 0;
-  let last = { aggregates: '', view: '', watch: '' };
+  let last = { aggregates: '', view: '', members: '', watch: '' };
   let lastWrite = Date.now();
   let behindSince: number | null = null;
   let ended = false;
@@ -168,6 +198,22 @@ export function openEventStream(
       total: page.total,
       rows: page.rows
     });
+    const memberPage = monitor.rows({
+      state: MEMBER_STATE,
+      order: 'oldest',
+      offset: query.memberOffset,
+      limit: query.memberLimit
+    });
+    const members = JSON.stringify({
+      offset: query.memberOffset,
+      limit: query.memberLimit,
+      total: memberPage.total,
+      rows: memberPage.rows.map(({ id, remote, since }): MemberRow => ({
+        id,
+        remote,
+        since
+      }))
+    });
     const watch =
       query.watch === null
         ? ''
@@ -181,6 +227,7 @@ export function openEventStream(
       dropped > 0 ||
       aggregates !== last.aggregates ||
       view !== last.view ||
+      members !== last.members ||
       watch !== last.watch;
     if (!changed) {
       if (now - lastWrite >= HEARTBEAT_MS) {
@@ -197,10 +244,11 @@ export function openEventStream(
       `"dropped":${dropped}`
     ];
     if (view !== last.view) parts.push(`"view":${view}`);
+    if (members !== last.members) parts.push(`"members":${members}`);
     if (watch !== last.watch && watch !== '') parts.push(`"watch":${watch}`);
     res.write(`event: update\ndata: {${parts.join(',')}}\n\n`);
     lastWrite = now;
-    last = { aggregates, view, watch };
+    last = { aggregates, view, members, watch };
     pending = [];
     dropped = 0;
   };

@@ -72,11 +72,13 @@ export function createMetrics(source: MetricsSource): Metrics {
       value
     ]);
 
+  // Closed connections are a running total, not a level: they are counted
+  // in chat_disconnects_total (by reason), never in this gauge.
   gauge(
     'chat_connections',
-    'Connections by state of their actor right now (closed: closed since start).',
+    'Open connections by state of their actor right now.',
     ['state'],
-    () => byLabel('state', source.monitor.stateCounts())
+    () => byLabel('state', source.monitor.liveStateCounts())
   );
   total(
     'chat_connections_accepted_total',

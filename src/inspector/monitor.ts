@@ -248,6 +248,18 @@ export class ConnectionMonitor {
     return counts;
   }
 
+  /**
+   * Live connections by state, every state but the final one: what a gauge
+   * of "right now" shows (closed ones are a total, not a level).
+   */
+  liveStateCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const state of this.#states)
+      if (state !== this.#finalState)
+        counts[state] = this.#counts.get(state) ?? 0;
+    return counts;
+  }
+
   /** Connections whose actor has not reached the final state. */
   liveCount(): number {
     let live = 0;

@@ -96,8 +96,11 @@ describe.skipIf(gate.skip)('the inspector page', () => {
   afterEach(() => cleanups.run());
   afterAll(() => browser.close());
 
-  const open = async (url: string): Promise<InspectorPage> => {
-    const view = await openInspector(await browser.get(), url);
+  const open = async (
+    url: string,
+    viewport?: { width: number; height: number }
+  ): Promise<InspectorPage> => {
+    const view = await openInspector(await browser.get(), url, viewport);
     cleanups.add(() => view.close());
     return view;
   };
@@ -157,6 +160,13 @@ describe.skipIf(gate.skip)('the inspector page', () => {
     ).toBe(true);
     await waitForText(chartCount(page, 'online'), '3', 'the online count');
     await waitForText(page.locator('#room-members'), '3', 'room members');
+    await waitForText(page.locator('#member-info'), '1–3 of 3', 'members');
+    expect(
+      sameSet(
+        await page.locator('#members tbody td.remote').allTextContents(),
+        clients.map((client) => client.localAddr)
+      )
+    ).toBe(true);
 
     const [talker] = clients;
     if (talker === undefined) throw new Error('no client');
@@ -215,6 +225,10 @@ describe.skipIf(gate.skip)('the inspector page', () => {
     await waitForText(chartCount(page, 'online'), '2', 'the online count');
     await waitForText(chartCount(page, 'closed'), '1', 'the closed count');
     await waitForText(page.locator('#room-members'), '2', 'room members');
+    await waitForText(page.locator('#member-info'), '1–2 of 2', 'members');
+    expect(
+      await page.locator('#members tbody td.remote').allTextContents()
+    ).not.toContain(talker.localAddr);
     const others = (await readRows(page)).filter((shown) => shown.id !== id);
     expect(others.map((shown) => shown.state)).toEqual(['online', 'online']);
 
@@ -336,6 +350,125 @@ describe.skipIf(gate.skip)('the inspector page', () => {
       )
     ).toBe(true);
     expect(await page.locator('#connections tbody tr').count()).toBe(5);
+  });
+
+  it('keeps every state of the chart in view at 800 px wide, with no sideways scrolling', async () => {
+    const { port, adminUrl } = await startInspected();
+    await connectMany(port, 2);
+    const { page, pageErrors } = await open(adminUrl, {
+      width: 800,
+      height: 600
+    });
+    await waitForStatus(page, 'live');
+    await waitForText(chartCount(page, 'online'), '2', 'the online count');
+
+    const panel = await page.locator('#chart-panel').boundingBox();
+    if (panel === null) throw new Error('the chart panel is not shown');
+    expect(panel.x).toBeGreaterThanOrEqual(0);
+    expect(panel.x + panel.width).toBeLessThanOrEqual(800);
+    const states = page.locator('#chart g.state');
+    expect(await states.count()).toBe(4);
+    for (let i = 0; i < 4; i += 1) {
+      const state = states.nth(i);
+      const name = await state.getAttribute('data-state');
+      const box = await state.boundingBox();
+      if (box === null) throw new Error(`state ${name} is not drawn`);
+      // Inside the panel, which clips what overflows it.
+      expect(box.x, `${name} starts inside the panel`).toBeGreaterThanOrEqual(
+        panel.x
+      );
+      expect(
+        box.x + box.width,
+        `${name} ends inside the panel`
+      ).toBeLessThanOrEqual(panel.x + panel.width);
+    }
+    const closed = page.locator('#chart g.state[data-state="closed"]');
+    expect(await closed.isVisible()).toBe(true);
+    // Nothing on the page needs a sideways scroll: not the chart, not the room.
+    const measure = async (expression: string): Promise<number> =>
+      Number(await page.evaluate(expression));
+    const root = 'document.documentElement';
+    expect(await measure(`${root}.scrollWidth`)).toBeLessThanOrEqual(
+      await measure(`${root}.clientWidth`)
+    );
+    const chartPanel = "document.getElementById('chart-panel')";
+    expect(
+      await measure(`${chartPanel}.scrollWidth - ${chartPanel}.clientWidth`)
+    ).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows no timeline hint and an empty room until someone connects', async () => {
+    const { port, adminUrl } = await startInspected();
+    const { page } = await open(adminUrl);
+    await waitForStatus(page, 'live');
+    const hint = page.getByText('Click a connection to follow its timeline.');
+    await waitForText(page.locator('#page-info'), 'none', 'the page info');
+    expect(await hint.isVisible()).toBe(false);
+    await waitForText(page.locator('#member-info'), 'none', 'members');
+    expect(await page.locator('#members-empty').isVisible()).toBe(true);
+
+    await connectMany(port, 1);
+    await waitForText(page.locator('#page-info'), '1–1 of 1', 'the page info');
+    await hint.waitFor({ state: 'visible' });
+    await waitForText(page.locator('#member-info'), '1–1 of 1', 'members');
+    expect(await page.locator('#members-empty').isVisible()).toBe(false);
+  });
+
+  it('lists the room members 20 to a page, oldest first, and follows one on a click', async () => {
+    const { port, adminUrl } = await startInspected();
+    const clients = await connectMany(port, 25, 5);
+    const { page } = await open(adminUrl);
+    await waitForStatus(page, 'live');
+    const info = page.locator('#member-info');
+    const shown = () =>
+      page.locator('#members tbody td.remote').allTextContents();
+    const ids = async (): Promise<string[]> => {
+      const rows = page.locator('#members tbody tr');
+      const seen: string[] = [];
+      for (let i = 0; i < (await rows.count()); i += 1)
+        seen.push((await rows.nth(i).getAttribute('data-id')) ?? '?');
+      return seen;
+    };
+
+    await waitForText(info, '1–20 of 25', 'members');
+    expect(await page.locator('#member-prev').isDisabled()).toBe(true);
+    // Accept order: c1 … c20 on the first page, c21 … c25 on the second.
+    expect(await ids()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `c${i + 1}`)
+    );
+    const first = await shown();
+    await page.locator('#member-next').click();
+    await waitForText(info, '21–25 of 25', 'members');
+    await eventually(
+      ids,
+      (seen) => seen.join() === 'c21,c22,c23,c24,c25',
+      'the second page shows c21 to c25'
+    );
+    expect(await page.locator('#member-next').isDisabled()).toBe(true);
+    expect(
+      sameSet(
+        [...first, ...(await shown())],
+        clients.map((client) => client.localAddr)
+      )
+    ).toBe(true);
+
+    // A member who leaves drops off the list.
+    const leaver = clients.at(-1);
+    if (leaver === undefined) throw new Error('no client');
+    leaver.end();
+    await leaver.closed;
+    await waitForText(info, '21–24 of 24', 'members');
+    expect(await shown()).not.toContain(leaver.localAddr);
+
+    await page.locator('#members tbody tr[data-id="c22"]').click();
+    await page.locator('#timeline-panel').waitFor({ state: 'visible' });
+    expect(await textOf(page.locator('#watch-id'))).toBe('c22');
+    await eventually(
+      () => readTimeline(page),
+      (timeline) => timeline.at(-1) === 'room.joined: connecting → online',
+      'c22’s timeline shows its join'
+    );
   });
 
   it('requests nothing from anywhere but the admin listener', async () => {

@@ -47,6 +47,12 @@ interface Update {
   transitions: Transition[];
   dropped: number;
   view?: View;
+  members?: {
+    offset: number;
+    limit: number;
+    total: number;
+    rows: Array<{ id: string; remote: string; since: number }>;
+  };
   watch?: { id: string; row: ConnectionRow | null; timeline: TimelineEntry[] };
 }
 
@@ -139,7 +145,9 @@ describe('/events', () => {
       state: 'all',
       order: 'newest',
       watch: null,
-      intervalMs: 200
+      intervalMs: 200,
+      memberOffset: 0,
+      memberLimit: 20
     });
     const machine = await request(`${url}api/machine`);
     expect(JSON.parse(machine.body)).toEqual(hello.machine);
@@ -160,6 +168,12 @@ describe('/events', () => {
       limit: 50,
       state: 'all',
       order: 'newest',
+      total: 0,
+      rows: []
+    });
+    expect(update.members).toEqual({
+      offset: 0,
+      limit: 20,
       total: 0,
       rows: []
     });
@@ -212,6 +226,22 @@ describe('/events', () => {
     }
     expect(update.room.members).toBe(3);
     expect(update.totals.accepted).toBe(3);
+    // The room panel's list: members oldest first, with when they joined.
+    const listed = stream
+      .all<Update>('update')
+      .map((u) => u.members)
+      .filter((m) => m !== undefined)
+      .at(-1);
+    expect(listed?.total).toBe(3);
+    expect(listed?.rows.map((m) => [m.id, m.remote])).toEqual([
+      ['c1', a?.localAddr],
+      ['c2', b?.localAddr],
+      ['c3', c?.localAddr]
+    ]);
+    for (const member of listed?.rows ?? [])
+      expect(member.since).toBe(
+        view?.rows.find((row) => row.id === member.id)?.since
+      );
 
     const transitions = stream
       .all<Update>('update')
@@ -390,7 +420,9 @@ describe('/events', () => {
         'state=sleeping',
         'invalid state "sleeping" (expected all, live, connecting, online, leaving, closed)'
       ],
-      ['order=random', 'invalid order "random" (expected newest or oldest)']
+      ['order=random', 'invalid order "random" (expected newest or oldest)'],
+      ['memberLimit=0', 'invalid memberLimit 0 (expected 1 to 500)'],
+      ['memberOffset=x', 'invalid memberOffset "x" (expected a whole number)']
     ];
     for (const [query, line] of cases) {
       for (const path of ['events', 'api/connections']) {

@@ -144,7 +144,17 @@ describe('/metrics', () => {
     expect(value(samples, 'chat_connections', { state: 'online' })).toBe(1);
     expect(value(samples, 'chat_connections', { state: 'connecting' })).toBe(0);
     expect(value(samples, 'chat_connections', { state: 'leaving' })).toBe(0);
-    expect(value(samples, 'chat_connections', { state: 'closed' })).toBe(1);
+    // A gauge says what is open right now: closed connections are a total,
+    // counted by reason in chat_disconnects_total, never in the gauge.
+    expect(
+      samples
+        .filter((s) => s.name === 'chat_connections')
+        .map((s) => s.labels.state)
+        .sort()
+    ).toEqual(['connecting', 'leaving', 'online']);
+    expect(text).toMatch(
+      /^# HELP chat_connections Open connections by state of their actor right now\.$/m
+    );
     expect(value(samples, 'chat_connections_accepted_total')).toBe(2);
     for (const reason of ['server full', 'too many from address']) {
       expect(value(samples, 'chat_connections_refused_total', { reason })).toBe(

@@ -62,14 +62,16 @@ export interface InspectorPage {
   close(): Promise<void>;
 }
 
-/** Opens `url` in a fresh 1280×1000 context; resolves once it has loaded. */
+/**
+ * Opens `url` in a fresh context with a `viewport` of 1280×1000 unless
+ * given; resolves once it has loaded.
+ */
 export async function openInspector(
   browser: Browser,
-  url: string
+  url: string,
+  viewport: { width: number; height: number } = { width: 1280, height: 1000 }
 ): Promise<InspectorPage> {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 1000 }
-  });
+  const context = await browser.newContext({ viewport });
   context.setDefaultTimeout(10_000);
   const requests: string[] = [];
   const pageErrors: string[] = [];

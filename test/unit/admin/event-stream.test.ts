@@ -234,6 +234,41 @@ describe('openEventStream', () => {
     expect(res.updates()).toHaveLength(1);
   });
 
+  it('lists the room members (online) oldest first, a page at a time, only when the page changed', () => {
+    open('interval=100&memberLimit=2&memberOffset=1');
+    expect(res.updates()[0]?.members).toEqual({
+      offset: 1,
+      limit: 2,
+      total: 0,
+      rows: []
+    });
+    for (const id of ['c1', 'c2', 'c3', 'c4']) connect(monitor, id);
+    vi.advanceTimersByTime(100);
+    // Connecting is not membership yet: the page is unchanged, so not sent.
+    expect(res.updates()[1]?.members).toBeUndefined();
+    for (const id of ['c1', 'c2', 'c3'])
+      step(monitor, id, 'room.joined', 'online');
+    vi.advanceTimersByTime(100);
+    const members = res.updates()[2]?.members as {
+      total: number;
+      rows: Array<{ id: string; remote: string; since: number }>;
+    };
+    expect(members.total).toBe(3);
+    expect(members.rows.map((row) => row.id)).toEqual(['c2', 'c3']);
+    expect(Object.keys(members.rows[0] ?? {}).sort()).toEqual([
+      'id',
+      'remote',
+      'since'
+    ]);
+    step(monitor, 'c2', 'tcp.end', 'leaving');
+    vi.advanceTimersByTime(100);
+    expect(
+      (res.updates()[3]?.members as { rows: Array<{ id: string }> }).rows.map(
+        (row) => row.id
+      )
+    ).toEqual(['c3']);
+  });
+
   it('sends the watched connection only when it changes, with a null row when unknown', () => {
     open('interval=100&watch=c1');
     expect(res.updates()[0]?.watch).toEqual({
@@ -262,7 +297,9 @@ describe('parseViewQuery', () => {
       state: 'all',
       order: 'newest',
       watch: null,
-      intervalMs: 200
+      intervalMs: 200,
+      memberOffset: 0,
+      memberLimit: 20
     });
   });
 
@@ -273,7 +310,7 @@ describe('parseViewQuery', () => {
     });
     expect(
       query(
-        'limit=500&interval=10000&state=live&order=oldest&watch=c3&offset=7'
+        'limit=500&interval=10000&state=live&order=oldest&watch=c3&offset=7&memberOffset=40&memberLimit=500'
       )
     ).toEqual({
       offset: 7,
@@ -281,7 +318,24 @@ describe('parseViewQuery', () => {
       state: 'live',
       order: 'oldest',
       watch: 'c3',
-      intervalMs: 10_000
+      intervalMs: 10_000,
+      memberOffset: 40,
+      memberLimit: 500
     });
+    expect(query('memberLimit=1')).toMatchObject({ memberLimit: 1 });
+  });
+
+  it('rejects a bad member page in one line naming it', () => {
+    const parse = (text: string) =>
+      parseViewQuery(new URLSearchParams(text), STATES);
+    expect(parse('memberLimit=0')).toBe(
+      'invalid memberLimit 0 (expected 1 to 500)'
+    );
+    expect(parse('memberLimit=501')).toBe(
+      'invalid memberLimit 501 (expected 1 to 500)'
+    );
+    expect(parse('memberOffset=-1')).toBe(
+      'invalid memberOffset "-1" (expected a whole number)'
+    );
   });
 });

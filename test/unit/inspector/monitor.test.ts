@@ -120,6 +120,12 @@ describe('ConnectionMonitor', () => {
       leaving: 0,
       closed: 1
     });
+    // What is open right now, for a gauge: the final state is left out.
+    expect(monitor.liveStateCounts()).toEqual({
+      connecting: 1,
+      online: 1,
+      leaving: 0
+    });
   });
 
   it('reads traffic live while open and keeps the last numbers once closed', () => {
