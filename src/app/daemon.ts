@@ -34,6 +34,12 @@ import { listen } from '../transport/tcp-server.js';
 import { resolveLimits, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
 
+/**
+ * How long closing sockets that are already finished may take: it never
+ * waits for a peer, so this only bounds a socket that fails to report.
+ */
+const CLOSE_TIMEOUT_MS = 1000;
+
 /** How to run a daemon. Every limit left out takes its default (`DEFAULT_LIMITS`). */
 export interface DaemonOptions extends Partial<Limits> {
   logger: Logger;
@@ -119,7 +125,9 @@ export interface Daemon {
   stats(): DaemonStats;
   /**
    * Graceful shutdown: stop accepting, `Server shutting down` to everyone,
-   * flush (bounded by the shutdown timeout), close. Idempotent.
+   * flush, send our FIN, close. It takes as long as the flushing: peers
+   * that keep their side open are not waited for; what is still owed at
+   * the shutdown timeout is dropped and its sockets reset. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -221,18 +229,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     room.stop();
     throw err;
   });
-  if (cluster !== null)
-    logger.info('joined the cluster', {
-      event: 'cluster',
-      node: options.cluster?.nodeId,
-      cluster: options.cluster?.name
-    });
-  logger.info('listening', {
-    event: 'listen',
-    host: transport.host,
-    port: transport.port
-  });
-
   let closing: Promise<void> | null = null;
   const stats = (): DaemonStats => ({
     actors: connections.size + (room.isRunning() ? 1 : 0),
@@ -259,26 +255,50 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           { monitor, graph, stats, ready: () => closing === null },
           logger
         ).catch((err: unknown) => {
-          // Startup failed: whoever connected in these few milliseconds is reset.
+          // Startup failed before it was announced: whoever connected in
+          // these few milliseconds is reset.
           transport.stopAccepting();
           transport.destroyAll();
           room.stop();
           throw err;
         })
       : null;
+  // Every listener is bound: only now is the daemon announced, so a failure
+  // above leaves nothing but its one error line.
+  if (cluster !== null)
+    logger.info('joined the cluster', {
+      event: 'cluster',
+      node: options.cluster?.nodeId,
+      cluster: options.cluster?.name
+    });
+  logger.info('listening', {
+    event: 'listen',
+    host: transport.host,
+    port: transport.port
+  });
 
   const shutdown = async (): Promise<void> => {
     transport.stopAccepting();
     room.ref.send({ type: 'room.shutdown' });
     for (const actor of [...connections.values()])
       actor.send({ type: 'server.shutdown' });
-    if (!(await transport.drained(limits.shutdownTimeoutMs))) {
-      logger.warn('shutdown timeout; resetting connections', {
-        count: transport.openSockets()
-      });
-      transport.destroyAll();
-      await transport.drained(limits.shutdownTimeoutMs);
+    // Done once every peer has what it is owed in the kernel and our FIN:
+    // a peer that keeps its side open (an idle `nc`) costs no wait.
+    if (!(await transport.finished(limits.shutdownTimeoutMs))) {
+      const dropped = transport.resetUnfinished();
+      if (dropped.peers > 0)
+        logger.warn('shutdown timeout; dropped unsent output', {
+          peers: dropped.peers,
+          bytes: dropped.bytes
+        });
+      if (dropped.unfinished > 0)
+        logger.warn('shutdown timeout; closed unfinished connections', {
+          count: dropped.unfinished
+        });
     }
+    // Our FIN is out everywhere: close what is left without waiting for
+    // the peers' FINs.
+    await transport.closeAll(CLOSE_TIMEOUT_MS);
     if (cluster !== null) await cluster.retire();
     else room.stop();
     await admin?.close();

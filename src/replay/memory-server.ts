@@ -136,7 +136,7 @@ export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
       room.ref.send({ type: 'room.shutdown' });
       for (const actor of [...live.values()])
         actor.send({ type: 'server.shutdown' });
-      // transport.drained(timeout), then destroyAll and drained again.
+      // transport.finished(timeout), then resetUnfinished and closeAll (coarser: waits the whole timeout if any socket is open).
       if (openSockets().length > 0) clock.advance(limits.shutdownTimeoutMs);
       for (const socket of openSockets()) socket.abort();
       clock.advance(0);

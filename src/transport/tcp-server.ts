@@ -37,6 +37,16 @@ export interface TcpServerOptions {
 // 'drain' (see Outbound).
 const MAX_SOCKET_BUFFER = 64 * 1024;
 
+/** What resetting the unfinished sockets dropped. */
+export interface DroppedOutput {
+  /** Sockets reset while they still owed the peer bytes. */
+  peers: number;
+  /** Bytes they owed and will never send. */
+  bytes: number;
+  /** Sockets closed unfinished that owed nothing (their FIN goes out now). */
+  unfinished: number;
+}
+
 /** A listening TCP server and the sockets it has accepted. */
 export interface TcpServer {
   readonly host: string;
@@ -48,8 +58,23 @@ export interface TcpServer {
   openSockets(): number;
   /** Running totals over every connection. */
   readonly counters: Readonly<TransportCounters>;
-  /** Resolves when every accepted socket has closed, or after `timeoutMs`; true if all closed. */
-  drained(timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves true once every socket is finished: closed, or its output
+   * flushed to the kernel and its FIN sent (the peer's own FIN is not
+   * waited for); false after `timeoutMs` if some are not.
+   */
+  finished(timeoutMs: number): Promise<boolean>;
+  /**
+   * Ends every socket that is not finished: reset (RST) when it still owes
+   * the peer bytes, closed otherwise. Says what was dropped.
+   */
+  resetUnfinished(): DroppedOutput;
+  /**
+   * Closes every socket left, finished ones included (our FIN is out, so
+   * this never waits for the peer), and resolves once all have closed or
+   * after `timeoutMs`; true if all closed.
+   */
+  closeAll(timeoutMs: number): Promise<boolean>;
   /** Destroys every socket still open. */
   destroyAll(): void;
 }
@@ -60,8 +85,16 @@ export interface TcpServer {
  */
 export async function listen(options: TcpServerOptions): Promise<TcpServer> {
   const { limits } = options;
-  const sockets = new Set<Socket>();
-  const idleWaiters = new Set<() => void>();
+  // Each open socket, with its connection (null for a refused one).
+  const sockets = new Map<Socket, TcpConnection | null>();
+  // The open sockets not yet finished: their output is not all in the
+  // kernel, or our FIN is not sent ('finish' comes after our shutdown(2)).
+  const unfinished = new Set<Socket>();
+  // Called whenever a socket finishes or closes.
+  const watchers = new Set<() => void>();
+  const notify = (): void => {
+    for (const watch of [...watchers]) watch();
+  };
   const admission = new Admission(limits);
   const counters = createCounters();
   const soft = limits.sendQueueSoftBytes;
@@ -82,10 +115,16 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
       return;
     }
     const remote = formatAddress(remoteAddress, remotePort);
-    sockets.add(socket);
+    sockets.set(socket, null);
+    unfinished.add(socket);
+    socket.once('finish', () => {
+      unfinished.delete(socket);
+      notify();
+    });
     socket.once('close', () => {
       sockets.delete(socket);
-      if (sockets.size === 0) for (const wake of idleWaiters) wake();
+      unfinished.delete(socket);
+      notify();
     });
     const refusal = admission.admit(remoteAddress);
     if (refusal !== null) {
@@ -95,9 +134,9 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
     }
     socket.once('close', () => admission.release(remoteAddress));
     if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
-    options.onConnection(
-      new TcpConnection(socket, { remote, limits, counters })
-    );
+    const connection = new TcpConnection(socket, { remote, limits, counters });
+    sockets.set(socket, connection);
+    options.onConnection(connection);
   });
 
   await listenOn(server, options);
@@ -115,11 +154,42 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
     },
     openSockets: () => sockets.size,
     counters,
-    drained: (timeoutMs) => waitDrained(sockets, idleWaiters, timeoutMs),
+    finished: (timeoutMs) =>
+      waitFor(() => unfinished.size === 0, watchers, timeoutMs),
+    resetUnfinished: () => resetUnfinished(unfinished, sockets),
+    closeAll: (timeoutMs) => {
+      for (const socket of sockets.keys()) socket.destroy();
+      return waitFor(() => sockets.size === 0, watchers, timeoutMs);
+    },
     destroyAll: () => {
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.keys()) socket.destroy();
     }
   };
+}
+
+function resetUnfinished(
+  unfinished: ReadonlySet<Socket>,
+  sockets: ReadonlyMap<Socket, TcpConnection | null>
+): DroppedOutput {
+  const dropped: DroppedOutput = { peers: 0, bytes: 0, unfinished: 0 };
+  for (const socket of [...unfinished]) {
+    if (socket.destroyed) continue; // closing already
+    const owed = sockets.get(socket)?.queuedBytes ?? socket.writableLength;
+    if (owed === 0) {
+      dropped.unfinished += 1;
+      socket.destroy();
+      continue;
+    }
+    dropped.peers += 1;
+    dropped.bytes += owed;
+    // A reset: the peer learns it was cut short, and the kernel drops what
+    // it still holds for it rather than pushing it after we are gone. Bytes
+    // in Node's buffer mean our shutdown(2) is not yet asked for: while one
+    // is pending libuv refuses a reset (and Node would lose the handle).
+    if (socket.writableLength > 0) socket.resetAndDestroy();
+    else socket.destroy();
+  }
+  return dropped;
 }
 
 /**
@@ -156,22 +226,25 @@ function listenOn(server: Server, options: TcpServerOptions): Promise<void> {
   });
 }
 
-function waitDrained(
-  sockets: Set<Socket>,
-  waiters: Set<() => void>,
+/** Resolves true once `done()` holds (checked as sockets change), false after `timeoutMs`. */
+function waitFor(
+  done: () => boolean,
+  watchers: Set<() => void>,
   timeoutMs: number
 ): Promise<boolean> {
-  if (sockets.size === 0) return Promise.resolve(true);
+  if (done()) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const done = (drained: boolean): void => {
+    const settle = (result: boolean): void => {
       clearTimeout(timer);
-      waiters.delete(wake);
-      resolve(drained);
+      watchers.delete(watch);
+      resolve(result);
     };
-    const wake = (): void => done(true);
+    const watch = (): void => {
+      if (done()) settle(true);
+    };
     // Not unref'd: a shutdown waits for its sockets even when nothing else
     // keeps the process alive (a peer that neither reads nor closes).
-    const timer = setTimeout(() => done(false), timeoutMs);
-    waiters.add(wake);
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    watchers.add(watch);
   });
 }

@@ -229,6 +229,8 @@ describe('admin HTTP basics', () => {
 
     stuck.resumeReading();
     await within(closing, 10_000, 'daemon.close()');
+    // close() waits until the notice is in the kernel, not until it is read.
+    await within(stuck.closed, 10_000, 'the stuck client closing');
     expect(stuck.lines.at(-1)).toBe('Server shutting down');
     await expect(request(`${url}healthz`)).rejects.toMatchObject({
       code: 'ECONNREFUSED'
