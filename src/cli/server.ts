@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { accessSync, constants, lstatSync, readFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { startDaemon, type Daemon } from '../app/daemon.js';
 import { ChatError, describeSystemError } from '../app/errors.js';
@@ -11,6 +11,7 @@ import {
   parseServerArgs,
   type ServerConfig
 } from './server-args.js';
+import { packageVersion } from './version.js';
 
 const PROGRAM = 'chat-server';
 
@@ -20,16 +21,6 @@ export interface ServerIo {
   stderr: NodeJS.WritableStream;
   /** Ends the program with this exit code. */
   exit: (code: number) => void;
-}
-
-function version(): string {
-  // dist/cli/server.js and src/cli/server.ts both sit two levels below package.json.
-  const pkg: unknown = JSON.parse(
-    readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
-  );
-  return typeof pkg === 'object' && pkg !== null && 'version' in pkg
-    ? String(pkg.version)
-    : 'unknown';
 }
 
 /**
@@ -160,7 +151,7 @@ export async function main(argv: string[], io: ServerIo): Promise<void> {
       return;
     }
     if (command.kind === 'version') {
-      io.stdout.write(`${version()}\n`);
+      io.stdout.write(`${packageVersion()}\n`);
       io.exit(0);
       return;
     }
