@@ -3,6 +3,73 @@ import tseslint from 'typescript-eslint';
 import rxjsX from 'eslint-plugin-rxjs-x';
 import globals from 'globals';
 
+// The layering, enforced (docs/architecture.md, "Layering"). Each block below
+// sets `no-restricted-imports` for one part of the tree; a later block for the
+// same file replaces the setting whole, so every block lists all that applies.
+
+/** Only src/transport opens sockets; `isIP` parses text and types are free. */
+const NET = ['node:net', 'net'].map((name) => ({
+  name,
+  allowImportNames: ['isIP'],
+  allowTypeImports: true,
+  message:
+    'Only src/transport touches sockets: give it the job, or take a ConnectionPort.'
+}));
+
+/** Only src/cluster talks to Redis. */
+const REDIS = {
+  name: 'ioredis',
+  message:
+    'Only src/cluster talks to Redis: the room sees an order, not a backplane.'
+};
+
+/** The daemon's layers never import the programs and tools built on them. */
+const NO_TOOLS = {
+  regex: String.raw`^(\.\./)+(chaos|faults|replay|cli)/`,
+  message:
+    'The daemon does not import its tools or its programs (src/chaos, src/faults, src/replay, src/cli).'
+};
+
+/** The daemon's internals: everything but src/app and src/protocol. */
+const INTERNALS = [
+  'actors',
+  'admin',
+  'cluster',
+  'inspector',
+  'machines',
+  'transport'
+];
+
+/**
+ * Tools use the daemon through its public API only: src/app (`startDaemon`,
+ * its options, limits, logger, errors and stats) and src/protocol (the wire
+ * format). `reachIns` names internal modules (e.g. `transport/address`) one
+ * tool still uses today; each is a debt, not a precedent.
+ */
+const publicApiOnly = (reachIns = []) => ({
+  regex:
+    String.raw`^(\.\./)+(src/)?` +
+    (reachIns.length ? `(?!(${reachIns.join('|')})\\.js$)` : '') +
+    `(${INTERNALS.join('|')})/`,
+  message:
+    'Tools use the daemon through its public API (src/app, src/protocol), not its internals.'
+});
+
+/** A `no-restricted-imports` setting for `files`. */
+const restrict = (files, paths, patterns = []) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { paths, patterns }] }
+});
+
+/** The chaos tool, its peers, the replay harness, the client. */
+const TOOLS = [
+  'src/chaos/**/*.ts',
+  'src/faults/**/*.ts',
+  'src/replay/**/*.ts',
+  'src/cli/client*.ts',
+  'src/cli/chaos*.ts'
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'diagrams/', '.tmp/'] },
   js.configs.recommended,
@@ -31,6 +98,66 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: { 'no-console': 'error' }
   },
+  // The daemon: no sockets outside src/transport, no Redis outside src/cluster.
+  restrict(['src/**/*.ts'], [...NET, REDIS], [NO_TOOLS]),
+  restrict(['src/transport/**/*.ts'], [REDIS], [NO_TOOLS]),
+  restrict(['src/cluster/**/*.ts'], NET, [NO_TOOLS]),
+  // Until the cluster room moves into src/cluster (issue 16, item 1).
+  restrict(['src/actors/cluster-room.ts'], NET, [NO_TOOLS]),
+  // Machines are pure statecharts: xstate, each other, the protocol.
+  restrict(
+    ['src/machines/**/*.ts'],
+    [],
+    [
+      {
+        regex: String.raw`^(?!xstate(/|$)|\./|\.\./protocol/)`,
+        message:
+          'A machine imports only xstate, other machines and src/protocol; effects are provided by src/actors.'
+      }
+    ]
+  ),
+  // The protocol is the leaf every layer shares.
+  restrict(
+    ['src/protocol/**/*.ts'],
+    [],
+    [
+      {
+        regex: String.raw`^(?!\./)`,
+        message: 'src/protocol imports nothing but itself.'
+      }
+    ]
+  ),
+  // src/cli holds the programs: it may use any layer, but no Redis or sockets
+  // (the client's socket is a tool's, below).
+  restrict(['src/cli/**/*.ts'], [...NET, REDIS]),
+  // The tools: sockets as clients, the daemon through its public API only.
+  restrict(TOOLS, [REDIS], [publicApiOnly()]),
+  // Today's reach-ins, listed so none is added unseen (issue 16, item 3).
+  restrict(
+    ['src/cli/client.ts'],
+    [REDIS],
+    [publicApiOnly(['transport/address'])]
+  ),
+  restrict(
+    ['src/cli/client-lines.ts'],
+    [REDIS],
+    [publicApiOnly(['transport/sanitize'])]
+  ),
+  restrict(
+    ['src/replay/**/*.ts'],
+    [REDIS],
+    [
+      publicApiOnly([
+        'actors/connection-actor',
+        'actors/room-actor',
+        'machines/connection-machine',
+        'machines/types',
+        'transport/memory-connection'
+      ])
+    ]
+  ),
+  // The benchmark drives its own redis-server, so it may use ioredis.
+  restrict(['bench/**/*.ts'], [], [publicApiOnly()]),
   {
     // The inspector page: plain browser modules, type-checked by web/tsconfig.json.
     files: ['web/**/*.js'],

@@ -143,7 +143,7 @@ export interface StartConnectionOptions {
 
 /**
  * Starts one connection as a standalone root actor (never a child of the
- * room: ../shared/FACTS.md). A fault in it is contained: the socket is
+ * room: docs/facts.md). A fault in it is contained: the socket is
  * destroyed, the room forgets the member, nothing else is touched.
  */
 export function startConnection(

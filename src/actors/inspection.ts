@@ -9,7 +9,7 @@ export interface Inspection {
   /**
    * Pass to `createActor(…, { inspect })`. `undefined` while nobody watches:
    * even a no-op inspector halves an actor's event throughput
-   * (../shared/FACTS.md), so it is attached only when something consumes it.
+   * (docs/facts.md), so it is attached only when something consumes it.
    */
   readonly inspect: ((event: InspectionEvent) => void) | undefined;
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
-import type { DaemonStats } from '../app/daemon.js';
+import type { AdminStats } from './stats.js';
 import type {
   ConnectionMonitor,
   RowQuery,
@@ -116,7 +116,7 @@ export function parseViewQuery(
 /** What a stream reads from the daemon. */
 export interface StreamSource {
   readonly monitor: ConnectionMonitor;
-  stats(): DaemonStats;
+  stats(): AdminStats;
 }
 
 /** One open `/events` stream. */

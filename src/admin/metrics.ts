@@ -5,12 +5,12 @@ import {
   collectDefaultMetrics,
   type CollectFunction
 } from 'prom-client';
-import type { DaemonStats } from '../app/daemon.js';
+import type { AdminStats } from './stats.js';
 import type { ConnectionMonitor } from '../inspector/monitor.js';
 
 /** What the metrics are read from, at scrape time. */
 export interface MetricsSource {
-  stats(): DaemonStats;
+  stats(): AdminStats;
   readonly monitor: ConnectionMonitor;
   /** Inspector pages and `/events` streams open right now. */
   viewers(): number;
@@ -33,9 +33,9 @@ export function createMetrics(source: MetricsSource): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Read once per scrape: every collect below uses the same reading.
-  let stats: DaemonStats | null = null;
+  let stats: AdminStats | null = null;
   let queued: { max: number; sum: number } | null = null;
-  const read = (): DaemonStats => (stats ??= source.stats());
+  const read = (): AdminStats => (stats ??= source.stats());
   const readQueued = () => (queued ??= source.monitor.queuedBytes());
 
   /** A counter whose total lives elsewhere: set, at scrape, to what it reads. */

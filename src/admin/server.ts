@@ -6,7 +6,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ChatError, ListenError, describeSystemError } from '../app/errors.js';
-import type { DaemonStats } from '../app/daemon.js';
+import type { AdminStats } from './stats.js';
 import type { Logger } from '../app/logger.js';
 import type { ConnectionMonitor } from '../inspector/monitor.js';
 import type { MachineGraph } from '../machines/graph.js';
@@ -32,7 +32,7 @@ export interface AdminSource {
   readonly monitor: ConnectionMonitor;
   /** The connection machine's chart, for the page. */
   readonly graph: MachineGraph;
-  stats(): DaemonStats;
+  stats(): AdminStats;
   /** Accepting chat connections (false while shutting down). */
   ready(): boolean;
 }

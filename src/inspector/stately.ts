@@ -62,7 +62,7 @@ function plainSnapshot(snapshot: unknown): unknown {
  * daemon's actors. Forwards actor, event and snapshot events only (the
  * inspector ignores the rest), each made plain first. The library retries
  * a missing relay every 5 s for as long as the process lives
- * (../shared/FACTS.md): chat-server exits explicitly after shutdown.
+ * (docs/facts.md): chat-server exits explicitly after shutdown.
  */
 export async function connectStately(
   url: string,

@@ -1,4 +1,5 @@
-import type { ConnectionRef, LeaveReason } from './types.js';
+import type { ConnectionRef } from './connection-ref.js';
+import type { LeaveReason } from './leave-reason.js';
 
 /**
  * What the connection knew about its ending, for the one log record of the

@@ -10,7 +10,7 @@ export interface Member {
  * It is mutated in place by the room machine's named actions (`addMember`,
  * `removeMember`) instead of being copied on every change: a copy per join
  * makes joins O(members), the same trap that makes spawned children slow
- * (../shared/FACTS.md: 10k joins took 42 s). The room actor is its only owner.
+ * (docs/facts.md: 10k joins took 42 s). The room actor is its only owner.
  */
 export class Roster {
   readonly #members = new Map<string, Member>();

@@ -1,32 +1,11 @@
 import type { ActorRef, Snapshot } from 'xstate';
-import type { ConnectionEvent, TransportEvent } from './connection-events.js';
+import type { TransportEvent } from './connection-events.js';
 import type { RoomEmitted, RoomEvent } from './room-events.js';
 
-/**
- * Why a member left. Leaving is not an error; every way out has one of these.
- * See docs/protocol.md, "Leave reasons".
- */
-export type LeaveReason =
-  | 'client quit'
-  | 'socket error'
-  | 'socket closed'
-  | 'server shutdown'
-  | 'slow consumer'
-  | 'idle timeout'
-  | 'chat unavailable'
-  | 'internal error';
-
-/** Every leave reason, in the order docs/protocol.md lists them. */
-export const LEAVE_REASONS: readonly LeaveReason[] = [
-  'client quit',
-  'socket error',
-  'socket closed',
-  'server shutdown',
-  'slow consumer',
-  'idle timeout',
-  'chat unavailable',
-  'internal error'
-];
+// Re-exported for the modules that import them from here; they live apart
+// so that room-events.ts can use them without importing this file back.
+export type { ConnectionRef } from './connection-ref.js';
+export { LEAVE_REASONS, type LeaveReason } from './leave-reason.js';
 
 /**
  * What a connection actor may ask of its transport. src/transport implements
@@ -60,9 +39,6 @@ export interface ConnectionPort {
    */
   relay(sink: (text: string) => void): () => void;
 }
-
-/** A running connection actor, as the room addresses it. */
-export type ConnectionRef = ActorRef<Snapshot<unknown>, ConnectionEvent>;
 
 /** A running room actor, as connections address it. */
 export type RoomRef = ActorRef<Snapshot<unknown>, RoomEvent, RoomEmitted>;

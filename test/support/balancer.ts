@@ -139,7 +139,7 @@ export async function startBalancer(
       if (hadError) resetSocket(server);
       else server.end(() => server.destroy());
     });
-    // A client reset before 'connection' has no address left (FACTS.md):
+    // A client reset before 'connection' has no address left (docs/facts.md):
     // there is nothing to forward, as a node would drop it unannounced.
     if (closing || client.remoteAddress === undefined) {
       client.destroy();
