@@ -13,6 +13,7 @@
  */
 import { parseRoomLine } from '../faults/room-line.js';
 import type { Transcript } from '../faults/transcript.js';
+import { OWN_PREFIX } from '../protocol/format.js';
 
 /** The head faulty clients start their lines with: `f3.1`, `f7c12.1`. */
 export const HEAD_RE = /^(f\d+(?:c\d+)?)\.\d+(?= |$)/;
@@ -55,7 +56,7 @@ export function learnObserverNames(
   for (const listener of listeners) {
     for (const line of listener.lines) {
       const match = OBSERVER_LINE_RE.exec(line);
-      if (match === null || line.startsWith('[You] ')) continue;
+      if (match === null || line.startsWith(OWN_PREFIX)) continue;
       const [, addr = '', chat, marker] = match;
       const i = Number(chat ?? marker);
       if (i < observers.length && !heard.has(i)) heard.set(i, addr);
@@ -86,7 +87,7 @@ export function learnTags(reference: Transcript): Map<string, TagSender> {
   const tags = new Map<string, TagSender>();
   const joins = new Map<string, number>();
   for (const line of reference.lines) {
-    if (line.startsWith('[You] ')) continue;
+    if (line.startsWith(OWN_PREFIX)) continue;
     const parsed = parseRoomLine(line, reference.addr);
     if (parsed.kind === 'join') {
       joins.set(parsed.addr, (joins.get(parsed.addr) ?? 0) + 1);

@@ -22,9 +22,9 @@ import {
   renameTranscript
 } from './incarnations.js';
 import type { ChaosViolation } from './types.js';
+import { OWN_PREFIX } from '../protocol/format.js';
 
 const MAX_EVIDENCE = 6;
-const OWN_PREFIX = '[You] ';
 
 /** A faulty connection with the address the server showed for it. */
 export interface Resolved {

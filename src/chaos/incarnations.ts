@@ -8,6 +8,7 @@
  */
 import { parseRoomLine } from '../faults/room-line.js';
 import type { Transcript } from '../faults/transcript.js';
+import { OWN_PREFIX } from '../protocol/format.js';
 
 /** The name of the `k`-th connection (1-based) shown as `addr`. */
 export function incarnationName(addr: string, k: number): string {
@@ -40,7 +41,7 @@ export function renameTranscript(
       parsed.kind !== 'message'
     )
       return line;
-    if (parsed.kind === 'message' && line.startsWith('[You] ')) return line;
+    if (parsed.kind === 'message' && line.startsWith(OWN_PREFIX)) return line;
     if (parsed.kind === 'join')
       joins.set(parsed.addr, (joins.get(parsed.addr) ?? 0) + 1);
     const k = Math.max(1, joins.get(parsed.addr) ?? 0);

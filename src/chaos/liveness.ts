@@ -7,6 +7,7 @@ import { describeSystemError } from '../app/errors.js';
 import { parseRoomLine } from '../faults/room-line.js';
 import { quote } from '../faults/observed.js';
 import type { ChaosViolation } from './types.js';
+import { OWN_PREFIX, formatOwn } from '../protocol/format.js';
 
 const STEP_TIMEOUT_MS = 5000;
 
@@ -96,7 +97,7 @@ export async function checkLiveness(
     if (greeting.length > 0) return greeting;
     await peer.send(input.text);
     try {
-      await peer.waitForLine(`[You] ${input.text}`, STEP_TIMEOUT_MS);
+      await peer.waitForLine(formatOwn(input.text), STEP_TIMEOUT_MS);
     } catch {
       return [
         violation(
@@ -112,7 +113,7 @@ export async function checkLiveness(
       // the text alone is unique in the run.
       await input.reference.waitForLine(
         (line) =>
-          line.endsWith(`] ${input.text}`) && !line.startsWith('[You] '),
+          line.endsWith(`] ${input.text}`) && !line.startsWith(OWN_PREFIX),
         STEP_TIMEOUT_MS
       );
     } catch {

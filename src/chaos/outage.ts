@@ -4,6 +4,7 @@
  * framing violations, and a line the server told its author it did not (or
  * may not have) relayed is not lost.
  */
+import { OWN_PREFIX } from '../protocol/format.js';
 
 /** Redis is out of reach: to every member, and to a newcomer (then closed). */
 export const UNAVAILABLE = 'Error: chat is temporarily unavailable';
@@ -31,8 +32,8 @@ export function owedTexts(
   if (excused === 0) return [...sent];
   const echoed = new Map<string, number>();
   for (const line of lines) {
-    if (!line.startsWith('[You] ')) continue;
-    const text = line.slice('[You] '.length);
+    if (!line.startsWith(OWN_PREFIX)) continue;
+    const text = line.slice(OWN_PREFIX.length);
     echoed.set(text, (echoed.get(text) ?? 0) + 1);
   }
   return sent.filter((text) => {

@@ -2,6 +2,7 @@
  * A transcript parsed once, for the checks in transcript.ts and
  * room-order.ts to share.
  */
+import { formatRelayed } from '../protocol/format.js';
 import { parseRoomLine, type RoomLine } from './room-line.js';
 import type { Transcript } from './transcript.js';
 
@@ -87,7 +88,7 @@ export function describeEvent(event: RoomEvent): string {
     case 'leave':
       return `The user ${line.addr} left (${online(line.count)})`;
     case 'message':
-      return `[${line.addr}] ${line.text}`;
+      return formatRelayed(line.addr, line.text);
     case 'closing':
       return 'Server shutting down';
   }

@@ -1,8 +1,12 @@
 /**
  * Reads one server line back into what it means, for the transcript checker.
- * The inverse of src/protocol/format.ts, written against docs/protocol.md
- * rather than that code, so a formatting bug shows up here as `unknown`.
+ * The inverse of src/protocol/format.ts. Only the fixed pieces of protocol
+ * text (the `[You] ` prefix, the shutdown notice) come from src/protocol, so
+ * they are written in one place; the grammar around them is written against
+ * docs/protocol.md rather than that code, so a formatting bug shows up here
+ * as `unknown` (and the seed sessions' line-for-line test pins the pieces).
  */
+import { OWN_PREFIX, SHUTDOWN_NOTICE } from '../protocol/format.js';
 
 /** A server line as a member sees it. */
 export type RoomLine =
@@ -34,9 +38,7 @@ const RELAYED_RE = new RegExp(`^\\[(${ADDR})\\] (.*)$`, 's');
 const EMBEDDED_RE = new RegExp(
   `\\[(?:${ADDR}|You)\\] |Connected to the chat server \\(\\d|New user ${ADDR} entered \\(|The user ${ADDR} left \\(`
 );
-const OWN_PREFIX = '[You] ';
 const ERROR_PREFIX = 'Error: ';
-const SHUTDOWN_LINE = 'Server shutting down';
 /** A cluster daemon that can reach Redis again [CLUSTER-2]. */
 const NOTICE_LINES: ReadonlySet<string> = new Set(['Chat is available again']);
 
@@ -56,7 +58,7 @@ function onlineCount(digits: string, noun: string): number | null {
  */
 export function parseRoomLine(line: string, ownAddr: string): RoomLine {
   const unknown: RoomLine = { kind: 'unknown', raw: line };
-  if (line === SHUTDOWN_LINE) return { kind: 'closing' };
+  if (line === SHUTDOWN_NOTICE) return { kind: 'closing' };
   if (NOTICE_LINES.has(line)) return { kind: 'notice', text: line };
   if (line.startsWith(OWN_PREFIX)) {
     const text = line.slice(OWN_PREFIX.length);

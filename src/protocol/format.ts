@@ -23,14 +23,27 @@ export function formatLeaveNotice(remote: string, count: number): string {
   return `The user ${remote} left (${formatOnline(count)})`;
 }
 
+/** What starts a relayed line as its sender sees it. [CHAT-MSG-1] */
+export const OWN_PREFIX = '[You] ';
+
+/**
+ * What starts a relayed line as the other members see it: the sender's
+ * address in brackets. [CHAT-MSG-2]
+ *
+ * @example speakerPrefix('127.0.0.1:5001') // '[127.0.0.1:5001] '
+ */
+export function speakerPrefix(remote: string): string {
+  return `[${remote}] `;
+}
+
 /** A relayed line as the other members see it. [CHAT-MSG-2] */
 export function formatRelayed(remote: string, text: string): string {
-  return `[${remote}] ${text}`;
+  return speakerPrefix(remote) + text;
 }
 
 /** A relayed line as its sender sees it. [CHAT-MSG-1] */
 export function formatOwn(text: string): string {
-  return `[You] ${text}`;
+  return OWN_PREFIX + text;
 }
 
 /** The last line every member gets. [CHAT-SHUT-1] */
