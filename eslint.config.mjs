@@ -102,8 +102,6 @@ export default tseslint.config(
   restrict(['src/**/*.ts'], [...NET, REDIS], [NO_TOOLS]),
   restrict(['src/transport/**/*.ts'], [REDIS], [NO_TOOLS]),
   restrict(['src/cluster/**/*.ts'], NET, [NO_TOOLS]),
-  // Until the cluster room moves into src/cluster (issue 16, item 1).
-  restrict(['src/actors/cluster-room.ts'], NET, [NO_TOOLS]),
   // Machines are pure statecharts: xstate, each other, the protocol.
   restrict(
     ['src/machines/**/*.ts'],
@@ -148,9 +146,7 @@ export default tseslint.config(
     [REDIS],
     [
       publicApiOnly([
-        'actors/connection-actor',
         'actors/room-actor',
-        'machines/connection-machine',
         'machines/types',
         'transport/memory-connection'
       ])

@@ -1,19 +1,33 @@
-import { BehaviorSubject, Observable, Subject } from 'rxjs';
-import { createActor, type InspectionEvent } from 'xstate';
+import { BehaviorSubject, type Observable } from 'rxjs';
+import { assertEvent, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../app/logger.js';
-import type {
-  MembershipEmitted,
-  RoomEmitted
-} from '../machines/room-events.js';
+import type { RoomEmitted } from '../machines/room-events.js';
 import { roomMachine } from '../machines/room-machine.js';
-import type { RoomRef } from '../machines/types.js';
+import type { ConnectionRef, RoomRef } from '../machines/types.js';
 import {
   SHUTDOWN_NOTICE,
   formatGreeting,
   formatJoinNotice,
-  formatLeaveNotice
+  formatLeaveNotice,
+  formatLostEntries,
+  formatRelayed
 } from '../protocol/format.js';
 import { BatchBuilder, line, type Broadcast } from './broadcast.js';
+import { createBroadcaster } from './broadcaster.js';
+import { RoomLog } from './room-log.js';
+import {
+  localOrder,
+  type OrderSink,
+  type OrderedEntry,
+  type RoomOrder
+} from './room-order.js';
+import {
+  IMMEDIATE,
+  createTurnFlush,
+  type FlushScheduler
+} from './turn-flush.js';
+
+export { IMMEDIATE, type FlushScheduler } from './turn-flush.js';
 
 /** A running room: its actor, its broadcast and its count. */
 export interface Room {
@@ -21,13 +35,13 @@ export interface Room {
   readonly ref: RoomRef;
   /** Every item of the room's one order, lines already encoded. */
   readonly messages$: Observable<Broadcast>;
-  /** Membership size after each join and leave. */
+  /** Membership size after each join and leave (the cluster's, in a cluster). */
   readonly count$: Observable<number>;
   /**
    * Relays one line of a member: it joins the room's order now and reaches
    * everyone at the end of this turn of the event loop, batched with the
    * other lines of the turn. False, and nothing relayed, when `connId` is
-   * not a member or the room is closing.
+   * not a member, the room is closing, or the order refused the line.
    */
   say(connId: string, text: string): boolean;
   /** Publishes the batch so far (everything ordered and not yet sent), now. */
@@ -38,20 +52,14 @@ export interface Room {
   feedCount(): number;
   /** Messages relayed since the room started. */
   messageCount(): number;
+  /** False while the order cannot take new members (Redis out of reach). */
+  accepting(): boolean;
   /** True until `stop()`. */
   isRunning(): boolean;
-  /** Stops the actor and completes both streams. */
+  /** Sends what waits, leaves the order (a cluster node retires), then stops. */
+  close(): Promise<void>;
+  /** Stops the actor and the order and completes both streams. */
   stop(): void;
-}
-
-/**
- * Runs the publishing of a batch later: `delayMs` 0 means at the end of this
- * turn of the event loop (the default uses `setImmediate`), more means after
- * that many milliseconds (`setTimeout`).
- */
-export interface FlushScheduler {
-  set(flush: () => void, delayMs: number): unknown;
-  clear(handle: unknown): void;
 }
 
 /** What a room needs from the daemon. */
@@ -63,6 +71,8 @@ export interface RoomOptions {
   onFault: (err: unknown) => void;
   /** When a turn's batch goes out; replay passes its virtual clock. */
   scheduler?: FlushScheduler;
+  /** Who orders the room's items; default this process alone (`localOrder`). */
+  order?: RoomOrder;
 }
 
 /** Past this many bytes, a batch goes out without waiting for the turn to end. */
@@ -76,262 +86,283 @@ export const MAX_BATCH_BYTES = 64 * 1024;
  */
 export const NOTICE_DELAY_MS = 1;
 
-type RealHandle = { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout };
-
-export const IMMEDIATE: FlushScheduler = {
-  set: (flush, delayMs): RealHandle =>
-    delayMs === 0
-      ? { immediate: setImmediate(flush) }
-      : { timeout: setTimeout(flush, delayMs) },
-  clear: (handle) => {
-    const real = handle as RealHandle;
-    if ('immediate' in real) clearImmediate(real.immediate);
-    else clearTimeout(real.timeout);
-  }
-};
-
 /**
- * Starts a room: its machine decides membership, and this is the one place
- * that orders and fans out. [CHAT-ORDER-1]
+ * Starts a room: its machine decides membership, its order (`RoomOrder`)
+ * puts every join, line and leave in the one order, and this is the one
+ * place that fans out what comes back. [CHAT-ORDER-1]
  *
  * ```
- *  say(connId, text) ──────────────────────┐
- *  room machine: member.joined/left, ──────┤─► BatchBuilder (this turn, in order)
- *                room.closing              │        │ end of turn (1 ms for notices only), or 64 KiB:
- *                                          │        │ room.flush ─► room machine ─► room.flushed
- *  member.left: farewell (its view so far) ┘        ▼
+ *  say(connId, text) ──────────────┐
+ *  room machine: member.joined/left ┴─► order.append ─► … ─► deliver (in order)
+ *                                                               │
+ *  room machine: room.closing ─────────────────────────► BatchBuilder (this turn)
+ *  own leave back: farewell (its view so far), then room.left   │ end of turn (1 ms for
+ *                                                               │ notices only), or 64 KiB:
+ *                             room.flush ─► room machine ─► room.flushed
  *                  publish ─► messages$ ─► each member's feed ─► one write per member
  * ```
- * Everything the room orders in one turn of the event loop (lines, joins,
- * leaves, the closing notice) goes into one batch, each line encoded once
- * (`[ADDR] text` for everyone, `[You] text` for its author, a notice as it
- * reads); at the end of the turn the batch goes out as one buffer per
- * member, the same buffer for every member it is not about. A batch of
- * notices only waits up to `NOTICE_DELAY_MS` for more, so a burst of joins
- * (one per turn: Node accepts one connection per turn) shares writes too. A line from a
- * member is data, not lifecycle: it never passes through an XState
- * transition. A newcomer's view of the batch starts at its greeting, so
- * what was ordered before its join never reaches it. A leaver is sent its
- * view of the batch so far the moment the machine decides the leave (its
- * farewell), so it has everything ordered before its leave before its
- * connection closes; the others get the leave notice with the batch.
+ * Everything that comes back from the order in one turn of the event loop
+ * goes into one batch, each line encoded once (`[ADDR] text` for everyone,
+ * `[You] text` for its author, a notice as it reads); at the end of the
+ * turn the batch goes out as one buffer per member, the same buffer for
+ * every member it is not about. A batch of notices only waits up to
+ * `NOTICE_DELAY_MS` for more, so a burst of joins (one per turn: Node
+ * accepts one connection per turn) shares writes too. A line from a member
+ * is data, not lifecycle: it never passes through an XState transition. A
+ * newcomer's view starts at its greeting, where its own join comes back, so
+ * what was ordered before it never reaches it. When a leaver's leave comes
+ * back it is sent its view of the batch so far (its farewell), so it has
+ * everything ordered before its leave, and only then is its leave
+ * confirmed (`room.left`); the others get the leave notice with the batch.
+ * With the local order all of this happens the moment the machine decides;
+ * with a cluster's, once the entry is back from Redis.
  *
- * Everything is published inside the room machine's processing (a batch
- * when the machine answers `room.flush` with `room.flushed`, a farewell
- * when it emits `member.left`), so a leave or shutdown decided while an
- * item is being fanned out (a member's write ended that member) waits in
- * the machine's mailbox until everyone has the item. Publishing never nests
- * either: an item published during another's fan-out waits for it.
- *
- * The console log is written here, in the same step as the order, so it
- * shows events in the room's order.
+ * Batches are published inside the room machine's processing (when it
+ * answers `room.flush` with `room.flushed`), so a leave or shutdown decided
+ * while a batch is being fanned out (a member's write ended that member)
+ * waits in the machine's mailbox until everyone has it. Publishing never
+ * nests either: an item published during another's fan-out waits for it.
  */
 export function createRoom(options: RoomOptions): Room {
   const { name, onFault } = options;
-  const scheduler = options.scheduler ?? IMMEDIATE;
-  const logger = options.logger.child({ component: 'room', room: name });
-  // The level is fixed for the daemon's life: asking winston per message
-  // costs more than the check (../shared/FACTS.md).
-  const chatLogged = logger.isLevelEnabled('chat');
-  const count = new BehaviorSubject(0);
-  const actor = createActor(roomMachine, {
-    id: `room:${name}`,
-    input: { name },
-    inspect: options.inspect
+  const order = options.order ?? localOrder();
+  const logger = options.logger.child({
+    component: 'room',
+    room: name,
+    ...(order.node !== undefined && { node: order.node })
   });
-
+  const log = new RoomLog(logger);
+  const count = new BehaviorSubject(0);
+  /** The last count published: the closing notice repeats it. */
+  let counted = 0;
+  const countIs = (n: number): void => {
+    counted = n;
+    count.next(n);
+  };
   const broadcast = createBroadcaster();
+  const { publish } = broadcast;
+  const batch = new BatchBuilder();
+  /**
+   * Each member's address and its `[ADDR] `, encoded once: the machine's
+   * roster, and the leavers whose leave is not back yet (their own lines
+   * still come back as theirs).
+   */
+  const speakers = new Map<string, { remote: string; prefix: Buffer }>();
+  /** Leaves in the order and not back yet, and whom to confirm each to. */
+  const leaving = new Map<string, ConnectionRef | null>();
+  /** Lines for some members only, out after the batch. */
+  const directs: Array<{ to: ReadonlySet<string>; text: string }> = [];
   let said = 0;
   let seq = 0;
   let open = true;
   let running = true;
-  /** Each member's address and its `[ADDR] `, encoded once; mirrors the machine's roster. */
-  const speakers = new Map<string, { remote: string; prefix: Buffer }>();
-  const batch = new BatchBuilder();
-  let flushHandle: unknown = null;
-  /** The delay `flushHandle` was set with. */
-  let flushDelay = 0;
-  const { publish } = broadcast;
-  /** Publishes the batch so far; only inside the room machine's processing. */
-  const publishBatch = (): void => {
-    if (flushHandle !== null) scheduler.clear(flushHandle);
-    flushHandle = null;
-    const taken = batch.take(seq + 1);
-    if (taken === null) return;
-    seq += 1;
-    publish(taken);
-  };
+
+  const actor = createActor(
+    roomMachine.provide({
+      actions: {
+        // A member's leave is confirmed once it is back from the order,
+        // after its farewell; anyone else's at once.
+        confirmLeave: ({ event }) => {
+          assertEvent(event, 'room.leave');
+          const { connId, ref } = event;
+          if (ref === undefined) return;
+          if (speakers.has(connId)) leaving.set(connId, ref);
+          else confirm(ref);
+        }
+      }
+    }),
+    { id: `room:${name}`, input: { name }, inspect: options.inspect }
+  );
+
+  const pending = (): boolean => !batch.isEmpty || directs.length > 0;
   /** Asks the room machine to put the batch so far into the order now. */
   const flush = (): void => {
-    if (!batch.isEmpty && running) actor.send({ type: 'room.flush' });
+    if (pending() && running) actor.send({ type: 'room.flush' });
   };
+  const turn = createTurnFlush(options.scheduler ?? IMMEDIATE, flush);
   /** Publishes the batch within `delayMs`, or now if it is full. */
   const flushSoon = (delayMs: number): void => {
-    if (batch.bytes >= MAX_BATCH_BYTES) {
-      flush();
-      return;
-    }
-    if (flushHandle !== null) {
-      if (flushDelay <= delayMs) return;
-      scheduler.clear(flushHandle);
-    }
-    flushDelay = delayMs;
-    flushHandle = scheduler.set(flushLater, delayMs);
+    if (batch.bytes >= MAX_BATCH_BYTES) flush();
+    else if (pending()) turn.soon(delayMs);
   };
-  const flushLater = (): void => {
-    flushHandle = null;
-    flush();
+  /** Publishes the batch so far; only inside the room machine's processing. */
+  const publishBatch = (): void => {
+    turn.cancel();
+    const taken = batch.take(seq + 1);
+    if (taken !== null) {
+      seq += 1;
+      publish(taken);
+    }
+    for (const { to, text } of directs.splice(0))
+      publish({ kind: 'direct', to, bytes: line(text), lines: 1 });
   };
 
-  const say = (connId: string, text: string): boolean => {
-    const speaker = speakers.get(connId);
-    if (speaker === undefined || !open || !running) return false;
-    said += 1;
-    if (chatLogged) {
-      logger.log('chat', 'member said', {
-        event: 'message',
-        connId,
-        remote: speaker.remote,
-        text
-      });
+  /** The leaver gets its view of what is ordered so far; then it may go. */
+  const farewell = (connId: string, notice: Buffer | null): void => {
+    const ref = leaving.get(connId) ?? null;
+    leaving.delete(connId);
+    speakers.delete(connId);
+    batch.leave(connId, notice);
+    publish({ kind: 'farewell', connId, batch: batch.peek(seq + 1, connId) });
+    if (ref !== null) confirm(ref);
+    flushSoon(NOTICE_DELAY_MS);
+  };
+
+  const deliver = (entry: OrderedEntry): void => {
+    if (entry.type === 'lost') {
+      if (open) batch.notice(line(formatLostEntries(entry.entries)));
+      flushSoon(0);
+      return;
     }
-    batch.say(connId, speaker.prefix, text);
-    flushSoon(0);
-    return true;
+    const speaker =
+      entry.elsewhere === true ? undefined : speakers.get(entry.conn);
+    switch (entry.type) {
+      case 'line':
+        said += 1;
+        log.line(entry);
+        if (!open) return;
+        if (speaker !== undefined)
+          batch.say(entry.conn, speaker.prefix, entry.text);
+        else batch.notice(line(formatRelayed(entry.remote, entry.text)));
+        flushSoon(0);
+        return;
+      case 'join': {
+        log.join(entry);
+        if (open) {
+          const notice = line(formatJoinNotice(entry.remote, entry.count));
+          if (speaker !== undefined)
+            batch.join(entry.conn, line(formatGreeting(entry.count)), notice);
+          else batch.notice(notice);
+          flushSoon(NOTICE_DELAY_MS);
+        }
+        countIs(entry.count);
+        return;
+      }
+      case 'leave': {
+        log.leave(entry);
+        const notice = open
+          ? line(formatLeaveNotice(entry.remote, entry.count))
+          : null;
+        if (entry.elsewhere !== true && leaving.has(entry.conn))
+          farewell(entry.conn, notice);
+        else if (speaker !== undefined) {
+          // Still here, yet gone from the order (its cluster node was taken
+          // for dead while it stalled): it joins again when the node
+          // registers again, and sees itself neither leave nor join.
+        } else if (notice !== null) {
+          batch.notice(notice);
+          flushSoon(NOTICE_DELAY_MS);
+        }
+        countIs(entry.count);
+        return;
+      }
+    }
+  };
+
+  const sink: OrderSink = {
+    deliver,
+    tell: (to, text) => {
+      const set = new Set(to);
+      if (set.size === 0) return;
+      directs.push({ to: set, text });
+      flushSoon(0);
+    },
+    releaseLeaves: () => {
+      for (const connId of [...leaving.keys()]) farewell(connId, null);
+    }
   };
 
   actor.on('*', (emitted: RoomEmitted) => {
-    if (emitted.type === 'room.flushed') {
-      publishBatch();
-      return;
-    }
-    logEmitted(logger, emitted);
     switch (emitted.type) {
+      case 'room.flushed':
+        publishBatch();
+        return;
       case 'member.joined': {
-        const { connId, remote, count: n } = emitted;
+        const { connId, remote } = emitted;
         speakers.set(connId, { remote, prefix: Buffer.from(`[${remote}] `) });
-        batch.join(
-          connId,
-          line(formatGreeting(n)),
-          line(formatJoinNotice(remote, n))
-        );
-        break;
+        order.append({
+          type: 'join',
+          conn: connId,
+          remote,
+          count: emitted.count
+        });
+        return;
       }
       case 'member.left': {
-        const { connId, remote, count: n } = emitted;
-        speakers.delete(connId);
-        batch.leave(
-          connId,
-          emitted.announced ? line(formatLeaveNotice(remote, n)) : null
-        );
-        // The leaver gets everything ordered before its leave now, before
-        // its connection closes; the others get the leave with the batch.
-        publish({
-          kind: 'farewell',
-          connId,
-          batch: batch.peek(seq + 1, connId)
+        const { connId, remote, count: n, reason, detail } = emitted;
+        if (!leaving.has(connId)) leaving.set(connId, null);
+        const back = order.append({
+          type: 'leave',
+          conn: connId,
+          remote,
+          count: n,
+          reason,
+          ...(detail && { detail })
         });
-        break;
+        // Closing, or the order cannot bring it back now: it goes at once.
+        if ((!back || !open) && leaving.has(connId)) farewell(connId, null);
+        return;
       }
       case 'room.closing':
+        log.closing(counted);
         open = false;
         batch.notice(line(SHUTDOWN_NOTICE));
-        break;
+        flushSoon(NOTICE_DELAY_MS);
+        count.next(counted);
+        return;
     }
-    flushSoon(NOTICE_DELAY_MS);
-    // Joins, leaves and closing carry the count at their point in the order.
-    count.next(emitted.count);
   });
   actor.subscribe({
     error: (err) => {
-      logger.error('room failed', { err });
+      log.failed(err);
       onFault(err);
     }
   });
+  order.start(sink);
   actor.start();
 
+  const stop = (): void => {
+    if (!running) return;
+    flush();
+    running = false;
+    turn.cancel();
+    actor.stop();
+    order.stop();
+    broadcast.complete();
+    count.complete();
+  };
   return {
     name,
     ref: actor,
     messages$: broadcast.messages$,
     count$: count.asObservable(),
-    say,
+    say: (connId, text) => {
+      const speaker = speakers.get(connId);
+      if (speaker === undefined || leaving.has(connId)) return false;
+      if (!open || !running) return false;
+      return order.append({
+        type: 'line',
+        conn: connId,
+        remote: speaker.remote,
+        text
+      });
+    },
     flush,
     memberCount: () => actor.getSnapshot().context.roster.size,
     feedCount: broadcast.feedCount,
     messageCount: () => said,
+    accepting: () => running && order.accepting(),
     isRunning: () => actor.getSnapshot().status === 'active',
-    stop: () => {
-      flush();
-      running = false;
-      actor.stop();
-      broadcast.complete();
-      count.complete();
-    }
+    close: async () => {
+      if (!running) return;
+      await order.close();
+      stop();
+    },
+    stop
   };
 }
 
-/**
- * The room's broadcast: publishing never nests (an item published during
- * another's fan-out waits for it), and live subscriptions are counted so
- * tests and the inspector can see every member's feed end with it.
- */
-export function createBroadcaster() {
-  const messages = new Subject<Broadcast>();
-  const waiting: Broadcast[] = [];
-  let publishing = false;
-  let feeds = 0;
-  const messages$ = new Observable<Broadcast>((subscriber) => {
-    feeds += 1;
-    const subscription = messages.subscribe(subscriber);
-    return () => {
-      feeds -= 1;
-      subscription.unsubscribe();
-    };
-  });
-  const publish = (item: Broadcast): void => {
-    waiting.push(item);
-    if (publishing) return;
-    publishing = true;
-    try {
-      for (let next = waiting.shift(); next; next = waiting.shift())
-        messages.next(next);
-    } finally {
-      publishing = false;
-    }
-  };
-  return {
-    messages$,
-    publish,
-    feedCount: () => feeds,
-    complete: () => messages.complete()
-  };
-}
-
-function logEmitted(logger: Logger, emitted: MembershipEmitted): void {
-  switch (emitted.type) {
-    case 'member.joined':
-      logger.info('member joined', {
-        event: 'join',
-        connId: emitted.connId,
-        remote: emitted.remote,
-        count: emitted.count
-      });
-      return;
-    case 'member.left':
-      // The one record of a member's ending, whatever ended it, with what
-      // the connection knew about it (`why`, `queuedBytes`, `idleMs`, `code`).
-      logger.info('member left', {
-        event: 'leave',
-        connId: emitted.connId,
-        remote: emitted.remote,
-        count: emitted.count,
-        reason: emitted.reason,
-        ...emitted.detail
-      });
-      return;
-    case 'room.closing':
-      logger.info('room closing', { event: 'closing', count: emitted.count });
-      return;
-  }
+/** `room.left` to a connection still there to take it. */
+function confirm(ref: ConnectionRef): void {
+  if (ref.getSnapshot().status === 'active') ref.send({ type: 'room.left' });
 }

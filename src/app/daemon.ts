@@ -10,27 +10,18 @@ import {
   type ConnectionActor
 } from '../machines/connection-machine.js';
 import { machineGraph } from '../machines/graph.js';
-import {
-  LEAVE_REASONS,
-  type ConnectionPort,
-  type LeaveReason
-} from '../machines/types.js';
+import type { ConnectionPort, LeaveReason } from '../machines/types.js';
 import { DEFAULT_HOST, DEFAULT_PORT, LOBBY } from '../protocol/constants.js';
-import {
-  createConnectionLogic,
-  startConnection
-} from '../actors/connection-actor.js';
 import { composeInspectors, createInspection } from '../actors/inspection.js';
-import {
-  startClusterRoom,
-  type ClusterOptions,
-  type ClusterRoom
-} from '../actors/cluster-room.js';
 import { createRoom, type Room } from '../actors/room-actor.js';
-import { UNAVAILABLE_NOTICE } from '../protocol/format.js';
+import { localOrder } from '../actors/room-order.js';
+import type { ClusterOptions } from '../cluster/cluster-options.js';
+import { startRedisOrder } from '../cluster/redis-order.js';
+import { SHUTDOWN_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
 import type { RefusalReason } from '../transport/admission.js';
-import type { Traffic } from '../transport/tcp-connection.js';
+import type { TcpConnection, Traffic } from '../transport/tcp-connection.js';
 import { listen } from '../transport/tcp-server.js';
+import { ConnectionRegistry } from './connection-registry.js';
 import { resolveLimits, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
 
@@ -159,40 +150,45 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { inspect } = createInspection(logger, options.inspect);
   const inspectConnection = composeInspectors(monitor?.inspect, inspect);
   const connections = new Map<string, ConnectionActor>();
-  const cluster: ClusterRoom | null = options.cluster
-    ? await startClusterRoom({
-        name: LOBBY,
+  // The one choice between one process and a cluster: who orders the room.
+  const order = options.cluster
+    ? await startRedisOrder({
+        room: LOBBY,
         logger,
         inspect,
-        onFault,
         cluster: options.cluster,
         onExpired: (graceMs) => {
           for (const actor of [...connections.values()])
             actor.send({ type: 'server.unavailable', graceMs });
         }
       })
-    : null;
-  const room: Room =
-    cluster ?? createRoom({ name: LOBBY, logger, inspect, onFault });
-  const logic = createConnectionLogic(room);
-  const disconnects = Object.fromEntries(
-    LEAVE_REASONS.map((reason) => [reason, 0])
-  ) as Record<LeaveReason, number>;
+    : localOrder();
+  const room: Room = createRoom({
+    name: LOBBY,
+    logger,
+    inspect,
+    onFault,
+    order
+  });
+  // Accept, number, start and forget connections, count their endings and
+  // announce the shutdown: the core the replay server runs too.
+  const registry = new ConnectionRegistry<TcpConnection>({
+    room,
+    logger,
+    inspect: inspectConnection,
+    wrapPort,
+    actors: connections,
+    onAccept: (connId, tcp) => monitor?.track(connId, tcp.remote, tcp),
+    onDone: (connId, reason) => monitor?.done(connId, reason)
+  });
   const refused: Record<Refusal, number> = {
     'server full': 0,
     'too many from address': 0,
     'chat unavailable': 0
   };
-  let accepted = 0;
   const refuse = (remote: string, reason: Refusal): void => {
     refused[reason] += 1;
     logger.warn('connection refused', { remote, reason });
-  };
-
-  const forget = (connId: string, reason: LeaveReason): void => {
-    connections.delete(connId);
-    disconnects[reason] += 1;
-    monitor?.done(connId, reason);
   };
 
   const transport = await listen({
@@ -200,29 +196,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     port: options.port ?? DEFAULT_PORT,
     limits,
     onConnection: (tcp) => {
-      if (cluster !== null && !cluster.accepting()) {
+      if (!room.accepting()) {
         // Redis is out of reach: say so, rather than seat a member whose
         // lines could go nowhere. [CLUSTER-2]
         refuse(tcp.remote, 'chat unavailable');
         tcp.end(UNAVAILABLE_NOTICE);
         return;
       }
-      accepted += 1;
-      const connId = `c${accepted}`;
-      monitor?.track(connId, tcp.remote, tcp);
-      const port: ConnectionPort = wrapPort ? wrapPort(tcp, connId) : tcp;
-      const actor = startConnection({
-        logic,
-        room,
-        connId,
-        port,
-        logger,
-        inspect: inspectConnection,
-        onDone: forget
-      });
-      // An actor that failed during start has already called `forget`.
-      if (actor.getSnapshot().status === 'active')
-        connections.set(connId, actor);
+      // Shutdown closes the listener before it stops the registry, so this
+      // refusal is only a safeguard.
+      if (registry.accept(tcp) === null) tcp.end(SHUTDOWN_NOTICE);
     },
     onRefused: refuse
   }).catch((err: unknown) => {
@@ -236,9 +219,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     members: room.memberCount(),
     feeds: room.feedCount(),
     sockets: transport.openSockets(),
-    accepted,
+    accepted: registry.accepted,
     refused: { ...refused },
-    disconnects: { ...disconnects },
+    disconnects: registry.disconnects(),
     pacedLines: transport.counters.pacedLines,
     messages: room.messageCount(),
     traffic: {
@@ -265,7 +248,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       : null;
   // Every listener is bound: only now is the daemon announced, so a failure
   // above leaves nothing but its one error line.
-  if (cluster !== null)
+  if (options.cluster)
     logger.info('joined the cluster', {
       event: 'cluster',
       node: options.cluster?.nodeId,
@@ -279,9 +262,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   const shutdown = async (): Promise<void> => {
     transport.stopAccepting();
-    room.ref.send({ type: 'room.shutdown' });
-    for (const actor of [...connections.values()])
-      actor.send({ type: 'server.shutdown' });
+    registry.shutdown();
     // Done once every peer has what it is owed in the kernel and our FIN:
     // a peer that keeps its side open (an idle `nc`) costs no wait.
     if (!(await transport.finished(limits.shutdownTimeoutMs))) {
@@ -299,8 +280,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Our FIN is out everywhere: close what is left without waiting for
     // the peers' FINs.
     await transport.closeAll(CLOSE_TIMEOUT_MS);
-    if (cluster !== null) await cluster.retire();
-    else room.stop();
+    await room.close();
     await admin?.close();
     monitor?.stop();
     logger.info('exit', { event: 'exit' });

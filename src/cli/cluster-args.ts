@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { ClusterOptions } from '../actors/cluster-room.js';
+import type { ClusterOptions } from '../cluster/cluster-options.js';
 import { UsageError } from '../app/errors.js';
 import { formatDuration, parseDuration } from './duration.js';
 

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { UsageError } from '../app/errors.js';
-import type { ClusterOptions } from '../actors/cluster-room.js';
+import type { ClusterOptions } from '../cluster/cluster-options.js';
 import type { Limits } from '../app/limits.js';
 import {
   DEFAULT_LOG_ROTATION,

@@ -22,7 +22,7 @@ export type BackplaneEvent =
   | { type: 'link.close' };
 
 /**
- * A cluster node's link to Redis (src/actors/cluster-room.ts owns the
+ * A cluster node's link to Redis (src/cluster/redis-order.ts owns the
  * connections and provides the effects). [CLUSTER-1]
  *
  * - `starting`: registers the node and its members (the SYNC script); the
@@ -144,3 +144,17 @@ export const backplaneMachine = setup({
 
 /** A running backplane actor. */
 export type BackplaneActor = ActorRefFrom<typeof backplaneMachine>;
+
+/**
+ * Resolves once the backplane has left `starting`: true when it is `live`
+ * (registered), false when registering failed.
+ */
+export function whenStarted(backplane: BackplaneActor): Promise<boolean> {
+  return new Promise((resolve) => {
+    const watch = backplane.subscribe((snapshot) => {
+      if (snapshot.matches('starting')) return;
+      watch.unsubscribe();
+      resolve(snapshot.matches('live'));
+    });
+  });
+}

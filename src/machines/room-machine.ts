@@ -34,7 +34,8 @@ export interface RoomInput {
  * transition that changed it, so no count can drift. Chat messages do not
  * pass through here: they are data, not lifecycle, and the room actor
  * relays a member's line only while this machine has it in the roster and
- * is `open` (src/actors/room-actor.ts). It collects a turn's lines and sends
+ * is `open` (src/actors/room-actor.ts), and confirms a member's leave once
+ * the leave is back from the room's order. It collects a turn's lines and sends
  * `room.flush` once per turn; the machine answers `room.flushed`, which puts
  * the batch in its place in the one order. [CHAT-ORDER-1]
  *

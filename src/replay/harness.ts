@@ -1,7 +1,10 @@
 /**
  * Deterministic replay (issue 4, item 3): a schedule of client steps runs
- * against the real connection and room machines, wired as the daemon wires
- * them, over `MemoryConnection`s instead of sockets. Everything is
+ * against the real connection and room machines, composed by the daemon's
+ * own `ConnectionRegistry`, over `MemoryConnection`s instead of sockets.
+ * Those run the daemon's connection policy (`InputGate` for held input and
+ * idleness, `SendLimits` for the send marks, the stall watchdog and giving
+ * up); only how bytes move is simulated (issue 16, item 2). Everything is
  * synchronous: XState and RxJS deliver in the caller's stack, and every
  * timer (XState's `after`, the transport's idle, stall and linger) runs on a
  * `VirtualClock` over XState's `SimulatedClock`. No socket, no real timer,

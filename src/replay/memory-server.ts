@@ -1,16 +1,8 @@
-import {
-  createConnectionLogic,
-  startConnection
-} from '../actors/connection-actor.js';
 import { createRoom } from '../actors/room-actor.js';
+import { ConnectionRegistry } from '../app/connection-registry.js';
 import type { Limits } from '../app/limits.js';
 import type { Logger } from '../app/logger.js';
-import type { ConnectionActor } from '../machines/connection-machine.js';
-import {
-  LEAVE_REASONS,
-  type ConnectionPort,
-  type LeaveReason
-} from '../machines/types.js';
+import type { ConnectionPort, LeaveReason } from '../machines/types.js';
 import { LOBBY } from '../protocol/constants.js';
 import { MemoryConnection } from '../transport/memory-connection.js';
 import type { VirtualClock } from './scheduler.js';
@@ -60,9 +52,11 @@ export interface MemoryServer {
 }
 
 /**
- * Wires the real room and connection machines exactly as `startDaemon`
- * does, minus the sockets: one room actor, one standalone connection actor
- * per accepted `MemoryConnection`, every XState timer on `clock`.
+ * The daemon's own composition minus the sockets: one room actor, and the
+ * `ConnectionRegistry` `startDaemon` uses (numbering, one standalone
+ * connection actor per accepted `MemoryConnection`, disconnect counts, the
+ * shutdown announcement), with every timer on `clock`. Each
+ * `MemoryConnection` runs the daemon's `InputGate` and `SendLimits`.
  */
 export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
   const { limits, clock, logger, wrapPort } = options;
@@ -80,63 +74,42 @@ export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
   });
   const counts: number[] = [];
   const countSubscription = room.count$.subscribe((n) => counts.push(n));
-  const logic = createConnectionLogic(room);
-  const live = new Map<string, ConnectionActor>();
+  const connections = new ConnectionRegistry<MemoryConnection>({
+    room,
+    logger,
+    clock,
+    wrapPort
+  });
   const sockets: MemoryConnection[] = [];
-  const disconnects = Object.fromEntries(
-    LEAVE_REASONS.map((reason) => [reason, 0])
-  ) as Record<LeaveReason, number>;
-  let accepted = 0;
-  let accepting = true;
-  let shutDown = false;
-
-  const forget = (connId: string, reason: LeaveReason): void => {
-    live.delete(connId);
-    disconnects[reason] += 1;
-  };
   const openSockets = (): MemoryConnection[] => sockets.filter((s) => s.isOpen);
 
   return {
     accept(remote) {
-      if (!accepting) return null;
-      accepted += 1;
-      const connId = `c${accepted}`;
+      if (!connections.accepting) return null;
       const conn = new MemoryConnection({ remote, limits, timers: clock });
       sockets.push(conn);
-      const port = wrapPort ? wrapPort(conn, connId) : conn;
-      const actor = startConnection({
-        logic,
-        room,
-        connId,
-        port,
-        logger,
-        clock,
-        onDone: forget
-      });
-      if (actor.getSnapshot().status === 'active') live.set(connId, actor);
-      return { connId, conn };
+      const connId = connections.accept(conn);
+      return connId === null ? null : { connId, conn };
     },
     stats: () => ({
       now: clock.now(),
-      actors: live.size + (room.isRunning() ? 1 : 0),
-      connections: live.size,
+      actors: connections.size + (room.isRunning() ? 1 : 0),
+      connections: connections.size,
       members: room.memberCount(),
       feeds: room.feedCount(),
       open: openSockets().length,
       pendingTimers: clock.pendingTimers,
-      accepted,
-      disconnects: { ...disconnects },
+      accepted: connections.accepted,
+      disconnects: connections.disconnects(),
       counts: [...counts]
     }),
     faults,
     shutdown() {
-      if (shutDown) return;
-      shutDown = true;
-      accepting = false;
-      room.ref.send({ type: 'room.shutdown' });
-      for (const actor of [...live.values()])
-        actor.send({ type: 'server.shutdown' });
-      // transport.finished(timeout), then resetUnfinished and closeAll (coarser: waits the whole timeout if any socket is open).
+      if (!connections.accepting) return;
+      connections.shutdown();
+      // The daemon's drain on virtual time: transport.finished(timeout),
+      // then resetUnfinished and closeAll (coarser: it waits the whole
+      // timeout if any connection is open).
       if (openSockets().length > 0) clock.advance(limits.shutdownTimeoutMs);
       for (const socket of openSockets()) socket.abort();
       clock.advance(0);

@@ -3,6 +3,7 @@ import type { ConnectionPort } from '../machines/types.js';
 import { LINGER_MS } from '../protocol/constants.js';
 import type { ConnectionLimits } from './tcp-connection.js';
 import { EventOutlet, type Inbound } from './event-outlet.js';
+import { HOLD, InputGate } from './input-gate.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import { MemoryOutbound, type ConnectionTimers } from './memory-outbound.js';
 import { isBlank, sanitizeText } from './sanitize.js';
@@ -23,10 +24,6 @@ export interface MemoryConnectionOptions {
 /** How far the peer side is: open, half-closed (FIN, still reading), gone, or reset. */
 export type PeerState = 'open' | 'fin' | 'closed' | 'reset';
 
-type TimerName = 'idle' | 'linger';
-
-const HOLD_ACTOR = 1;
-const HOLD_BACKPRESSURE = 2;
 const FIN = 'fin';
 
 /**
@@ -34,8 +31,10 @@ const FIN = 'fin';
  * (`peerSend`, `peerFin`, `peerClose`, `peerReset`, `stopReading`,
  * `resumeReading`), everything runs synchronously, and timers run on the
  * clock it is given. It frames, sanitises and reports input as
- * `TcpConnection` does (same `LineSplitter` and sanitiser); what it writes
- * goes through `MemoryOutbound`, whose limits match `Outbound`'s:
+ * `TcpConnection` does (same `LineSplitter` and sanitiser), holds input and
+ * watches idleness with the same `InputGate`; what it writes goes through
+ * `MemoryOutbound`, which runs `Outbound`'s `SendLimits`. Only how bytes
+ * move differs from the daemon's:
  *
  * ```
  *  write ──► owed (queuedBytes) ──► peer's receive window (`budget`) ──► transcript
@@ -55,8 +54,7 @@ export class MemoryConnection implements ConnectionPort {
   readonly #timers: ConnectionTimers;
   readonly #splitter: LineSplitter;
   readonly #events = new EventOutlet();
-  #holds = 0;
-  #heldAt = 0;
+  readonly #gate: InputGate;
   /** Peer input waiting while held, in order; `FIN` marks its end. */
   #inbox: (Buffer | typeof FIN)[] = [];
   #draining = false;
@@ -66,27 +64,28 @@ export class MemoryConnection implements ConnectionPort {
   #ending = false;
   #finSent = false;
   #closed = false;
-  #lastInput: number;
-  #idleReported = false;
-  readonly #armed = new Map<TimerName, unknown>();
+  #linger: unknown = null;
 
   constructor(options: MemoryConnectionOptions) {
     this.remote = options.remote;
     this.#limits = options.limits;
     this.#timers = options.timers;
     this.#splitter = new LineSplitter(options.limits.maxLineBytes);
+    this.#gate = new InputGate(options.limits.idleTimeoutMs, options.timers, {
+      // Held input waits in the inbox; nothing to stop.
+      pause: () => undefined,
+      resume: () => this.#drainInbox(),
+      idle: (idleMs) => this.#events.emit({ type: 'tcp.idle', idleMs })
+    });
     this.#outbound = new MemoryOutbound(options.limits, options.timers, {
       backpressure: (on) => {
-        if (on) this.#hold(HOLD_BACKPRESSURE);
-        else this.#release(HOLD_BACKPRESSURE);
+        if (on) this.#gate.hold(HOLD.backpressure);
+        else this.#gate.release(HOLD.backpressure);
       },
       slow: (why, queuedBytes) =>
         this.#events.emit({ type: 'tcp.slow', why, queuedBytes }),
       abort: () => this.#close()
     });
-    this.#lastInput = this.#timers.now();
-    if (this.#limits.idleTimeoutMs > 0)
-      this.#armIdle(this.#limits.idleTimeoutMs);
   }
 
   // ── ConnectionPort ────────────────────────────────────────────────────
@@ -111,11 +110,10 @@ export class MemoryConnection implements ConnectionPort {
   end(farewell?: string): void {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
-    this.#clear('idle');
     // Nobody reads our input any more: drop it, but see the peer's FIN.
     if (this.#inbox.includes(FIN)) this.#peerFinSeen = true;
     this.#inbox = [];
-    this.#holds = 0;
+    this.#gate.end();
     // A peer we gave up on gets only the linger, from now.
     if (this.#outbound.abandoned) this.#armLinger();
     this.#outbound.end(
@@ -130,11 +128,11 @@ export class MemoryConnection implements ConnectionPort {
   }
 
   pauseInput(): void {
-    this.#hold(HOLD_ACTOR);
+    this.#gate.hold(HOLD.actor);
   }
 
   resumeInput(): void {
-    this.#release(HOLD_ACTOR);
+    this.#gate.release(HOLD.actor);
   }
 
   // ── The peer, played by the harness ───────────────────────────────────
@@ -143,9 +141,9 @@ export class MemoryConnection implements ConnectionPort {
   peerSend(data: Buffer | string): void {
     this.#assertPeerCanSend('send');
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    this.#lastInput = this.#timers.now();
+    this.#gate.input();
     if (this.#ending) return;
-    if (this.#holds !== 0 || this.#inbox.length > 0) this.#inbox.push(bytes);
+    if (this.#gate.held || this.#inbox.length > 0) this.#inbox.push(bytes);
     else this.#receive(bytes);
   }
 
@@ -258,7 +256,7 @@ export class MemoryConnection implements ConnectionPort {
     if (this.#ending) {
       this.#peerFinSeen = true;
       this.#closeIfBothDone();
-    } else if (this.#holds !== 0 || this.#inbox.length > 0) {
+    } else if (this.#gate.held || this.#inbox.length > 0) {
       this.#inbox.push(FIN);
     } else {
       this.#seeFin();
@@ -280,53 +278,18 @@ export class MemoryConnection implements ConnectionPort {
     }
   }
 
-  #hold(reason: number): void {
-    if (this.#ending || this.#closed) return;
-    if (this.#holds === 0) this.#heldAt = this.#timers.now();
-    this.#holds |= reason;
-  }
-
-  #release(reason: number): void {
-    if ((this.#holds & reason) === 0) return;
-    this.#holds &= ~reason;
-    if (this.#holds !== 0) return;
-    // Time we held input ourselves is not the peer's idleness. [CHAT-IDLE-1]
-    const now = this.#timers.now();
-    this.#lastInput = Math.min(now, this.#lastInput + (now - this.#heldAt));
-    const idleMs = this.#limits.idleTimeoutMs;
-    if (idleMs > 0 && !this.#armed.has('idle') && !this.#idleReported)
-      this.#armIdle(idleMs - (now - this.#lastInput));
-    this.#drainInbox();
-  }
-
   /** Replays held input in order until it is held again or the connection ends. */
   #drainInbox(): void {
     if (this.#draining) return;
     this.#draining = true;
     // Bounded: every pass removes one entry, and nothing is added while held.
-    while (this.#holds === 0 && !this.#ending && !this.#closed) {
+    while (!this.#gate.held && !this.#ending && !this.#closed) {
       const next = this.#inbox.shift();
       if (next === undefined) break;
       if (next === FIN) this.#seeFin();
       else this.#receive(next);
     }
     this.#draining = false;
-  }
-
-  #armIdle(ms: number): void {
-    this.#arm('idle', ms, () => this.#checkIdle());
-  }
-
-  #checkIdle(): void {
-    if (this.#holds !== 0 || this.#ending || this.#closed) return;
-    const idleMs = this.#limits.idleTimeoutMs;
-    const quiet = this.#timers.now() - this.#lastInput;
-    if (quiet < idleMs) {
-      this.#armIdle(idleMs - quiet);
-    } else if (!this.#idleReported) {
-      this.#idleReported = true;
-      this.#events.emit({ type: 'tcp.idle', idleMs });
-    }
   }
 
   // ── Closing ───────────────────────────────────────────────────────────
@@ -347,24 +310,11 @@ export class MemoryConnection implements ConnectionPort {
   }
 
   #armLinger(): void {
-    if (this.#armed.has('linger') || this.#closed) return;
-    this.#arm('linger', LINGER_MS, () => this.#close());
-  }
-
-  #arm(name: TimerName, ms: number, fn: () => void): void {
-    this.#armed.set(
-      name,
-      this.#timers.setTimeout(() => {
-        this.#armed.delete(name);
-        fn();
-      }, ms)
-    );
-  }
-
-  #clear(name: TimerName): void {
-    if (!this.#armed.has(name)) return;
-    this.#timers.clearTimeout(this.#armed.get(name));
-    this.#armed.delete(name);
+    if (this.#linger !== null || this.#closed) return;
+    this.#linger = this.#timers.setTimeout(() => {
+      this.#linger = null;
+      this.#close();
+    }, LINGER_MS);
   }
 
   #close(): void {
@@ -373,8 +323,9 @@ export class MemoryConnection implements ConnectionPort {
     this.#ending = true;
     this.#inbox = [];
     this.#outbound.dispose();
-    this.#clear('idle');
-    this.#clear('linger');
+    this.#gate.dispose();
+    if (this.#linger !== null) this.#timers.clearTimeout(this.#linger);
+    this.#linger = null;
     this.#events.emit({ type: 'tcp.close' });
   }
 }

@@ -1,11 +1,12 @@
-import type { OutboundLimits, SlowReason } from './outbound.js';
+import {
+  SendLimits,
+  type OutboundLimits,
+  type SlowReason
+} from './send-limits.js';
+import type { Timers } from './timers.js';
 
 /** The timers in-memory transport runs on: a virtual clock in replay. */
-export interface ConnectionTimers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
-}
+export type ConnectionTimers = Timers;
 
 /** What the in-memory outbound path tells its connection. */
 export interface MemoryOutboundHooks {
@@ -21,14 +22,13 @@ export interface MemoryOutboundHooks {
  * `Outbound` for a peer played in memory: bytes are owed until the peer
  * takes them, at once while it reads, else up to its receive window
  * (`budget`, what its kernel would still buffer). What the peer took is its
- * transcript. Over the soft mark input is held; over the hard mark, or with
- * no progress for the stall timeout, the owed lines are dropped and the
- * connection told. [CHAT-SLOW-1]
+ * transcript. The limits are `Outbound`'s own `SendLimits`: over the soft
+ * mark input is held; over the hard mark, or with no progress for the stall
+ * timeout, the owed lines are dropped and the connection told. [CHAT-SLOW-1]
+ * Only how bytes move differs from `Outbound`.
  */
 export class MemoryOutbound {
-  readonly #limits: OutboundLimits;
-  readonly #timers: ConnectionTimers;
-  readonly #hooks: MemoryOutboundHooks;
+  readonly #limits: SendLimits;
   #owed: Buffer[] = [];
   #owedBytes = 0;
   /** The first owed chunk is partly taken already (a cut line). */
@@ -38,21 +38,22 @@ export class MemoryOutbound {
   #reading = true;
   #budget = 0;
   #unread = 0;
-  #holding = false;
-  #abandoned = false;
   #ending = false;
   #peerGone = false;
-  #watchdog: unknown = null;
-  #deliveredAtCheck = 0;
 
   constructor(
     limits: OutboundLimits,
     timers: ConnectionTimers,
     hooks: MemoryOutboundHooks
   ) {
-    this.#limits = limits;
-    this.#timers = timers;
-    this.#hooks = hooks;
+    this.#limits = new SendLimits(limits, timers, {
+      queuedBytes: () => this.#owedBytes,
+      progress: () => this.#delivered,
+      backpressure: (on) => hooks.backpressure(on),
+      dropQueued: () => this.#dropUnsent(),
+      slow: (why, queuedBytes) => hooks.slow(why, queuedBytes),
+      abort: () => hooks.abort()
+    });
   }
 
   /** Bytes owed to the peer and not yet taken by it. */
@@ -62,7 +63,7 @@ export class MemoryOutbound {
 
   /** True once it gave up on the peer. */
   get abandoned(): boolean {
-    return this.#abandoned;
+    return this.#limits.abandoned;
   }
 
   /** False while the peer does not read. */
@@ -77,19 +78,21 @@ export class MemoryOutbound {
 
   /** Queues bytes; ignored once it gave up, is ending, or the peer is gone. */
   write(data: Buffer): void {
-    if (this.#abandoned || this.#ending || this.#peerGone) return;
+    if (this.#limits.abandoned || this.#ending || this.#peerGone) return;
     this.#owe(data);
     this.#flush();
-    this.#checkMarks();
+    this.#limits.checkMarks(this.#owedBytes);
+    this.#limits.watch();
   }
 
   /** Queues the last bytes, if any; the farewell too must make progress. */
   end(farewell?: Buffer): void {
     if (this.#ending) return;
     this.#ending = true;
+    this.#limits.end();
     if (farewell !== undefined && !this.#peerGone) this.#owe(farewell);
     this.#flush();
-    if (!this.#abandoned) this.#watchIfOwed();
+    this.#limits.watch();
   }
 
   /** The peer stops reading; its receive window still takes `budget` bytes. */
@@ -103,13 +106,7 @@ export class MemoryOutbound {
     this.#reading = true;
     this.#unread = 0;
     this.#flush();
-    if (
-      this.#holding &&
-      this.#owedBytes <= this.#limits.sendQueueSoftBytes / 2
-    ) {
-      this.#holding = false;
-      this.#hooks.backpressure(false);
-    }
+    this.#limits.releaseIfCaughtUp();
   }
 
   /** The peer closed or reset: nothing more reaches it. */
@@ -120,7 +117,7 @@ export class MemoryOutbound {
 
   /** Clears the watchdog and drops what is owed; call once closed. */
   dispose(): void {
-    this.#clearWatchdog();
+    this.#limits.dispose();
     this.#dropOwed();
   }
 
@@ -163,58 +160,18 @@ export class MemoryOutbound {
     }
   }
 
-  #checkMarks(): void {
-    const queued = this.#owedBytes;
-    const { sendQueueBytes: hard, sendQueueSoftBytes: soft } = this.#limits;
-    if (hard > 0 && queued > hard) {
-      this.#giveUp('overflow', queued);
-      return;
-    }
-    if (soft > 0 && !this.#holding && queued > soft) {
-      this.#holding = true;
-      this.#hooks.backpressure(true);
-    }
-    this.#watchIfOwed();
-  }
-
-  /** A peer owed bytes must make progress within the stall timeout. */
-  #watchIfOwed(): void {
-    const stallMs = this.#limits.stallTimeoutMs;
-    if (stallMs <= 0 || this.#owedBytes === 0 || this.#watchdog !== null)
-      return;
-    this.#deliveredAtCheck = this.#delivered;
-    this.#watchdog = this.#timers.setTimeout(() => {
-      this.#watchdog = null;
-      this.#checkProgress();
-    }, stallMs);
-  }
-
-  #checkProgress(): void {
-    const queued = this.#owedBytes;
-    if (queued === 0 || this.#abandoned) return;
-    if (this.#delivered > this.#deliveredAtCheck) this.#watchIfOwed();
-    else this.#giveUp('stall', queued);
-  }
-
-  #giveUp(why: SlowReason, queuedBytes: number): void {
-    this.#abandoned = true;
-    // As with the socket's own buffer under Outbound's backlog, the rest of
-    // a line the peer has part of is kept: dropping it would merge that line
-    // with the farewell. Only whole unsent lines are dropped.
+  /**
+   * Giving up: as with the socket's own buffer under `Outbound`'s backlog,
+   * the rest of a line the peer has part of is kept: dropping it would
+   * merge that line with the farewell. Only whole unsent lines are dropped.
+   */
+  #dropUnsent(): void {
     const rest = this.#headStarted ? this.#owed[0] : undefined;
     this.#dropOwed();
     if (rest !== undefined) {
       this.#owe(rest);
       this.#headStarted = true;
     }
-    this.#clearWatchdog();
-    if (this.#ending) this.#hooks.abort();
-    else this.#hooks.slow(why, queuedBytes);
-  }
-
-  #clearWatchdog(): void {
-    if (this.#watchdog !== null) this.#timers.clearTimeout(this.#watchdog);
-    this.#watchdog = null;
   }
 
   #dropOwed(): void {

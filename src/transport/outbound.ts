@@ -1,18 +1,13 @@
 import type { Duplex } from 'node:stream';
 import { LINGER_MS } from '../protocol/constants.js';
+import {
+  SendLimits,
+  type OutboundLimits,
+  type SlowReason
+} from './send-limits.js';
+import { systemTimers, type Timers } from './timers.js';
 
-/** The send-queue limits of one connection (see `Limits`). */
-export interface OutboundLimits {
-  /** Unsent bytes before giving up on the peer; 0 = no limit. */
-  sendQueueBytes: number;
-  /** Unsent bytes above which input is held; 0 = never. */
-  sendQueueSoftBytes: number;
-  /** No progress for this long while bytes are owed: give up; 0 = off. */
-  stallTimeoutMs: number;
-}
-
-/** Why the outbound path gave up on a peer. */
-export type SlowReason = 'overflow' | 'stall';
+export type { OutboundLimits, SlowReason } from './send-limits.js';
 
 /** What the outbound path tells its connection. */
 export interface OutboundHooks {
@@ -35,15 +30,17 @@ export interface OutboundHooks {
  *            'drain' moves the backlog into the socket, one batch per turn
  * ```
  * Writes of one event-loop turn go out in one syscall (cork, uncork on the
- * next tick). Over the soft mark the connection holds its input; over the
- * hard limit, or with no progress for the stall timeout, it gives up on the
- * peer: the backlog (bytes the socket never took) is dropped, so a final
+ * next tick). The limits are `SendLimits`' (shared with the replay's
+ * in-memory port): over the soft mark the connection holds its input; over
+ * the hard limit, or with no progress for the stall timeout, it gives up on
+ * the peer: the backlog (bytes the socket never took) is dropped, so a final
  * error line can still get through soon. [CHAT-SLOW-1]
  */
 export class Outbound {
   readonly #socket: Duplex;
-  readonly #limits: OutboundLimits;
   readonly #hooks: OutboundHooks;
+  readonly #timers: Timers;
+  readonly #limits: SendLimits;
   // A queue with a moving head: Array#shift is O(n) and a backlog can hold
   // tens of thousands of lines.
   #backlog: Buffer[] = [];
@@ -52,17 +49,27 @@ export class Outbound {
   /** Bytes handed to the socket so far; progress is this minus its buffer. */
   #handed = 0;
   #corked = false;
-  #holding = false;
-  #abandoned = false;
   #ending = false;
-  #watchdog: NodeJS.Timeout | null = null;
-  #flushedAtCheck = 0;
-  #linger: NodeJS.Timeout | null = null;
+  #linger: unknown = null;
 
-  constructor(socket: Duplex, limits: OutboundLimits, hooks: OutboundHooks) {
+  /** @param timers the stall watchdog's and the linger's; the system's by default. */
+  constructor(
+    socket: Duplex,
+    limits: OutboundLimits,
+    hooks: OutboundHooks,
+    timers: Timers = systemTimers
+  ) {
     this.#socket = socket;
-    this.#limits = limits;
     this.#hooks = hooks;
+    this.#timers = timers;
+    this.#limits = new SendLimits(limits, timers, {
+      queuedBytes: () => this.queuedBytes,
+      progress: () => this.#handed - socket.writableLength,
+      backpressure: (on) => hooks.backpressure(on),
+      dropQueued: () => this.#dropBacklog(),
+      slow: (why, queuedBytes) => hooks.slow(why, queuedBytes),
+      abort: () => socket.destroy()
+    });
     socket.on('drain', () => this.#onDrain());
   }
 
@@ -73,9 +80,10 @@ export class Outbound {
 
   /** Queues bytes for the peer; ignored once the connection gave up or is ending. */
   write(data: Buffer | string): void {
-    if (this.#abandoned || this.#ending || !this.#socket.writable) return;
+    if (this.#limits.abandoned || this.#ending || !this.#socket.writable)
+      return;
     this.#queue(data);
-    this.#checkMarks();
+    this.#limits.checkMarks(this.queuedBytes);
   }
 
   /**
@@ -86,18 +94,19 @@ export class Outbound {
   end(farewell?: string): void {
     if (this.#ending) return;
     this.#ending = true;
+    this.#limits.end();
     // The farewell only waits behind the backlog, not for 'drain': it is
     // the last write, and a peer we gave up on has no backlog left.
     if (farewell !== undefined && this.#socket.writable)
       this.#queue(farewell, false);
-    if (this.#abandoned) this.#armLinger();
+    if (this.#limits.abandoned) this.#armLinger();
     if (this.#head >= this.#backlog.length) this.#finish();
   }
 
   /** Clears every timer and drops the backlog; call once the socket closed. */
   dispose(): void {
-    this.#clearWatchdog();
-    if (this.#linger !== null) clearTimeout(this.#linger);
+    this.#limits.dispose();
+    if (this.#linger !== null) this.#timers.clearTimeout(this.#linger);
     this.#linger = null;
     this.#dropBacklog();
   }
@@ -122,7 +131,7 @@ export class Outbound {
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
-      process.nextTick(() => this.#uncork());
+      process.nextTick(this.#uncork);
     }
     this.#socket.write(data, this.#afterFlush);
     this.#handed += data.length;
@@ -135,41 +144,19 @@ export class Outbound {
    * high-water mark, and then no 'drain' follows.
    */
   readonly #afterFlush = (): void => {
-    if (this.#holding && !this.#abandoned) this.#releaseIfCaughtUp();
+    this.#limits.releaseIfCaughtUp();
   };
 
-  #releaseIfCaughtUp(): void {
-    if (this.queuedBytes > this.#limits.sendQueueSoftBytes / 2) return;
-    this.#holding = false;
-    this.#hooks.backpressure(false);
-  }
-
-  #uncork(): void {
+  readonly #uncork = (): void => {
     this.#corked = false;
     this.#socket.uncork();
-    if (
-      this.#limits.stallTimeoutMs > 0 &&
-      this.#watchdog === null &&
-      this.queuedBytes > 0
-    )
-      this.#armWatchdog();
-  }
-
-  #checkMarks(): void {
-    const queued = this.queuedBytes;
-    const { sendQueueBytes: hard, sendQueueSoftBytes: soft } = this.#limits;
-    if (hard > 0 && queued > hard) {
-      this.#giveUp('overflow', queued);
-    } else if (soft > 0 && !this.#holding && queued > soft) {
-      this.#holding = true;
-      this.#hooks.backpressure(true);
-    }
-  }
+    this.#limits.watch();
+  };
 
   #onDrain(): void {
     // The socket's buffer is empty: release input if little is left, then
     // refill the socket from the backlog.
-    if (this.#holding && !this.#abandoned) this.#releaseIfCaughtUp();
+    this.#limits.releaseIfCaughtUp();
     while (
       this.#head < this.#backlog.length &&
       !this.#socket.writableNeedDrain
@@ -192,41 +179,12 @@ export class Outbound {
     this.#socket.end();
   }
 
-  #giveUp(why: SlowReason, queuedBytes: number): void {
-    this.#abandoned = true;
-    this.#dropBacklog();
-    this.#clearWatchdog();
-    if (this.#ending) this.#socket.destroy();
-    else this.#hooks.slow(why, queuedBytes);
-  }
-
-  #armWatchdog(): void {
-    this.#flushedAtCheck = this.#handed - this.#socket.writableLength;
-    this.#watchdog = setTimeout(
-      () => this.#checkProgress(),
-      this.#limits.stallTimeoutMs
-    );
-    this.#watchdog.unref();
-  }
-
-  #checkProgress(): void {
-    this.#watchdog = null;
-    const queued = this.queuedBytes;
-    if (queued === 0 || this.#abandoned) return;
-    const flushed = this.#handed - this.#socket.writableLength;
-    if (flushed > this.#flushedAtCheck) this.#armWatchdog();
-    else this.#giveUp('stall', queued);
-  }
-
-  #clearWatchdog(): void {
-    if (this.#watchdog !== null) clearTimeout(this.#watchdog);
-    this.#watchdog = null;
-  }
-
   #armLinger(): void {
     if (this.#linger !== null || this.#socket.destroyed) return;
-    this.#linger = setTimeout(() => this.#socket.destroy(), LINGER_MS);
-    this.#linger.unref();
+    this.#linger = this.#timers.setTimeout(
+      () => this.#socket.destroy(),
+      LINGER_MS
+    );
   }
 
   #dropBacklog(): void {

@@ -2,9 +2,11 @@ import type { Duplex } from 'node:stream';
 import type { TransportEvent } from '../machines/connection-events.js';
 import type { ConnectionPort } from '../machines/types.js';
 import { EventOutlet, type Inbound } from './event-outlet.js';
+import { HOLD, InputGate } from './input-gate.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import { Outbound, type OutboundLimits } from './outbound.js';
 import { isBlank, sanitizeText } from './sanitize.js';
+import { systemTimers, type Timers } from './timers.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** The per-connection limits the transport enforces (see `Limits`). */
@@ -46,17 +48,16 @@ export interface TcpConnectionOptions {
   remote: string;
   limits: ConnectionLimits;
   counters: TransportCounters;
+  /** The idle check's, stall watchdog's and linger's; the system's by default. */
+  timers?: Timers;
 }
-
-// Why input is held; reading resumes only when no reason is left.
-const HOLD_ACTOR = 1; // the actor asked (not yet a member)
-const HOLD_BACKPRESSURE = 2; // the peer is not reading what we send
-const HOLD_PACING = 4; // the peer sends faster than the flood rate
 
 /**
  * The transport side of one accepted socket: frames, decodes and sanitises
  * what the peer sends into `tcp.*` events, paces them, and writes what
- * actors ask through one bounded outbound path (`Outbound`).
+ * actors ask through one bounded outbound path (`Outbound`). Holding input
+ * and idleness are `InputGate`'s, the send limits `SendLimits`': the policy
+ * the replay's `MemoryConnection` runs too.
  *
  * Flood pacing delays, never drops: lines over the rate wait here, in order,
  * while the socket is paused, so TCP pushes back on the flooder. [CHAT-IN-5]
@@ -78,9 +79,7 @@ export class TcpConnection implements ConnectionPort {
   readonly #outbound: Outbound;
   readonly #bucket: TokenBucket | null;
   readonly #events = new EventOutlet();
-  #holds = 0;
-  /** When input was last held, while it is. */
-  #heldAt = 0;
+  readonly #gate: InputGate;
   /** Our side is ending: input is read and dropped, so the peer's FIN is seen. */
   #ending = false;
   /** Lines and events waiting for flood pacing, oldest first, from `#pacedHead` on. */
@@ -88,12 +87,10 @@ export class TcpConnection implements ConnectionPort {
   #pacedHead = 0;
   #pacer: NodeJS.Timeout | null = null;
   #endAfterPaced = false;
-  #lastInput = Date.now();
-  #idleTimer: NodeJS.Timeout | null = null;
-  #idleReported = false;
 
   constructor(socket: Duplex, options: TcpConnectionOptions) {
     const { limits, counters } = options;
+    const timers = options.timers ?? systemTimers;
     this.remote = options.remote;
     this.#socket = socket;
     this.#limits = limits;
@@ -103,25 +100,34 @@ export class TcpConnection implements ConnectionPort {
       limits.floodRate > 0
         ? new TokenBucket(limits.floodRate, limits.floodBurst, Date.now)
         : null;
-    this.#outbound = new Outbound(socket, limits, {
-      backpressure: (on) => {
-        if (on) this.#hold(HOLD_BACKPRESSURE);
-        else this.#release(HOLD_BACKPRESSURE);
-      },
-      slow: (why, queuedBytes) =>
-        this.#events.emit({ type: 'tcp.slow', why, queuedBytes }),
-      sent: (bytes) => {
-        counters.bytesOut += bytes;
-        this.#traffic.bytesOut += bytes;
-      }
+    this.#gate = new InputGate(limits.idleTimeoutMs, timers, {
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      idle: (idleMs) => this.#events.emit({ type: 'tcp.idle', idleMs })
     });
+    this.#outbound = new Outbound(
+      socket,
+      limits,
+      {
+        backpressure: (on) => {
+          if (on) this.#gate.hold(HOLD.backpressure);
+          else this.#gate.release(HOLD.backpressure);
+        },
+        slow: (why, queuedBytes) =>
+          this.#events.emit({ type: 'tcp.slow', why, queuedBytes }),
+        sent: (bytes) => {
+          counters.bytesOut += bytes;
+          this.#traffic.bytesOut += bytes;
+        }
+      },
+      timers
+    );
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.#events.emit({ type: 'tcp.error', code: err.code ?? 'EUNKNOWN' })
     );
     socket.on('close', () => this.#onClose());
-    if (limits.idleTimeoutMs > 0) this.#armIdle(limits.idleTimeoutMs);
   }
 
   attach(sink: (event: TransportEvent) => void): () => void {
@@ -158,12 +164,7 @@ export class TcpConnection implements ConnectionPort {
     // the peer close, and would not even keep the event loop alive.
     this.#ending = true;
     this.#clearPaced();
-    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
-    this.#idleTimer = null;
-    if (this.#holds !== 0) {
-      this.#holds = 0;
-      this.#socket.resume();
-    }
+    this.#gate.end();
   }
 
   destroy(): void {
@@ -174,37 +175,15 @@ export class TcpConnection implements ConnectionPort {
   }
 
   pauseInput(): void {
-    this.#hold(HOLD_ACTOR);
+    this.#gate.hold(HOLD.actor);
   }
 
   resumeInput(): void {
-    this.#release(HOLD_ACTOR);
-  }
-
-  #hold(reason: number): void {
-    if (this.#ending) return;
-    if (this.#holds === 0) {
-      this.#socket.pause();
-      this.#heldAt = Date.now();
-    }
-    this.#holds |= reason;
-  }
-
-  #release(reason: number): void {
-    if ((this.#holds & reason) === 0) return;
-    this.#holds &= ~reason;
-    if (this.#holds !== 0) return;
-    this.#socket.resume();
-    // Time we held input ourselves is not the peer's idleness. [CHAT-IDLE-1]
-    const now = Date.now();
-    this.#lastInput = Math.min(now, this.#lastInput + (now - this.#heldAt));
-    const idleMs = this.#limits.idleTimeoutMs;
-    if (idleMs > 0 && this.#idleTimer === null && !this.#idleReported)
-      this.#armIdle(idleMs - (now - this.#lastInput));
+    this.#gate.release(HOLD.actor);
   }
 
   #receive(chunk: Buffer): void {
-    this.#lastInput = Date.now();
+    this.#gate.input();
     this.#counters.bytesIn += chunk.length;
     this.#traffic.bytesIn += chunk.length;
     if (this.#ending) return;
@@ -240,7 +219,7 @@ export class TcpConnection implements ConnectionPort {
     this.#paced.push(event);
     if (event.type === 'tcp.line') this.#counters.pacedLines += 1;
     if (!waiting) {
-      this.#hold(HOLD_PACING);
+      this.#gate.hold(HOLD.pacing);
       this.#armPacer();
     }
   }
@@ -266,7 +245,7 @@ export class TcpConnection implements ConnectionPort {
     this.#paced = [];
     this.#pacedHead = 0;
     if (this.#endAfterPaced) this.#events.emit({ type: 'tcp.end' });
-    this.#release(HOLD_PACING);
+    this.#gate.release(HOLD.pacing);
   }
 
   #onEnd(): void {
@@ -275,31 +254,10 @@ export class TcpConnection implements ConnectionPort {
     else this.#events.emit({ type: 'tcp.end' });
   }
 
-  #armIdle(ms: number): void {
-    this.#idleTimer = setTimeout(() => this.#checkIdle(), ms);
-    this.#idleTimer.unref();
-  }
-
-  #checkIdle(): void {
-    this.#idleTimer = null;
-    // Held input does not count as idle; releasing it re-arms the check.
-    if (this.#holds !== 0) return;
-    const idleMs = this.#limits.idleTimeoutMs;
-    const quiet = Date.now() - this.#lastInput;
-    if (quiet < idleMs) {
-      this.#armIdle(idleMs - quiet);
-      return;
-    }
-    if (this.#idleReported) return;
-    this.#idleReported = true;
-    this.#events.emit({ type: 'tcp.idle', idleMs });
-  }
-
   #onClose(): void {
     this.#outbound.dispose();
     this.#clearPaced();
-    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
-    this.#idleTimer = null;
+    this.#gate.dispose();
     this.#events.emit({ type: 'tcp.close' });
   }
 

@@ -76,8 +76,6 @@ const ALLOWED: ReadonlyArray<[string, string]> = [
   ['src/admin/x.ts', "import { isIP } from 'node:net';"],
   ['src/admin/x.ts', "import type { AddressInfo } from 'node:net';"],
   ['src/cluster/x.ts', "import { Redis } from 'ioredis';"],
-  // Until the cluster room moves into src/cluster (issue 16, item 1).
-  ['src/actors/cluster-room.ts', "import { Redis } from 'ioredis';"],
   ['src/app/x.ts', "import '../actors/room-actor.js';"],
   ['src/chaos/x.ts', "import { Socket } from 'node:net';"],
   ['src/chaos/x.ts', "import '../app/daemon.js';"],

@@ -198,6 +198,18 @@ describe('MemoryConnection output', () => {
     expect(conn.isOpen).toBe(false);
   });
 
+  it('keeps input held once it gave up on the peer, even when the peer reads again, as TcpConnection does (issue 16)', () => {
+    const { conn, events } = setup();
+    conn.stopReading(0);
+    conn.write('x'.repeat(25)); // over the soft mark: input held
+    conn.write('y'.repeat(20)); // over the hard mark: gives up
+    conn.peerSendLine('ignored');
+    conn.resumeReading();
+    expect(events).toEqual([
+      { type: 'tcp.slow', why: 'overflow', queuedBytes: 45 }
+    ]);
+  });
+
   it('gives up on a peer that makes no progress for the stall timeout', () => {
     const { clock, conn, events } = setup();
     conn.stopReading(0);

@@ -527,6 +527,27 @@ describe('Outbound', () => {
     expect(p.socket.destroyed).toBe(true);
   });
 
+  it('arms no stall watchdog once it gave up: the farewell waits for the linger alone (issue 16)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const p = await loopback({ reading: false });
+    const r = recorder();
+    const out = outbound(p.socket, r.hooks, {
+      sendQueueBytes: 2 * MiB,
+      stallTimeoutMs: 1000
+    });
+    await clog(p.socket, (b) => out.write(b));
+    for (let i = 0; i < 16 && r.calls.length === 0; i += 1)
+      out.write(FILL_CHUNK);
+    expect(r.calls.map((c) => c.hook)).toEqual(['slow']);
+
+    out.end('bye\n');
+    await tick(); // the farewell's batch is uncorked
+    expect(vi.getTimerCount()).toBe(1); // the linger
+    vi.advanceTimersByTime(LINGER_MS);
+    expect(p.socket.destroyed).toBe(true);
+    expect(r.calls).toHaveLength(1);
+  });
+
   it('dispose() clears the linger timer of a peer that closed in time', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const p = await loopback();

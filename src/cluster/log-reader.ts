@@ -1,0 +1,136 @@
+import type { Logger } from '../app/logger.js';
+import { READ_BLOCK_MS, READ_COUNT } from './cluster-options.js';
+import { decodeEntry, type LogEntry, type RawEntry } from './entries.js';
+import type { RedisLink } from './redis-link.js';
+
+/** What the reader hands on, in the log's order. */
+export interface ReaderHooks {
+  /** One entry; `old` when it was logged before the point the node is catching up to. */
+  entry(entry: LogEntry, old: boolean): void;
+  /** This many entries are missing here: the log dropped them before this node read them. */
+  lost(entries: number): void;
+  /** The node has read everything logged up to its last registration. */
+  caughtUp(): void;
+  /** A read failed: the link is lost. */
+  failed(err: unknown): void;
+}
+
+/** `1764000000000-3` as a comparable pair. */
+export function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am === bm ? as - bs : am - bm;
+}
+
+/**
+ * The read loop: `XREAD BLOCK` on the room's log from the last id read, so
+ * a node that lost its connection reads on where it stopped, missing
+ * nothing and seeing nothing twice. Each entry's sequence number shows a
+ * gap (the log is capped, docs/cluster.md). After a registration it knows
+ * where the log ended then, and says when it has caught up to there.
+ */
+export class LogReader {
+  readonly #link: RedisLink;
+  readonly #key: string;
+  readonly #logger: Logger;
+  readonly #hooks: ReaderHooks;
+  /** The last entry read. */
+  #lastId = '0-0';
+  /** Its sequence number, to see gaps. */
+  #lastSeq = 0;
+  /** After a registration: reading is catching up until this entry. */
+  #catchUpTo: string | null = null;
+  /** Bumped to stop the loop; a loop runs while it holds its number. */
+  #generation = 0;
+
+  constructor(
+    link: RedisLink,
+    key: string,
+    logger: Logger,
+    hooks: ReaderHooks
+  ) {
+    this.#link = link;
+    this.#key = key;
+    this.#logger = logger;
+    this.#hooks = hooks;
+  }
+
+  /** True until what was logged before the last registration is read. */
+  get catchingUp(): boolean {
+    return this.#catchUpTo !== null;
+  }
+
+  /** Reads on from entry `id`, numbered `seq` (0-0 and 0: from the start). */
+  moveTo(id: string, seq: number): void {
+    this.#lastId = id;
+    this.#lastSeq = seq;
+  }
+
+  /** The log ended at `logEnd` when the node registered: catch up to it. */
+  catchUpTo(logEnd: string): void {
+    this.#catchUpTo = compareIds(this.#lastId, logEnd) >= 0 ? null : logEnd;
+  }
+
+  /** Starts the loop (stopping any other). */
+  start(): void {
+    this.#generation += 1;
+    void this.#read(this.#generation);
+  }
+
+  /** Stops the loop; a read out is ignored when it answers. */
+  stop(): void {
+    this.#generation += 1;
+  }
+
+  async #read(generation: number): Promise<void> {
+    while (this.#generation === generation) {
+      let reply: Array<[string, RawEntry[]]> | null;
+      try {
+        reply = await this.#link.reader.xread(
+          'COUNT',
+          READ_COUNT,
+          'BLOCK',
+          READ_BLOCK_MS,
+          'STREAMS',
+          this.#key,
+          this.#lastId
+        );
+      } catch (err) {
+        if (this.#generation === generation) this.#hooks.failed(err);
+        return;
+      }
+      if (this.#generation !== generation) return;
+      const entries = reply?.[0]?.[1] ?? [];
+      for (const raw of entries) this.#take(raw);
+      if (
+        this.#catchUpTo !== null &&
+        (entries.length === 0 || compareIds(this.#lastId, this.#catchUpTo) >= 0)
+      ) {
+        this.#catchUpTo = null;
+        this.#hooks.caughtUp();
+      }
+    }
+  }
+
+  #take(raw: RawEntry): void {
+    const entry = decodeEntry(raw);
+    this.#lastId = raw[0];
+    if (entry === null) {
+      this.#logger.warn('skipped a log entry that is not ours', { id: raw[0] });
+      return;
+    }
+    if (this.#lastSeq > 0 && entry.seq > this.#lastSeq + 1) {
+      const lost = entry.seq - this.#lastSeq - 1;
+      this.#logger.error('log entries lost', {
+        event: 'gap',
+        lost,
+        at: entry.id
+      });
+      this.#hooks.lost(lost);
+    }
+    this.#lastSeq = entry.seq;
+    const old =
+      this.#catchUpTo !== null && compareIds(entry.id, this.#catchUpTo) <= 0;
+    this.#hooks.entry(entry, old);
+  }
+}

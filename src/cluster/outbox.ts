@@ -1,0 +1,110 @@
+import { forget, type LinesInFlight } from './lines-in-flight.js';
+import type { RedisLink } from './redis-link.js';
+
+/** One op of a turn's APPLY: join, line or leave, in the node's order. */
+export type Op =
+  | { kind: 'j'; conn: string; remote: string }
+  | { kind: 'm'; conn: string; remote: string; text: string }
+  | { kind: 'l'; conn: string; remote: string; reason: string };
+
+/** What an outbox needs to know and tells about its writes. */
+export interface OutboxHooks {
+  /** Writes go out only while the node is live. */
+  isLive(): boolean;
+  /** APPLY's arguments before the ops: node id, epoch, log length. */
+  header(): string[];
+  /** APPLY answered that the node must register again; nothing was written. */
+  stale(): void;
+  /** Redis did not log this line of `conn` (not a member there). */
+  notSent(conn: string): void;
+  /** The write failed; whether it ran is unknown. */
+  failed(err: unknown): void;
+}
+
+/**
+ * The node's joins, lines and leaves not yet sent to Redis, in the node's
+ * order. Once per turn of the event loop they go out together as one APPLY
+ * script call, which logs them atomically (src/cluster/scripts.ts). A line
+ * sent is in flight until it is read back (`LinesInFlight`).
+ */
+export class Outbox {
+  readonly #link: RedisLink;
+  readonly #prefix: string;
+  readonly #lines: LinesInFlight;
+  readonly #hooks: OutboxHooks;
+  #ops: Op[] = [];
+  #scheduled = false;
+
+  constructor(
+    link: RedisLink,
+    prefix: string,
+    lines: LinesInFlight,
+    hooks: OutboxHooks
+  ) {
+    this.#link = link;
+    this.#prefix = prefix;
+    this.#lines = lines;
+    this.#hooks = hooks;
+  }
+
+  /** Adds `op`; it goes out at the end of the turn, if the node is live. */
+  push(op: Op): void {
+    this.#ops.push(op);
+    if (!this.#scheduled && this.#hooks.isLive()) this.#schedule();
+  }
+
+  /** The node is live again: what waited goes out at the end of the turn. */
+  resume(): void {
+    if (this.#ops.length > 0 && !this.#scheduled) this.#schedule();
+  }
+
+  /** Drops everything waiting; returns the author of each line dropped. */
+  drop(): string[] {
+    const authors = this.#ops.flatMap((op) =>
+      op.kind === 'm' ? [op.conn] : []
+    );
+    this.#ops = [];
+    return authors;
+  }
+
+  /** Sends what waits now, in one APPLY. */
+  send(): void {
+    this.#scheduled = false;
+    if (this.#ops.length === 0 || !this.#hooks.isLive()) return;
+    const ops = this.#ops;
+    this.#ops = [];
+    const args = this.#hooks.header();
+    for (const op of ops) {
+      if (op.kind === 'j') args.push('j', op.conn, op.remote);
+      else if (op.kind === 'm') {
+        args.push('m', op.conn, op.remote, op.text);
+        this.#lines.sent(op.conn);
+      } else args.push('l', op.conn, op.remote, op.reason);
+    }
+    const sent = this.#lines.current;
+    this.#link.scripts.chatApply(this.#prefix, ...args).then(
+      ([status, skipped = []]) => {
+        if (status === 'resync') {
+          // Nothing was written: the ops go again, first, once registered.
+          for (const op of ops) if (op.kind === 'm') forget(sent, op.conn);
+          this.#ops = [...ops, ...this.#ops];
+          this.#hooks.stale();
+          return;
+        }
+        for (const i of skipped) {
+          const conn = ops[i - 1]?.conn ?? '';
+          forget(sent, conn);
+          this.#hooks.notSent(conn);
+        }
+      },
+      // Unknown whether it ran: the lines stay in flight; once Redis
+      // answers again they are looked for in the log.
+      (err: unknown) => this.#hooks.failed(err)
+    );
+  }
+
+  #schedule(): void {
+    this.#scheduled = true;
+    setImmediate(() => this.send());
+  }
+}

@@ -1,0 +1,262 @@
+import { createActor, fromPromise, type InspectionEvent } from 'xstate';
+import type { OrderSink, RoomOrder } from '../actors/room-order.js';
+import type { Logger } from '../app/logger.js';
+import {
+  backplaneMachine,
+  whenStarted,
+  type BackplaneActor
+} from '../machines/backplane-machine.js';
+import { NOT_SENT_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
+import { CatchUpNotices } from './catch-up-notices.js';
+import { RETRY_MS, type ClusterOptions } from './cluster-options.js';
+import type { LogEntry } from './entries.js';
+import { LinesInFlight } from './lines-in-flight.js';
+import { LogReader } from './log-reader.js';
+import { NodeMembers } from './node-members.js';
+import { OutageLog } from './outage-log.js';
+import { Outbox } from './outbox.js';
+import { RedisLink } from './redis-link.js';
+import { Registration } from './registration.js';
+
+/** What a Redis order needs. */
+export interface RedisOrderOptions {
+  /** The room's name: its keys are `NAME:{room}:…`. */
+  room: string;
+  cluster: ClusterOptions;
+  logger: Logger;
+  inspect?: ((event: InspectionEvent) => void) | undefined;
+  /** Redis was out of reach for the grace period: disconnect every member. */
+  onExpired: (graceMs: number) => void;
+  /** How long the first connection to Redis may take; default 5 s. */
+  connectTimeoutMs?: number;
+}
+
+/** A room's order kept in a Redis stream every node of the cluster shares. */
+export interface RedisOrder extends RoomOrder {
+  /** The node's link to Redis, for inspection. */
+  readonly backplane: BackplaneActor;
+}
+
+/**
+ * Connects a cluster node to Redis and registers it; resolves once it is
+ * live. The room's one order is then a Redis stream every node shares, and
+ * the count is the cluster's. [CLUSTER-1]
+ *
+ * ```
+ *  append ─► Outbox ─► APPLY (one script per turn: membership, count, XADD)
+ *                              │ Redis stream
+ *  sink.deliver ◄─ LogReader ◄─┘ XREAD from the last id (every node, in order)
+ * ```
+ * The room's own joins, lines and leaves come back from the log like every
+ * other node's, so they are in the one order too. `backplaneMachine`
+ * follows the link: while Redis is out of reach (docs/cluster.md) members
+ * are told so, each line sent is answered with an error, and nothing is
+ * pretended; when Redis answers again the node registers its members again
+ * (SYNC), reads on from the last entry it read, and tells each author whose
+ * line went to Redis just before the outage and never appeared in the log.
+ * Past the grace period `onExpired` disconnects members.
+ */
+export async function startRedisOrder(
+  options: RedisOrderOptions
+): Promise<RedisOrder> {
+  const { cluster, onExpired } = options;
+  const { nodeId, graceMs } = cluster;
+  const logger = options.logger.child({
+    component: 'room',
+    room: options.room,
+    node: nodeId
+  });
+  const outage = new OutageLog(logger);
+  const prefix = `${cluster.name}:{${options.room}}:`;
+  const link = new RedisLink(cluster, options.connectTimeoutMs);
+  const members = new NodeMembers();
+  const lines = new LinesInFlight();
+  const notices = new CatchUpNotices(lines, members);
+  let sink: OrderSink | null = null;
+  let running = true;
+
+  const tell = (to: Iterable<string>, text: string): void =>
+    sink?.tell(to, text);
+  const isLive = (): boolean => backplane.getSnapshot().matches('live');
+  /** A command failed: log it, and reconnect unless already out of reach. */
+  const lose = (what: string, err: unknown): void => {
+    logger.warn(what, { err: link.failed(err) });
+    if (isLive()) link.reset();
+  };
+
+  /** An entry read: this node's own bookkeeping, then the room. */
+  const deliver = (entry: LogEntry, old: boolean): void => {
+    const own = entry.node === nodeId;
+    if (own && entry.type === 'line') lines.readBack(entry.conn, old);
+    else if (own && entry.type === 'join') members.greet(entry.conn);
+    else if (own) members.forget(entry.conn);
+    sink?.deliver(own ? entry : { ...entry, elsewhere: true });
+  };
+  const caughtUp = (): void => notices.caughtUp(tell);
+  const reader = new LogReader(link, `${prefix}log`, logger, {
+    entry: deliver,
+    lost: (entries) => sink?.deliver({ type: 'lost', entries }),
+    caughtUp,
+    failed: (err) => {
+      logger.warn('redis read failed', { err: link.failed(err) });
+      backplane.send({ type: 'link.lost' });
+    }
+  });
+  const registration = new Registration({
+    link,
+    prefix,
+    cluster,
+    members,
+    reader,
+    onDataLost: () => {
+      lines.becomeUncertain();
+      logger.warn('redis lost its data; members registered again', {
+        event: 'redis-reset'
+      });
+      notices.historyLost();
+    }
+  });
+  const outbox = new Outbox(link, prefix, lines, {
+    isLive,
+    header: () => registration.applyHeader(),
+    stale: () => backplane.send({ type: 'link.stale' }),
+    notSent: (conn) => tell([conn], NOT_SENT_NOTICE),
+    failed: (err) => lose('redis write failed', err)
+  });
+
+  const backplane = createActor(
+    backplaneMachine.provide({
+      actors: { register: fromPromise(() => registration.register()) },
+      actions: {
+        resume: () => {
+          outage.end();
+          if (sink !== null) reader.start();
+          if (!reader.catchingUp) caughtUp();
+          outbox.resume();
+        },
+        pause: () => reader.stop(),
+        announceUnavailable: () => {
+          outage.begin(link.lastError, members.size);
+          // What was in flight may or may not be in the log: looked for
+          // once Redis answers again. What never left waits for nothing.
+          lines.becomeUncertain();
+          for (const conn of outbox.drop()) tell([conn], NOT_SENT_NOTICE);
+          sink?.releaseLeaves();
+          tell(members.ids(), UNAVAILABLE_NOTICE);
+        },
+        announceAvailable: () => notices.available(),
+        disconnectMembers: () => {
+          logger.warn('redis unreachable past the grace period', {
+            event: 'expired',
+            graceMs,
+            members: members.size
+          });
+          onExpired(graceMs);
+        },
+        reportSyncFailure: ({ event }) =>
+          outage.failed(link.failed((event as { error?: unknown }).error))
+      }
+    }),
+    {
+      id: `backplane:${nodeId}`,
+      input: { graceMs, retryMs: RETRY_MS },
+      inspect: options.inspect
+    }
+  );
+  link.watch(
+    {
+      up: () => backplane.send({ type: 'link.up' }),
+      lost: () => {
+        if (isLive()) link.lastError = 'connection closed';
+        backplane.send({ type: 'link.lost' });
+      }
+    },
+    (err) => logger.debug('redis connection error', { err })
+  );
+
+  await link.connect();
+  backplane.start();
+  if (!(await whenStarted(backplane))) {
+    running = false;
+    backplane.stop();
+    link.close();
+    throw new Error(
+      `cannot register with Redis at ${link.url}: ${link.lastError}`
+    );
+  }
+  const stopBeating = registration.beatEvery({
+    isLive,
+    stale: () => backplane.send({ type: 'link.stale' }),
+    reaped: (n) =>
+      logger.warn('removed the members of dead nodes', {
+        event: 'reap',
+        members: n
+      }),
+    failed: (err) => lose('redis heartbeat failed', err)
+  });
+
+  const stop = (): void => {
+    if (!running) return;
+    running = false;
+    reader.stop();
+    stopBeating();
+    backplane.send({ type: 'link.close' });
+    link.close();
+  };
+  return {
+    node: nodeId,
+    backplane,
+    start: (s) => {
+      sink = s;
+      if (isLive()) reader.start();
+    },
+    append: (entry) => {
+      const { conn, remote } = entry;
+      switch (entry.type) {
+        case 'join':
+          members.join(conn, remote);
+          outbox.push({ kind: 'j', conn, remote });
+          return true;
+        case 'line': {
+          const state = backplane.getSnapshot();
+          if (state.matches('recovering') || state.matches('expired')) {
+            tell([conn], NOT_SENT_NOTICE);
+            return false;
+          }
+          outbox.push({ kind: 'm', conn, remote, text: entry.text });
+          return true;
+        }
+        case 'leave':
+          // Every node logs the leave when it reads it, with the global
+          // count; this is what only this node knows about it.
+          logger.debug('member leaving', {
+            connId: conn,
+            remote,
+            reason: entry.reason,
+            ...entry.detail
+          });
+          members.leave(conn);
+          outbox.push({ kind: 'l', conn, remote, reason: entry.reason });
+          // Out of reach, it comes back only after the outage.
+          return isLive();
+      }
+    },
+    accepting: () => {
+      const state = backplane.getSnapshot();
+      return running && (state.matches('live') || state.matches('resyncing'));
+    },
+    close: async () => {
+      if (!running) return;
+      // What members said and their leaves go out first, in order.
+      outbox.send();
+      if (isLive())
+        await registration
+          .retire()
+          .catch((err: unknown) =>
+            logger.warn('leaving the cluster failed', { err: link.failed(err) })
+          );
+      stop();
+    },
+    stop
+  };
+}
