@@ -25,20 +25,13 @@ const REDIS = {
 
 /** The daemon's layers never import the programs and tools built on them. */
 const NO_TOOLS = {
-  regex: String.raw`^(\.\./)+(chaos|faults|replay|cli)/`,
+  regex: String.raw`^(\.\./)+(tools|testing|cli)/`,
   message:
-    'The daemon does not import its tools or its programs (src/chaos, src/faults, src/replay, src/cli).'
+    'The daemon does not import its tools, its test harness or its programs (src/tools, src/testing, src/cli).'
 };
 
 /** The daemon's internals: everything but src/app and src/protocol. */
-const INTERNALS = [
-  'actors',
-  'admin',
-  'cluster',
-  'inspector',
-  'machines',
-  'transport'
-];
+const INTERNALS = ['actors', 'admin', 'cluster', 'machines', 'transport'];
 
 /**
  * Tools use the daemon through its public API only: src/app (`startDaemon`,
@@ -61,11 +54,10 @@ const restrict = (files, paths, patterns = []) => ({
   rules: { 'no-restricted-imports': ['error', { paths, patterns }] }
 });
 
-/** The chaos tool, its peers, the replay harness, the client. */
+/** The chaos tool, its peers, the client, the replay harness, their programs. */
 const TOOLS = [
-  'src/chaos/**/*.ts',
-  'src/faults/**/*.ts',
-  'src/replay/**/*.ts',
+  'src/tools/**/*.ts',
+  'src/testing/**/*.ts',
   'src/cli/client*.ts',
   'src/cli/chaos*.ts'
 ];
@@ -137,12 +129,12 @@ export default tseslint.config(
     [publicApiOnly(['transport/address'])]
   ),
   restrict(
-    ['src/cli/client-lines.ts'],
+    ['src/tools/client/client-lines.ts'],
     [REDIS],
     [publicApiOnly(['transport/sanitize'])]
   ),
   restrict(
-    ['src/replay/**/*.ts'],
+    ['src/testing/**/*.ts'],
     [REDIS],
     [
       publicApiOnly([

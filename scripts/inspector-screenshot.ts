@@ -5,7 +5,7 @@
  * 1200×800, connects four clients that chat, lets one quit and follows it,
  * then screenshots the whole page. The PNG carries the sha256 of the chart
  * it shows (the connection machine's graph) in a `tEXt` chunk, so
- * test/unit/inspector/screenshot.test.ts fails, without a browser, once the
+ * test/unit/admin/screenshot.test.ts fails, without a browser, once the
  * machine no longer matches the picture.
  *
  * `npm run screenshot -- --check`: writes nothing, exits 1 if the PNG is stale.

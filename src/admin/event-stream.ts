@@ -1,11 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { AdminStats } from './stats.js';
-import type {
-  ConnectionMonitor,
-  RowQuery,
-  Transition
-} from '../inspector/monitor.js';
+import type { ConnectionMonitor, RowQuery, Transition } from './monitor.js';
 
 /** What one `/events` stream shows: a page of the table and maybe one connection. */
 export interface ViewQuery extends RowQuery {

@@ -6,7 +6,7 @@ import {
   type CollectFunction
 } from 'prom-client';
 import type { AdminStats } from './stats.js';
-import type { ConnectionMonitor } from '../inspector/monitor.js';
+import type { ConnectionMonitor } from './monitor.js';
 
 /** What the metrics are read from, at scrape time. */
 export interface MetricsSource {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ChatError, ListenError, describeSystemError } from '../app/errors.js';
 import type { AdminStats } from './stats.js';
 import type { Logger } from '../app/logger.js';
-import type { ConnectionMonitor } from '../inspector/monitor.js';
+import type { ConnectionMonitor } from './monitor.js';
 import type { MachineGraph } from '../machines/graph.js';
 import { TOKEN_COOKIE, accessPolicy, isLoopbackHost } from './access.js';
 import {

@@ -4,7 +4,7 @@ import {
   startAdmin,
   type AdminOptions
 } from '../admin/server.js';
-import { ConnectionMonitor } from '../inspector/monitor.js';
+import { ConnectionMonitor } from '../admin/monitor.js';
 import {
   connectionMachine,
   type ConnectionActor

@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { UsageError } from '../app/errors.js';
-import { CHAOS_DEFAULTS, CHAOS_LIMITS } from '../chaos/defaults.js';
+import { CHAOS_DEFAULTS, CHAOS_LIMITS } from '../tools/chaos/defaults.js';
 import {
   FAULT_KINDS,
   isFaultKind,
   type ChaosOptions,
   type FaultKind
-} from '../chaos/types.js';
+} from '../tools/chaos/types.js';
 import { parseHost } from './address.js';
 import { parseCommandLine } from './command-line.js';
 import { formatDuration, parseDuration } from './duration.js';

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { createProgress } from '../chaos/progress.js';
-import { renderReport } from '../chaos/report.js';
-import { runChaos } from '../chaos/run.js';
-import type { ChaosOptions } from '../chaos/types.js';
+import { createProgress } from '../tools/chaos/progress.js';
+import { renderReport } from '../tools/chaos/report.js';
+import { runChaos } from '../tools/chaos/run.js';
+import type { ChaosOptions } from '../tools/chaos/types.js';
 import { joinHostPort } from './address.js';
 import { CHAOS_USAGE, parseChaosArgs } from './chaos-args.js';
 import { exitOnFailure, isEntryPoint } from './entry-point.js';

@@ -12,10 +12,13 @@ import {
   CLIENT_USAGE,
   parseClientArgs
 } from './client-args.js';
-import { formatUnsent, trackSentLines } from './client-lines.js';
+import { formatUnsent, trackSentLines } from '../tools/client/client-lines.js';
 import { packageVersion } from './version.js';
 import { isEntryPoint } from './entry-point.js';
-import { createInputView, type InputView } from './terminal-input.js';
+import {
+  createInputView,
+  type InputView
+} from '../tools/client/terminal-input.js';
 
 const PROGRAM = 'chat-client';
 const PROMPT = '> ';

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { startDaemon, type Daemon } from '../app/daemon.js';
 import { ChatError, describeSystemError } from '../app/errors.js';
 import { createLogger, type Logger } from '../app/logger.js';
-import { connectStately } from '../inspector/stately.js';
+import { connectStately } from '../admin/stately.js';
 import { exitOnFailure, isEntryPoint } from './entry-point.js';
 import {
   SERVER_USAGE,

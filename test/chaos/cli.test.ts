@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runChaos } from '../../src/chaos/run.js';
-import { FAULT_KINDS, type ChaosReport } from '../../src/chaos/types.js';
+import { runChaos } from '../../src/tools/chaos/run.js';
+import { FAULT_KINDS, type ChaosReport } from '../../src/tools/chaos/types.js';
 import { DEFAULT_FLOOD_RATE } from '../../src/protocol/constants.js';
 import { createHarness } from '../support/harness.js';
 

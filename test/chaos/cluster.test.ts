@@ -5,7 +5,7 @@
  *
  * The balancer is a plain proxy: the nodes see and show its outgoing
  * addresses, not chat-chaos's, so chat-chaos must learn from the room what
- * it calls each connection (src/chaos/addresses.ts). The first tests check
+ * it calls each connection (src/tools/chaos/addresses.ts). The first tests check
  * the balancer: it passes FIN and RST through, it hides the clients'
  * addresses, and a single daemon behind it gives chat-chaos nothing to
  * report; so what the cluster run reports is the cluster's.
@@ -13,8 +13,8 @@
 import { spawn } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderReport } from '../../src/chaos/report.js';
-import { FAULT_KINDS, type ChaosReport } from '../../src/chaos/types.js';
+import { renderReport } from '../../src/tools/chaos/report.js';
+import { FAULT_KINDS, type ChaosReport } from '../../src/tools/chaos/types.js';
 import { DEFAULT_FLOOD_RATE } from '../../src/protocol/constants.js';
 import { startBalancer, type Balancer } from '../support/balancer.js';
 import { startCluster } from '../support/cluster.js';

@@ -4,14 +4,14 @@
  * lines that show it; and it reports nothing against our own daemon.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { runChaos } from '../../src/chaos/run.js';
+import { runChaos } from '../../src/tools/chaos/run.js';
 import {
   FAULT_KINDS,
   type ChaosInvariant,
   type ChaosOptions,
   type ChaosReport,
   type FaultKind
-} from '../../src/chaos/types.js';
+} from '../../src/tools/chaos/types.js';
 import {
   BUG_NAMES,
   startNaiveServer,

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Peer } from '../../src/faults/peer.js';
+import type { Peer } from '../../src/tools/peers/peer.js';
 import { connectClient } from '../support/client.js';
 import { pollUntil } from '../support/daemon.js';
 import {

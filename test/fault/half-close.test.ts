@@ -11,7 +11,7 @@
  * checks I1–I4.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Peer } from '../../src/faults/peer.js';
+import type { Peer } from '../../src/tools/peers/peer.js';
 import { pollUntil, type TestDaemon } from '../support/daemon.js';
 import {
   finishScenario,

@@ -19,9 +19,9 @@ import {
   invalidUtf8,
   nulBytes,
   terminalEscapes
-} from '../../src/faults/payloads.js';
-import type { Peer } from '../../src/faults/peer.js';
-import { createRng } from '../../src/faults/rng.js';
+} from '../../src/tools/peers/payloads.js';
+import type { Peer } from '../../src/tools/peers/peer.js';
+import { createRng } from '../../src/tools/peers/rng.js';
 import { isBlank, sanitizeText } from '../../src/transport/sanitize.js';
 import { pollUntil } from '../support/daemon.js';
 import {

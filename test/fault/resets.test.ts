@@ -7,9 +7,9 @@
  * (docs/protocol.md, "Leave reasons"). Every case checks I1–I4.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectPeer, type Peer } from '../../src/faults/peer.js';
-import { createRng } from '../../src/faults/rng.js';
-import { parseRoomLine } from '../../src/faults/transcript.js';
+import { connectPeer, type Peer } from '../../src/tools/peers/peer.js';
+import { createRng } from '../../src/tools/peers/rng.js';
+import { parseRoomLine } from '../../src/tools/peers/transcript.js';
 import { pollUntil, type TestDaemon } from '../support/daemon.js';
 import {
   finishScenario,

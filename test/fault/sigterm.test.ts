@@ -8,12 +8,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Peer } from '../../src/faults/peer.js';
+import type { Peer } from '../../src/tools/peers/peer.js';
 import {
   checkTranscripts,
   parseRoomLine,
   type Transcript
-} from '../../src/faults/transcript.js';
+} from '../../src/tools/peers/transcript.js';
 import { connectClient } from '../support/client.js';
 import { createCleanups } from '../support/cleanup.js';
 import { parseConsoleLine, pollUntil } from '../support/daemon.js';

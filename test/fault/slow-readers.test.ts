@@ -17,12 +17,12 @@ import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionPort } from '../../src/machines/types.js';
-import { connectPeer, type Peer } from '../../src/faults/peer.js';
-import { createRng, type Rng } from '../../src/faults/rng.js';
+import { connectPeer, type Peer } from '../../src/tools/peers/peer.js';
+import { createRng, type Rng } from '../../src/tools/peers/rng.js';
 import {
   checkTranscripts,
   type Transcript
-} from '../../src/faults/transcript.js';
+} from '../../src/tools/peers/transcript.js';
 import { SLOW_CONSUMER_NOTICE } from '../../src/protocol/format.js';
 import { pollUntil, type TestDaemonOptions } from '../support/daemon.js';
 import {

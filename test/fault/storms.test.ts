@@ -8,9 +8,12 @@
  * afterwards (I4).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectPeer, type Peer } from '../../src/faults/peer.js';
-import { createRng, type Rng } from '../../src/faults/rng.js';
-import { parseRoomLine, type RoomLine } from '../../src/faults/transcript.js';
+import { connectPeer, type Peer } from '../../src/tools/peers/peer.js';
+import { createRng, type Rng } from '../../src/tools/peers/rng.js';
+import {
+  parseRoomLine,
+  type RoomLine
+} from '../../src/tools/peers/transcript.js';
 import {
   parseConsoleLine,
   pollUntil,

@@ -10,7 +10,7 @@ import type {
   ConnectionRow,
   TimelineEntry,
   Transition
-} from '../../src/inspector/monitor.js';
+} from '../../src/admin/monitor.js';
 import type { MachineGraph } from '../../src/machines/graph.js';
 import { connectClient, type TestClient } from '../support/client.js';
 import { createHarness } from '../support/harness.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { observe } from '../../src/faults/observed.js';
-import { checkTranscripts } from '../../src/faults/transcript.js';
+import { observe } from '../../src/tools/peers/observed.js';
+import { checkTranscripts } from '../../src/tools/peers/transcript.js';
 import { HISTORY_LOST_NOTICE } from '../../src/protocol/format.js';
 import { createCleanups } from '../support/cleanup.js';
 import { connectClient, type TestClient } from '../support/client.js';

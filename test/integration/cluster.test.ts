@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkTranscripts } from '../../src/faults/transcript.js';
+import { checkTranscripts } from '../../src/tools/peers/transcript.js';
 import { createCleanups } from '../support/cleanup.js';
 import { connectClient, type TestClient } from '../support/client.js';
 import {

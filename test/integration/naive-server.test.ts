@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectPeer, type Peer } from '../../src/faults/peer.js';
-import { parseRoomLine } from '../../src/faults/room-line.js';
+import { connectPeer, type Peer } from '../../src/tools/peers/peer.js';
+import { parseRoomLine } from '../../src/tools/peers/room-line.js';
 import {
   BUG_NAMES,
   startNaiveServer,

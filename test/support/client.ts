@@ -1,14 +1,14 @@
-import { connectPeer, type Peer } from '../../src/faults/peer.js';
+import { connectPeer, type Peer } from '../../src/tools/peers/peer.js';
 
 export {
   type Peer as TestClient,
   type LineMatch
-} from '../../src/faults/peer.js';
+} from '../../src/tools/peers/peer.js';
 
 /**
  * Connects to the daemon and resolves once connected. Registers nothing:
  * the caller destroys the client (normally from a cleanups list). The client
- * itself lives in src/faults/peer.ts, shared with the fault suite and
+ * itself lives in src/tools/peers/peer.ts, shared with the fault suite and
  * chat-chaos.
  */
 export function connectClient(

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Transcript } from '../../src/faults/transcript.js';
+import type { Transcript } from '../../src/tools/peers/transcript.js';
 import type { Cleanups } from './cleanup.js';
 import { connectClient, type TestClient } from './client.js';
 import { runServerCli, type ServerRun } from './server-cli.js';
@@ -193,7 +193,7 @@ export async function joinClients(
 }
 
 /**
- * What `client` received, for checkTranscripts (src/faults/transcript.ts),
+ * What `client` received, for checkTranscripts (src/tools/peers/transcript.ts),
  * without `Chat is available again`: a notice that is not a room event and
  * that the checker, written for one node, does not know.
  */

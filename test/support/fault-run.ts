@@ -1,10 +1,10 @@
 import { expect } from 'vitest';
 import type { Daemon } from '../../src/app/daemon.js';
-import type { Peer } from '../../src/faults/peer.js';
+import type { Peer } from '../../src/tools/peers/peer.js';
 import {
   checkTranscripts,
   type Transcript
-} from '../../src/faults/transcript.js';
+} from '../../src/tools/peers/transcript.js';
 import { connectClient } from './client.js';
 import type { Cleanups } from './cleanup.js';
 import type { TestDaemon } from './daemon.js';

@@ -15,7 +15,7 @@ import {
   type ViewQuery
 } from '../../../src/admin/event-stream.js';
 import type { DaemonStats } from '../../../src/app/daemon.js';
-import { ConnectionMonitor } from '../../../src/inspector/monitor.js';
+import { ConnectionMonitor } from '../../../src/admin/monitor.js';
 
 const STATES = ['connecting', 'online', 'leaving', 'closed'];
 

@@ -14,7 +14,7 @@ import type {
 } from '../../../src/machines/types.js';
 import { LOBBY } from '../../../src/protocol/constants.js';
 import { SHUTDOWN_NOTICE } from '../../../src/protocol/format.js';
-import { VirtualClock } from '../../../src/replay/scheduler.js';
+import { VirtualClock } from '../../../src/testing/replay/scheduler.js';
 import { MemoryConnection } from '../../../src/transport/memory-connection.js';
 
 const logger = createLogger({ console: false });

@@ -1,6 +1,6 @@
 /**
  * chat-chaos takes the server's HOST, size and PORT forms, and --version
- * (issue 15, item 8). Its other arguments: test/unit/chaos/chaos-args.test.ts.
+ * (issue 15, item 8). Its other arguments: test/unit/tools/chaos/chaos-args.test.ts.
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';

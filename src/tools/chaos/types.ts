@@ -1,0 +1,102 @@
+/**
+ * The shared vocabulary of chat-chaos: fault kinds, options, the schedule of
+ * faults and the report (docs: /tmp/briefs/chaos-api.md, issue 4).
+ */
+
+/** Every fault chat-chaos can inject, in the order reports list them. */
+export const FAULT_KINDS = [
+  'reset',
+  'half-close',
+  'stall',
+  'slow',
+  'slicer',
+  'flood',
+  'oversize',
+  'garbage',
+  'churn',
+  'latency',
+  'blackhole'
+] as const;
+
+/** One named faulty behaviour. */
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** True when `name` is a fault kind. */
+export function isFaultKind(name: string): name is FaultKind {
+  return (FAULT_KINDS as readonly string[]).includes(name);
+}
+
+/** What one chaos run does and how far it may go. */
+export interface ChaosOptions {
+  host: string;
+  port: number;
+  /** Which fault kinds to inject. */
+  scenarios: readonly FaultKind[];
+  /** How long faults are injected (then a bounded settle and the checks). */
+  durationMs: number;
+  /** Faulty clients over the run: one per scheduled fault. */
+  clients: number;
+  /** Well-behaved clients that chat and record everything they receive. */
+  observers: number;
+  /** Lines per second each observer sends. */
+  rate: number;
+  seed: number;
+  /** Hard bound on simultaneous connections the tool opens. */
+  maxConnections: number;
+  /** Hard bound on the bytes the tool sends in all. */
+  maxBytes: number;
+}
+
+/** What a violation broke; see docs/chaos.md. */
+export type ChaosInvariant = 'I1' | 'I2' | 'framing' | 'sanitised' | 'liveness';
+
+/** One broken invariant, with the received lines that show it. */
+export interface ChaosViolation {
+  invariant: ChaosInvariant;
+  message: string;
+  evidence: string[];
+}
+
+/** One fault of the schedule: which kind, when, by which faulty client. */
+export interface FaultAction {
+  /** Milliseconds after the observers started chatting. */
+  atMs: number;
+  kind: FaultKind;
+  /** The faulty client's number, 0-based, unique in the schedule. */
+  client: number;
+  /** The kind's own settings (see src/tools/chaos/schedule.ts). */
+  params: Record<string, number | string>;
+}
+
+/** What a run did and found. */
+export interface ChaosReport {
+  seed: number;
+  options: ChaosOptions;
+  /** Deterministic from (options, seed). */
+  schedule: FaultAction[];
+  /** Faults actually carried out, by kind. */
+  injected: Record<FaultKind, number>;
+  messages: { sent: number; delivered: number };
+  violations: ChaosViolation[];
+  /** `violations.length === 0`. */
+  ok: boolean;
+  /** Wall time of the whole run, checks included. */
+  durationMs: number;
+}
+
+/** What `runChaos` reports while it runs. */
+export interface ChaosProgress {
+  elapsedMs: number;
+  totalMs: number;
+  /** Faults carried out so far. */
+  injected: number;
+  /** Lines sent so far. */
+  sent: number;
+}
+
+/** Optional hooks of `runChaos`. */
+export interface ChaosHooks {
+  onProgress?: (progress: ChaosProgress) => void;
+  /** Aborting ends the fault phase early; the checks still run. */
+  signal?: AbortSignal;
+}

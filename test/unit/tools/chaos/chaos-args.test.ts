@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../../src/app/errors.js';
+import { parseChaosArgs } from '../../../../src/cli/chaos-args.js';
+import { FAULT_KINDS } from '../../../../src/tools/chaos/types.js';
+
+const seed = (): number => 99;
+
+function error(argv: string[]): string {
+  try {
+    parseChaosArgs(argv, seed);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`no error for ${argv.join(' ')}`);
+}
+
+describe('parseChaosArgs', () => {
+  it('fills in bounded defaults and a random seed', () => {
+    expect(parseChaosArgs(['127.0.0.1', '3333'], seed)).toEqual({
+      kind: 'run',
+      json: false,
+      options: {
+        host: '127.0.0.1',
+        port: 3333,
+        scenarios: [...FAULT_KINDS],
+        durationMs: 30_000,
+        clients: 20,
+        observers: 5,
+        rate: 2,
+        seed: 99,
+        maxConnections: 200,
+        maxBytes: 64 * 1024 * 1024
+      }
+    });
+  });
+
+  it('draws a seed when none is given', () => {
+    const a = parseChaosArgs(['::1', '1']);
+    expect(a.kind === 'run' && Number.isInteger(a.options.seed)).toBe(true);
+  });
+
+  it('takes every option', () => {
+    const command = parseChaosArgs(
+      [
+        'localhost',
+        '4000',
+        '--scenario',
+        'flood, reset',
+        '--duration',
+        '2m',
+        '--clients',
+        '7',
+        '--observers',
+        '3',
+        '--rate',
+        '5',
+        '--seed',
+        '4294967295',
+        '--max-connections',
+        '50',
+        '--max-bytes',
+        '2MiB',
+        '--json'
+      ],
+      seed
+    );
+    expect(command).toEqual({
+      kind: 'run',
+      json: true,
+      options: {
+        host: 'localhost',
+        port: 4000,
+        scenarios: ['reset', 'flood'],
+        durationMs: 120_000,
+        clients: 7,
+        observers: 3,
+        rate: 5,
+        seed: 4294967295,
+        maxConnections: 50,
+        maxBytes: 2 * 1024 * 1024
+      }
+    });
+  });
+
+  it('answers --help', () => {
+    expect(parseChaosArgs(['--help'])).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [[], 'expected HOST and PORT, e.g. chat-chaos 127.0.0.1 3333'],
+    [['127.0.0.1'], 'expected HOST and PORT, e.g. chat-chaos 127.0.0.1 3333'],
+    [['h', '1', 'x'], 'too many arguments: x'],
+    [['h', '0'], 'invalid port "0" (expected an integer from 1 to 65535)'],
+    [
+      ['h', '1', '--scenario', 'reset,nope'],
+      'unknown scenario "nope" (expected all or some of reset, half-close, stall, slow, slicer, flood, oversize, garbage, churn, latency, blackhole)'
+    ],
+    [
+      ['h', '1', '--duration', '11m'],
+      'invalid duration "11m" (expected 1s to 10m, such as 30s or 5m)'
+    ],
+    [
+      ['h', '1', '--duration', '500ms'],
+      'invalid duration "500ms" (expected 1s to 10m, such as 30s or 5m)'
+    ],
+    [
+      ['h', '1', '--rate', '11'],
+      'invalid rate "11" (expected an integer from 0 to 10 lines per second)'
+    ],
+    [
+      ['h', '1', '--observers', '0'],
+      'invalid observers "0" (expected an integer from 1 to 50)'
+    ],
+    [
+      ['h', '1', '--clients', '-1'],
+      'option --clients needs a value; write --clients=VALUE for one starting with "-"'
+    ],
+    [
+      ['h', '1', '--seed', '1.5'],
+      'invalid seed "1.5" (expected an integer from 0 to 4294967295)'
+    ],
+    [
+      ['h', '1', '--max-connections', '6'],
+      'invalid max connections "6" (expected an integer from 7 to 10000)'
+    ],
+    [
+      ['h', '1', '--max-bytes', '5MB'],
+      'invalid max bytes "5MB" (expected a size from 1 to 1GiB: bytes, or a whole number with k, m, g, KiB, MiB or GiB)'
+    ],
+    [['h', '1', '--bogus'], 'unknown option "--bogus"']
+  ])('rejects %j with one line', (argv, message) => {
+    const got = error(argv);
+    expect(got).toBe(message);
+    expect(got).not.toContain('\n');
+  });
+});
