@@ -1,4 +1,5 @@
 import { defer, filter, takeWhile, type MonoTypeOperatorFunction } from 'rxjs';
+import { OWN_PREFIX } from '../protocol/format.js';
 
 /**
  * Consecutive items of the room's one order (joins, chat lines, leaves, the
@@ -66,7 +67,7 @@ export interface AuthoredLine {
   readonly own: Buffer;
 }
 
-const YOU = Buffer.from('[You] ');
+const YOU = Buffer.from(OWN_PREFIX);
 const LF = 0x0a;
 
 /** `text` and a LF, after `prefix`, in one new buffer. */

@@ -10,7 +10,8 @@ import {
   formatJoinNotice,
   formatLeaveNotice,
   formatLostEntries,
-  formatRelayed
+  formatRelayed,
+  speakerPrefix
 } from '../protocol/format.js';
 import { BatchBuilder, line, type Broadcast } from './broadcast.js';
 import { createBroadcaster } from './broadcaster.js';
@@ -22,12 +23,12 @@ import {
   type RoomOrder
 } from './room-order.js';
 import {
-  IMMEDIATE,
+  EVENT_LOOP_SCHEDULER,
   createTurnFlush,
   type FlushScheduler
 } from './turn-flush.js';
 
-export { IMMEDIATE, type FlushScheduler } from './turn-flush.js';
+export { EVENT_LOOP_SCHEDULER, type FlushScheduler } from './turn-flush.js';
 
 /** A running room: its actor, its broadcast and its count. */
 export interface Room {
@@ -179,7 +180,10 @@ export function createRoom(options: RoomOptions): Room {
   const flush = (): void => {
     if (pending() && running) actor.send({ type: 'room.flush' });
   };
-  const turn = createTurnFlush(options.scheduler ?? IMMEDIATE, flush);
+  const turn = createTurnFlush(
+    options.scheduler ?? EVENT_LOOP_SCHEDULER,
+    flush
+  );
   /** Publishes the batch within `delayMs`, or now if it is full. */
   const flushSoon = (delayMs: number): void => {
     if (batch.bytes >= MAX_BATCH_BYTES) flush();
@@ -279,7 +283,10 @@ export function createRoom(options: RoomOptions): Room {
         return;
       case 'member.joined': {
         const { connId, remote } = emitted;
-        speakers.set(connId, { remote, prefix: Buffer.from(`[${remote}] `) });
+        speakers.set(connId, {
+          remote,
+          prefix: Buffer.from(speakerPrefix(remote))
+        });
         order.append({
           type: 'join',
           conn: connId,

@@ -11,7 +11,7 @@ export interface FlushScheduler {
 type RealHandle = { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout };
 
 /** The event loop's scheduler: `setImmediate` for 0, `setTimeout` for more. */
-export const IMMEDIATE: FlushScheduler = {
+export const EVENT_LOOP_SCHEDULER: FlushScheduler = {
   set: (flush, delayMs): RealHandle =>
     delayMs === 0
       ? { immediate: setImmediate(flush) }

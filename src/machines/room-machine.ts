@@ -101,7 +101,7 @@ export const roomMachine = setup({
         announced: params.announced
       };
     }),
-    publishBatch: emit({ type: 'room.flushed' as const }),
+    emitFlushed: emit({ type: 'room.flushed' as const }),
     publishClosing: emit(({ context }) => ({
       type: 'room.closing' as const,
       seq: context.seq,
@@ -143,7 +143,7 @@ export const roomMachine = setup({
   // membership change, so a leave decided during its fan-out (a write ended
   // a member) waits in the mailbox until everyone has it.
   on: {
-    'room.flush': { actions: 'publishBatch' }
+    'room.flush': { actions: 'emitFlushed' }
   },
   states: {
     open: {
