@@ -5,7 +5,7 @@ import {
   describeSystemError as describeError,
   errorCode
 } from '../app/errors.js';
-import { formatAddress } from '../transport/address.js';
+import { formatAddress } from '../protocol/address.js';
 import {
   CLIENT_EXIT,
   CLIENT_HELP,

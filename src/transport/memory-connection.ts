@@ -6,7 +6,7 @@ import { EventOutlet, type Inbound } from './event-outlet.js';
 import { HOLD, InputGate } from './input-gate.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import { MemoryOutbound, type ConnectionTimers } from './memory-outbound.js';
-import { isBlank, sanitizeText } from './sanitize.js';
+import { isBlank, sanitizeText } from '../protocol/sanitize.js';
 
 export type { ConnectionTimers } from './memory-outbound.js';
 

@@ -5,7 +5,7 @@ import { EventOutlet, type Inbound } from './event-outlet.js';
 import { HOLD, InputGate } from './input-gate.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import { Outbound, type OutboundLimits } from './outbound.js';
-import { isBlank, sanitizeText } from './sanitize.js';
+import { isBlank, sanitizeText } from '../protocol/sanitize.js';
 import { systemTimers, type Timers } from './timers.js';
 import { TokenBucket } from './token-bucket.js';
 

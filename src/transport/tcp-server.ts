@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { ListenError, describeSystemError } from '../app/errors.js';
 import { LINGER_MS } from '../protocol/constants.js';
 import { formatRefusal } from '../protocol/format.js';
-import { formatAddress } from './address.js';
+import { formatAddress } from '../protocol/address.js';
 import {
   Admission,
   type AdmissionLimits,

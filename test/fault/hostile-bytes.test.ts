@@ -22,7 +22,7 @@ import {
 } from '../../src/tools/peers/payloads.js';
 import type { Peer } from '../../src/tools/peers/peer.js';
 import { createRng } from '../../src/tools/peers/rng.js';
-import { isBlank, sanitizeText } from '../../src/transport/sanitize.js';
+import { isBlank, sanitizeText } from '../../src/protocol/sanitize.js';
 import { pollUntil } from '../support/daemon.js';
 import {
   finishScenario,

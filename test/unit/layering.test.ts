@@ -93,7 +93,8 @@ const ALLOWED: ReadonlyArray<[string, string]> = [
   ['src/tools/chaos/x.ts', "import '../../app/daemon.js';"],
   ['src/tools/chaos/x.ts', "import '../../protocol/format.js';"],
   ['src/tools/chaos/x.ts', "import '../peers/peer.js';"],
-  ['src/cli/client.ts', "import '../transport/address.js';"],
+  ['src/cli/client.ts', "import '../protocol/address.js';"],
+  ['src/protocol/x.ts', "import stripAnsi from 'strip-ansi';"],
   ['bench/x.ts', "import '../src/app/daemon.js';"],
   ['bench/x.ts', "import { Redis } from 'ioredis';"],
   ['test/unit/x.test.ts', "import '../../src/actors/room-actor.js';"]

@@ -3,7 +3,7 @@ import {
   NOT_SENT_NOTICE,
   formatOwn
 } from '../../protocol/format.js';
-import { isBlank, sanitizeText } from '../../transport/sanitize.js';
+import { isBlank, sanitizeText } from '../../protocol/sanitize.js';
 
 /** What a server line says about the lines this client sent. */
 export type LineAnswer =

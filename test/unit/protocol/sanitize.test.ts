@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isBlank, sanitizeText } from '../../../src/transport/sanitize.js';
+import { isBlank, sanitizeText } from '../../../src/protocol/sanitize.js';
 
 describe('sanitizeText', () => {
   it('leaves plain text, TAB and non-ASCII letters alone', () => {

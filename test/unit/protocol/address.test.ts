@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAddress } from '../../../src/transport/address.js';
+import { formatAddress } from '../../../src/protocol/address.js';
 
 describe('formatAddress [CHAT-ADDR-1]', () => {
   it.each([
