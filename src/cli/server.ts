@@ -62,7 +62,7 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
  * are out of the process: stdout to a pipe still buffers what
  * `process.exit` would drop.
  */
-async function flush(logger: Logger, io: ServerIo): Promise<void> {
+async function drainLogs(logger: Logger, io: ServerIo): Promise<void> {
   // The logger's own 'finish' comes before its transports have written the
   // last records (winston#1504); each transport finishes after its last one.
   const finished = Promise.all(
@@ -98,7 +98,7 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
     stopping = true;
     await daemon?.close();
     stately?.stop();
-    await flush(logger, io);
+    await drainLogs(logger, io);
     io.exit(code);
   };
 

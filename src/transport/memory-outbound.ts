@@ -80,7 +80,7 @@ export class MemoryOutbound {
   write(data: Buffer): void {
     if (this.#limits.abandoned || this.#ending || this.#peerGone) return;
     this.#owe(data);
-    this.#flush();
+    this.#deliver();
     this.#limits.checkMarks(this.#owedBytes);
     this.#limits.watch();
   }
@@ -91,7 +91,7 @@ export class MemoryOutbound {
     this.#ending = true;
     this.#limits.end();
     if (farewell !== undefined && !this.#peerGone) this.#owe(farewell);
-    this.#flush();
+    this.#deliver();
     this.#limits.watch();
   }
 
@@ -105,7 +105,7 @@ export class MemoryOutbound {
   resumeReading(): void {
     this.#reading = true;
     this.#unread = 0;
-    this.#flush();
+    this.#deliver();
     this.#limits.releaseIfCaughtUp();
   }
 
@@ -139,7 +139,7 @@ export class MemoryOutbound {
   }
 
   /** Moves owed bytes to the peer as far as it takes them. */
-  #flush(): void {
+  #deliver(): void {
     // Bounded by the owed chunks: each pass delivers or splits one.
     while (this.#owed.length > 0) {
       const head = this.#owed[0] as Buffer;

@@ -79,10 +79,10 @@ export function createLane(
 
   const onDrain = (): void => {
     draining = false;
-    flush();
+    forward();
   };
 
-  const flush = (): void => {
+  const forward = (): void => {
     clearTimeout(timer);
     timer = undefined;
     if (dest.destroyed) {
@@ -94,7 +94,7 @@ export function createLane(
     while (!draining && head < queue.length) {
       const held = queue[head] as Held;
       if (held.due > now) {
-        timer = setTimeout(flush, Math.max(1, held.due - now));
+        timer = setTimeout(forward, Math.max(1, held.due - now));
         timer.unref();
         break;
       }
@@ -137,17 +137,17 @@ export function createLane(
       lastDue = due;
       queue.push({ chunk, due });
       queued += chunk.length;
-      flush();
+      forward();
     },
     end() {
       // A black hole loses the FIN too: the far side must not learn of it.
       if (policy.swallowing()) return;
       if (ending === 'none') ending = 'end';
-      flush();
+      forward();
     },
     finish() {
       ending = 'close';
-      flush();
+      forward();
     },
     clear
   };
