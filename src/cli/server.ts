@@ -89,45 +89,57 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
     file: config.logFile,
     rotation: config.logRotation
   });
+  // Signals are handled from the start: one that arrives while the daemon
+  // is still starting (its start line may already be out) shuts it down
+  // once it is up, rather than killing it with connections half-accepted.
+  let daemonUp!: (daemon: Daemon | undefined) => void;
+  const daemon = new Promise<Daemon | undefined>((resolve) => {
+    daemonUp = resolve;
+  });
   let stopping = false;
-  const stop = async (
-    daemon: Daemon | undefined,
-    code: number
-  ): Promise<void> => {
+  const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await daemon?.close();
+    await (await daemon)?.close();
     stately?.stop();
     await drainLogs(logger, io);
     io.exit(code);
   };
-
-  const { admin, stately: statelyUrl } = config.inspection;
-  const stately =
-    statelyUrl === undefined
-      ? undefined
-      : await connectStately(statelyUrl, logger);
-  const daemon = await startDaemon({
-    logger,
-    host: config.host,
-    port: config.port,
-    ...config.limits,
-    admin,
-    cluster: config.cluster,
-    inspect: stately?.inspect,
-    onFault: () => void stop(daemon, 1)
-  });
-
   const onSignal = (): void => {
     if (stopping) {
       io.stderr.write(`${PROGRAM}: second signal, exiting at once\n`);
       io.exit(1);
       return;
     }
-    void stop(daemon, 0);
+    void stop(0);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  const { admin, stately: statelyUrl } = config.inspection;
+  let stately: Awaited<ReturnType<typeof connectStately>> | undefined;
+  try {
+    stately =
+      statelyUrl === undefined
+        ? undefined
+        : await connectStately(statelyUrl, logger);
+    daemonUp(
+      await startDaemon({
+        logger,
+        host: config.host,
+        port: config.port,
+        ...config.limits,
+        admin,
+        cluster: config.cluster,
+        inspect: stately?.inspect,
+        onFault: () => void stop(1)
+      })
+    );
+  } catch (err) {
+    daemonUp(undefined);
+    throw err;
+  }
+
   const onFatal = (err: unknown): void => {
     const error = err instanceof Error ? err : new Error(String(err));
     logger.error('daemon fault', { err: error.stack ?? error.message });
