@@ -51,7 +51,7 @@ export interface DaemonOptions extends Partial<Limits> {
    * the debug log's observer when that is on: XState's inspection events
    * (`@xstate.microstep`, `@xstate.snapshot`, …). Leave it out unless
    * something consumes it: even a no-op inspector halves an actor's event
-   * throughput (../shared/FACTS.md).
+   * throughput (docs/facts.md, "XState v5").
    */
   inspect?: (event: InspectionEvent) => void;
   /**
@@ -146,7 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     : null;
   // Every actor goes to the debug log and the caller's observer; the
   // monitor watches connections only. Inspection costs every event of the
-  // actors it is attached to (FACTS.md), and the room handles every message.
+  // actors it is attached to (docs/facts.md), and the room handles every message.
   const { inspect } = createInspection(logger, options.inspect);
   const inspectConnection = composeInspectors(monitor?.inspect, inspect);
   const connections = new Map<string, ConnectionActor>();
