@@ -286,7 +286,7 @@ describe('SIGTERM mid-chat', () => {
       // Room for what the stalled member is owed beyond the kernel's
       // buffers, so it is not dropped as a slow consumer first.
       '--send-queue-bytes',
-      String(16 * 1024 * 1024)
+      String(32 * 1024 * 1024)
     ]);
     const port = await startedOn(server);
     const [talker, reader, stalled] = await joinMembers(port, 3);
@@ -294,9 +294,12 @@ describe('SIGTERM mid-chat', () => {
       throw new Error('members missing');
     stalled.stopReading();
 
-    // Megabytes for the stalled member, more than the kernel buffers hold.
+    // 12 MB for the stalled member, well past what the kernel buffers hold
+    // on loopback (the send buffer autotunes up to tcp_wmem's 4 MB, and the
+    // receive window grows too): with only 4 MB the kernel sometimes took
+    // it all, the socket finished, and there was nothing left to wait for.
     const text = 'q'.repeat(4000);
-    const LINES = 1000;
+    const LINES = 3000;
     for (let i = 0; i < LINES; i++) void talker.send(`${i} ${text}`);
     const last = `${LINES - 1} ${text}`;
     await talker.waitForLine(`[You] ${last}`, 20_000);
