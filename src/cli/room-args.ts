@@ -12,7 +12,7 @@ export const ROOM_OPTIONS = {
 
 /** The room options in `chat-server --help`. */
 export const ROOMS_USAGE = `Commands and rooms (protocol v2, docs/protocol.md):
-  Lines that start with / are commands: /nick NAME, /join #room, /part,
+  Lines that start with /WORD are commands: /nick NAME, /join #room, /part,
   /rooms [PAGE], /who, /msg NAME text, /me text, /quit [reason], /help;
   //text says /text. Everyone starts in #lobby; a client that sends no
   command sees protocol v1. A cluster daemon (--redis) answers every

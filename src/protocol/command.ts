@@ -23,6 +23,8 @@ export type CommandInput =
   | { type: 'cmd.quit'; reason?: string }
   | { type: 'cmd.help' };
 
+/** A command line: `/`, a word of ASCII letters, then white space or the end. */
+const COMMAND = /^\/[A-Za-z]+(\s|$)/;
 const NICK = new RegExp(`^[A-Za-z][A-Za-z0-9_-]{0,${MAX_NICK_LENGTH - 1}}$`);
 const ROOM = new RegExp(`^#[A-Za-z0-9_-]{1,${MAX_ROOM_NAME_LENGTH}}$`);
 
@@ -63,15 +65,17 @@ const invalid = (message: string): ClientInput => ({
 const usage = (form: string): ClientInput => invalid(`usage: ${form}`);
 
 /**
- * Reads one sanitised, non-blank line. A line that starts with `/` is a
- * command [CHAT-CMD-1]; `//text` is the chat line `/text` [CHAT-CMD-2];
- * anything else is chat, exactly as in v1.
+ * Reads one sanitised, non-blank line. A line that starts with `/` and a
+ * word of letters is a command [CHAT-CMD-1]; `//text` is the chat line
+ * `/text` [CHAT-CMD-2]; anything else is chat, exactly as in v1.
  *
  * @example parseInput('/join #dev') // { type: 'cmd.join', room: '#dev' }
  */
 export function parseInput(line: string): ClientInput {
-  if (!line.startsWith('/')) return { type: 'chat.line', text: line };
   if (line.startsWith('//')) return { type: 'chat.line', text: line.slice(1) };
+  // Only `/` and a word of letters is a command: `/1.1` or `/*` (a path, a
+  // cut-off HTTP line) is chat, as in v1. [CHAT-CMD-1]
+  if (!COMMAND.test(line)) return { type: 'chat.line', text: line };
   const space = line.search(/\s/);
   const verb = (space === -1 ? line : line.slice(0, space)).toLowerCase();
   const rest = space === -1 ? '' : line.slice(space).trim();

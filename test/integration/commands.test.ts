@@ -263,6 +263,23 @@ describe('ordering and isolation', () => {
     expect(b.lines.filter((l) => l.includes('lobby says'))).toEqual([]);
     expect(b.lines.filter((l) => l.includes('first in a'))).toEqual([]);
     await pollUntil(() => t.daemon.stats().rooms === 2, 'two rooms');
+    for (const each of [a, b, c]) each.end();
+    // Nothing is left of the room or its members. [CHAT-ROOM-1]
+    await pollUntil(
+      () => {
+        const s = t.daemon.stats();
+        return (
+          s.actors === 1 &&
+          s.rooms === 1 &&
+          s.members === 0 &&
+          s.feeds === 0 &&
+          s.names === 0
+        );
+      },
+      'the daemon holds nothing for any connection',
+      5000,
+      () => JSON.stringify(t.daemon.stats())
+    );
   });
 
   it('orders a private line after what its target was already sent [CHAT-CMD-MSG]', async () => {
