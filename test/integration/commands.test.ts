@@ -310,4 +310,38 @@ describe('ordering and isolation', () => {
     await b.send('/nick second');
     await b.waitForLine('First is now known as second');
   });
+
+  it('moves a member mid-chat with the leave handshake: its lines before its leave, everything ordered before the leave to it [CHAT-CMD-JOIN] [CHAT-ORDER-3]', async () => {
+    const t = await daemon();
+    const [a, b, c] = [
+      await client(t.port),
+      await client(t.port),
+      await client(t.port)
+    ];
+    await a.waitForLine(`New user ${c.localAddr} entered (${online(3)})`);
+    await b.waitForLine(`New user ${c.localAddr} entered (${online(3)})`);
+    const chatter = Array.from({ length: 50 }, (_, i) => `c${i}`);
+    await Promise.all([
+      c.write(chatter.map((text) => `${text}\n`).join('')),
+      a.write('x1\nx2\n/join #z\nz1\n')
+    ]);
+    await a.waitForLine('[You] z1');
+    await b.waitForLine(`[${c.localAddr}] c49`);
+    const cLine = (l: string) => l.startsWith(`[${c.localAddr}] `);
+    const leave = `The user ${a.localAddr} left (${online(2)})`;
+    // The lobby sees a's lines, then its leave, and nothing said in #z.
+    const seenByB = b.lines.filter(
+      (l) => l.startsWith(`[${a.localAddr}] `) || l === leave
+    );
+    expect(seenByB).toEqual([
+      `[${a.localAddr}] x1`,
+      `[${a.localAddr}] x2`,
+      leave
+    ]);
+    // a got exactly what the lobby ordered before its leave, then its greeting.
+    const beforeLeave = b.lines.slice(0, b.lines.indexOf(leave)).filter(cLine);
+    const nowIn = a.lines.indexOf(`Now in #z (${online(1)})`);
+    expect(a.lines.slice(0, nowIn).filter(cLine)).toEqual(beforeLeave);
+    expect(a.lines.slice(nowIn + 1)).toEqual(['[You] z1']);
+  });
 });
