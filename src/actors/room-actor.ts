@@ -10,20 +10,18 @@ import {
   formatJoinNotice,
   formatLeaveNotice,
   formatLostEntries,
-  formatRelayed,
-  speakerPrefix
+  formatRelayed
 } from '../protocol/format.js';
 import {
   formatAction,
   formatNowIn,
   formatQuitNotice,
-  formatRename,
-  memberLabel,
-  speakerName
+  formatRename
 } from '../protocol/command-format.js';
 import { BatchBuilder, line, type Broadcast } from './broadcast.js';
 import { createBroadcaster } from './broadcaster.js';
 import { RoomLog } from './room-log.js';
+import { Speaker } from './speaker.js';
 import {
   localOrder,
   type OrderSink,
@@ -255,10 +253,7 @@ export function createRoom(options: RoomOptions): Room {
     }
     const speaker =
       entry.elsewhere === true ? undefined : speakers.get(entry.conn);
-    const labelled =
-      speaker === undefined
-        ? entry.remote
-        : memberLabel(speaker.remote, speaker.name);
+    const labelled = speaker?.label ?? entry.remote;
     switch (entry.type) {
       case 'line':
         said += 1;
@@ -330,12 +325,7 @@ export function createRoom(options: RoomOptions): Room {
         return;
       case 'member.joined': {
         const { connId, remote, name: nick } = emitted;
-        speakers.set(connId, {
-          remote,
-          ...(nick !== undefined && { name: nick }),
-          moved: emitted.moved === true,
-          prefix: Buffer.from(speakerPrefix(speakerName(remote, nick)))
-        });
+        speakers.set(connId, new Speaker(remote, nick, emitted.moved === true));
         order.append({
           type: 'join',
           conn: connId,
@@ -414,10 +404,7 @@ export function createRoom(options: RoomOptions): Room {
     rename: (connId, nick) => {
       const speaker = present(connId);
       if (speaker === undefined) return false;
-      const old = speakerName(speaker.remote, speaker.name);
-      speaker.name = nick;
-      speaker.prefix = Buffer.from(speakerPrefix(nick));
-      batch.notice(line(formatRename(old, nick)));
+      batch.notice(line(formatRename(speaker.rename(nick), nick)));
       flushSoon(0);
       return true;
     },
@@ -425,16 +412,14 @@ export function createRoom(options: RoomOptions): Room {
       const speaker = present(connId);
       if (speaker === undefined) return false;
       said += 1;
-      batch.notice(
-        line(formatAction(speakerName(speaker.remote, speaker.name), text))
-      );
+      batch.notice(line(formatAction(speaker.shown, text)));
       flushSoon(0);
       return true;
     },
     who: () =>
       [...speakers.entries()]
         .filter(([connId]) => !leaving.has(connId))
-        .map(([, s]) => speakerName(s.remote, s.name)),
+        .map(([, speaker]) => speaker.shown),
     hasMember: (connId) => present(connId) !== undefined,
     memberCount: () => actor.getSnapshot().context.roster.size,
     feedCount: broadcast.feedCount,
@@ -448,17 +433,6 @@ export function createRoom(options: RoomOptions): Room {
     },
     stop
   };
-}
-
-/** A member as its lines and notices name it. */
-interface Speaker {
-  readonly remote: string;
-  /** Its nickname, once it has one. [CHAT-NICK-1] */
-  name?: string;
-  /** It came from another room: greeted `Now in #room`. */
-  readonly moved: boolean;
-  /** `[NAME] ` or `[ADDR] `, encoded once. */
-  prefix: Buffer;
 }
 
 /** `room.left` to a connection still there to take it. */
