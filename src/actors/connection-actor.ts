@@ -1,5 +1,6 @@
 import {
   assertEvent,
+  assign,
   createActor,
   fromCallback,
   type ActorOptions,
@@ -14,11 +15,18 @@ import {
   connectionMachine,
   type ConnectionActor,
   type ConnectionContext,
+  type FeedCommand,
   type LineRelayInput,
   type RoomFeedInput,
   type SocketBridgeInput
 } from '../machines/connection-machine.js';
-import type { ConnectionPort, LeaveReason } from '../machines/types.js';
+import type {
+  ConnectionPort,
+  LeaveReason,
+  RoomRef
+} from '../machines/types.js';
+import { COMMAND_ERRORS } from '../protocol/command-format.js';
+import { parseInput } from '../protocol/command.js';
 import {
   SHUTDOWN_NOTICE,
   SLOW_CONSUMER_NOTICE,
@@ -27,43 +35,59 @@ import {
   formatUnavailableTimeout
 } from '../protocol/format.js';
 import { bytesOf, feedFor, linesOf } from './broadcast.js';
+import type { Commands } from './commands/commands.js';
+import { runCommand } from './commands/dispatch.js';
 import type { Room } from './room-actor.js';
 
 /**
- * The connection machine with its effects, for the connections of one room.
- * Provided once per daemon, not per connection: `.provide()` rebuilds the
- * machine.
+ * The connection machine with its effects, for the connections of one
+ * daemon: in the lobby only (protocol v1) without `commands`, in any of
+ * its rooms with them (protocol v2). Provided once per daemon, not per
+ * connection: `.provide()` rebuilds the machine.
  */
-export function createConnectionLogic(room: Room) {
+export function createConnectionLogic(lobby: Room, commands?: Commands) {
+  const roomOf = (ref: RoomRef): Room => commands?.rooms.byRef(ref) ?? lobby;
   return connectionMachine.provide({
     actors: {
       socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
         ({ input, sendBack }) => input.port.attach(sendBack)
       ),
-      roomFeed: fromCallback<FeedEvent, RoomFeedInput>(
-        ({ input, sendBack }) => {
+      roomFeed: fromCallback<FeedCommand, RoomFeedInput>(
+        ({ input, sendBack, receive }) => {
+          const { connId, port } = input;
           // Subscribe first, then join: the join is ordered after this point,
           // so the greeting and everything after it reach this member.
-          const { connId, port } = input;
-          const subscription = room.messages$
-            .pipe(feedFor(connId))
-            .subscribe((item) => {
-              try {
-                const bytes = bytesOf(item, connId);
-                if (bytes !== null) port.write(bytes, linesOf(item, connId));
-              } catch (err) {
-                // A throw here would escape into the room's fan-out (RxJS
-                // rethrows it later and the process dies): contain it to this
-                // connection instead.
-                subscription.unsubscribe();
-                sendBack({ type: 'feed.error', message: describeError(err) });
-              }
+          const enter = (ref: RoomRef, moved: boolean) => {
+            const subscription = roomOf(ref)
+              .messages$.pipe(feedFor(connId))
+              .subscribe((item) => {
+                try {
+                  const bytes = bytesOf(item, connId);
+                  if (bytes !== null) port.write(bytes, linesOf(item, connId));
+                } catch (err) {
+                  // A throw here would escape into the room's fan-out (RxJS
+                  // rethrows it later and the process dies): contain it to
+                  // this connection instead.
+                  subscription.unsubscribe();
+                  sendBack({ type: 'feed.error', message: describeError(err) });
+                }
+              });
+            const name = commands?.names.nameOf(connId);
+            ref.send({
+              type: 'room.join',
+              connId,
+              remote: input.remote,
+              ref: input.connection,
+              ...(name !== undefined && { name }),
+              ...(moved && { moved })
             });
-          input.room.send({
-            type: 'room.join',
-            connId: input.connId,
-            remote: input.remote,
-            ref: input.connection
+            return subscription;
+          };
+          let subscription = enter(input.room, false);
+          // The old room's feed ended with its farewell. [CHAT-CMD-JOIN]
+          receive((event) => {
+            subscription.unsubscribe();
+            subscription = enter(event.room, true);
           });
           return () => subscription.unsubscribe();
         }
@@ -71,11 +95,24 @@ export function createConnectionLogic(room: Room) {
       lineRelay: fromCallback<FeedEvent, LineRelayInput>(
         ({ input, sendBack }) => {
           const { connId, port } = input;
+          const room = roomOf(input.room);
+          const caller = { connId, remote: input.remote, room };
           let failed = false;
           const detach = port.relay((text) => {
             if (failed) return;
             try {
-              room.say(connId, text);
+              if (commands === undefined) {
+                room.say(connId, text);
+                return;
+              }
+              // Parsed by the protocol layer into a typed event. [CHAT-CMD-1]
+              const parsed = parseInput(text);
+              if (parsed.type === 'chat.line') room.say(connId, parsed.text);
+              else if (parsed.type !== 'cmd.invalid')
+                runCommand(commands, caller, parsed, sendBack);
+              else if (commands.enabled)
+                commands.refuse(caller, 'invalid command', parsed.message);
+              else commands.refuse(caller, 'cluster', COMMAND_ERRORS.cluster);
             } catch (err) {
               // Contained like the feed's: this connection ends, the
               // transport's read loop and the room carry on.
@@ -88,10 +125,14 @@ export function createConnectionLogic(room: Room) {
       )
     },
     actions: {
+      takeNextRoom: assign(({ context }) => ({
+        room: commands?.rooms.seatOf(context.connId).ref ?? context.room,
+        nextRoom: null
+      })),
       reportOversize: ({ context, event }) => {
         assertEvent(event, 'tcp.oversize');
         // After the lines said before it, which are still in this turn's batch.
-        room.flush();
+        roomOf(context.room).flush();
         context.port.write(`${formatLineTooLong(event.limit)}\n`);
       },
       reportRejection: ({ context }) => {
@@ -195,7 +236,7 @@ export function startConnection(
         err: describeError(err)
       });
       port.destroy();
-      room.ref.send({
+      actor.getSnapshot().context.room.send({
         type: 'room.leave',
         connId,
         remote: port.remote,

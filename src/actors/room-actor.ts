@@ -10,12 +10,18 @@ import {
   formatJoinNotice,
   formatLeaveNotice,
   formatLostEntries,
-  formatRelayed,
-  speakerPrefix
+  formatRelayed
 } from '../protocol/format.js';
+import {
+  formatAction,
+  formatNowIn,
+  formatQuitNotice,
+  formatRename
+} from '../protocol/command-format.js';
 import { BatchBuilder, line, type Broadcast } from './broadcast.js';
 import { createBroadcaster } from './broadcaster.js';
 import { RoomLog } from './room-log.js';
+import { Speaker } from './speaker.js';
 import {
   localOrder,
   type OrderSink,
@@ -33,6 +39,8 @@ export { EVENT_LOOP_SCHEDULER, type FlushScheduler } from './turn-flush.js';
 /** A running room: its actor, its broadcast and its count. */
 export interface Room {
   readonly name: string;
+  /** The name members see: `#` and `name`. */
+  readonly label: string;
   readonly ref: RoomRef;
   /** Every item of the room's one order, lines already encoded. */
   readonly messages$: Observable<Broadcast>;
@@ -47,6 +55,24 @@ export interface Room {
   say(connId: string, text: string): boolean;
   /** Publishes the batch so far (everything ordered and not yet sent), now. */
   flush(): void;
+  /**
+   * Sends `lines` to one member, after everything ordered so far (the
+   * batch goes out first): command answers, errors and private lines.
+   * [CHAT-CMD-MSG] False when the room is stopped.
+   */
+  tell(connId: string, lines: readonly string[]): boolean;
+  /**
+   * A member takes `name`: the room sees `OLD is now known as NAME` in its
+   * order, and its later lines read `[NAME] text`. [CHAT-CMD-NICK] False
+   * when `connId` is not a member here.
+   */
+  rename(connId: string, name: string): boolean;
+  /** `/me text`: `* NAME text` to the whole room, in its order. [CHAT-CMD-ME] */
+  act(connId: string, text: string): boolean;
+  /** The members' names (or addresses), in join order. [CHAT-CMD-WHO] */
+  who(): string[];
+  /** True while `connId` is a member that is not leaving. */
+  hasMember(connId: string): boolean;
   /** Membership size right now. */
   memberCount(): number;
   /** Live subscriptions to `messages$` right now. */
@@ -148,7 +174,14 @@ export function createRoom(options: RoomOptions): Room {
    * roster, and the leavers whose leave is not back yet (their own lines
    * still come back as theirs).
    */
-  const speakers = new Map<string, { remote: string; prefix: Buffer }>();
+  const speakers = new Map<string, Speaker>();
+  const label = `#${name}`;
+  /** A speaker here, not leaving: one whose line or act may go out. */
+  const present = (connId: string): Speaker | undefined => {
+    const speaker = speakers.get(connId);
+    if (speaker === undefined || leaving.has(connId)) return undefined;
+    return open && running ? speaker : undefined;
+  };
   /** Leaves in the order and not back yet, and whom to confirm each to. */
   const leaving = new Map<string, ConnectionRef | null>();
   /** Lines for some members only, out after the batch. */
@@ -220,6 +253,7 @@ export function createRoom(options: RoomOptions): Room {
     }
     const speaker =
       entry.elsewhere === true ? undefined : speakers.get(entry.conn);
+    const labelled = speaker?.label ?? entry.remote;
     switch (entry.type) {
       case 'line':
         said += 1;
@@ -233,9 +267,12 @@ export function createRoom(options: RoomOptions): Room {
       case 'join': {
         log.join(entry);
         if (open) {
-          const notice = line(formatJoinNotice(entry.remote, entry.count));
+          const notice = line(formatJoinNotice(labelled, entry.count));
+          const greeting = speaker?.moved
+            ? formatNowIn(label, entry.count)
+            : formatGreeting(entry.count);
           if (speaker !== undefined)
-            batch.join(entry.conn, line(formatGreeting(entry.count)), notice);
+            batch.join(entry.conn, line(greeting), notice);
           else batch.notice(notice);
           flushSoon(NOTICE_DELAY_MS);
         }
@@ -244,8 +281,13 @@ export function createRoom(options: RoomOptions): Room {
       }
       case 'leave': {
         log.leave(entry);
+        const quit = entry.detail?.quit;
         const notice = open
-          ? line(formatLeaveNotice(entry.remote, entry.count))
+          ? line(
+              quit === undefined
+                ? formatLeaveNotice(labelled, entry.count)
+                : formatQuitNotice(labelled, quit, entry.count)
+            )
           : null;
         if (entry.elsewhere !== true && leaving.has(entry.conn))
           farewell(entry.conn, notice);
@@ -282,11 +324,8 @@ export function createRoom(options: RoomOptions): Room {
         publishBatch();
         return;
       case 'member.joined': {
-        const { connId, remote } = emitted;
-        speakers.set(connId, {
-          remote,
-          prefix: Buffer.from(speakerPrefix(remote))
-        });
+        const { connId, remote, name: nick } = emitted;
+        speakers.set(connId, new Speaker(remote, nick, emitted.moved === true));
         order.append({
           type: 'join',
           conn: connId,
@@ -340,6 +379,7 @@ export function createRoom(options: RoomOptions): Room {
   };
   return {
     name,
+    label,
     ref: actor,
     messages$: broadcast.messages$,
     count$: count.asObservable(),
@@ -355,6 +395,32 @@ export function createRoom(options: RoomOptions): Room {
       });
     },
     flush,
+    tell: (connId, lines) => {
+      if (!running) return false;
+      for (const text of lines) directs.push({ to: new Set([connId]), text });
+      flush();
+      return true;
+    },
+    rename: (connId, nick) => {
+      const speaker = present(connId);
+      if (speaker === undefined) return false;
+      batch.notice(line(formatRename(speaker.rename(nick), nick)));
+      flushSoon(0);
+      return true;
+    },
+    act: (connId, text) => {
+      const speaker = present(connId);
+      if (speaker === undefined) return false;
+      said += 1;
+      batch.notice(line(formatAction(speaker.shown, text)));
+      flushSoon(0);
+      return true;
+    },
+    who: () =>
+      [...speakers.entries()]
+        .filter(([connId]) => !leaving.has(connId))
+        .map(([, speaker]) => speaker.shown),
+    hasMember: (connId) => present(connId) !== undefined,
     memberCount: () => actor.getSnapshot().context.roster.size,
     feedCount: broadcast.feedCount,
     messageCount: () => said,

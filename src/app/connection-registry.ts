@@ -5,6 +5,7 @@ import {
   type ConnectionLogic,
   type StartConnectionOptions
 } from '../actors/connection-actor.js';
+import type { Commands } from '../actors/commands/commands.js';
 import type { Room } from '../actors/room-actor.js';
 import type { ServerEvent } from '../machines/connection-events.js';
 import type { ConnectionActor } from '../machines/connection-machine.js';
@@ -17,7 +18,13 @@ import type { Logger } from './logger.js';
 
 /** What the connections of one room need. */
 export interface ConnectionRegistryOptions<P extends ConnectionPort> {
+  /** The lobby: where every connection starts. */
   room: Room;
+  /**
+   * Protocol v2's commands, rooms and names; without them every line is
+   * chat in the lobby (protocol v1).
+   */
+  commands?: Commands | undefined;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
   /** Drives every connection actor's timers; replay passes its virtual clock. */
@@ -58,6 +65,7 @@ export class ConnectionRegistry<P extends ConnectionPort = ConnectionPort> {
   #accepting = true;
   readonly #forget = (connId: string, reason: LeaveReason): void => {
     this.#actors.delete(connId);
+    this.#options.commands?.forget(connId);
     this.#disconnects[reason] += 1;
     this.#options.onDone?.(connId, reason);
   };
@@ -65,7 +73,7 @@ export class ConnectionRegistry<P extends ConnectionPort = ConnectionPort> {
   constructor(options: ConnectionRegistryOptions<P>) {
     this.#options = options;
     // Provided once per room, not per connection: `.provide()` rebuilds the machine.
-    this.#logic = createConnectionLogic(options.room);
+    this.#logic = createConnectionLogic(options.room, options.commands);
     this.#actors = options.actors ?? new Map<string, ConnectionActor>();
     this.#disconnects = Object.fromEntries(
       LEAVE_REASONS.map((reason) => [reason, 0])
@@ -132,7 +140,9 @@ export class ConnectionRegistry<P extends ConnectionPort = ConnectionPort> {
   shutdown(): void {
     if (!this.#accepting) return;
     this.#accepting = false;
-    this.#options.room.ref.send({ type: 'room.shutdown' });
+    const { room, commands } = this.#options;
+    for (const each of commands?.rooms.all() ?? [room])
+      each.ref.send({ type: 'room.shutdown' });
     this.sendAll({ type: 'server.shutdown' });
   }
 }

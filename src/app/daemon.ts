@@ -13,7 +13,16 @@ import { machineGraph } from '../machines/graph.js';
 import type { ConnectionPort, LeaveReason } from '../machines/types.js';
 import { DEFAULT_HOST, DEFAULT_PORT, LOBBY } from '../protocol/constants.js';
 import { composeInspectors, createInspection } from '../actors/inspection.js';
+import {
+  createCommands,
+  type CommandRefusal
+} from '../actors/commands/commands.js';
+import { createNameRegistry } from '../actors/name-registry.js';
 import { createRoom, type Room } from '../actors/room-actor.js';
+import {
+  createRoomRegistry,
+  type RoomLimits
+} from '../actors/room-registry.js';
 import { localOrder } from '../actors/room-order.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 import { startRedisOrder } from '../cluster/redis-order.js';
@@ -66,21 +75,36 @@ export interface DaemonOptions extends Partial<Limits> {
    * is this process's alone.
    */
   cluster?: ClusterOptions;
+  /**
+   * The limits on rooms (`maxRooms`, `roomCreatesPerMinute`); each left
+   * out takes its default (`DEFAULT_ROOM_LIMITS`). [CHAT-LIMIT-2]
+   */
+  rooms?: Partial<RoomLimits>;
 }
+
+export type { RoomLimits } from '../actors/room-registry.js';
+export { DEFAULT_ROOM_LIMITS } from '../actors/room-registry.js';
+export type { CommandRefusal } from '../actors/commands/commands.js';
 
 /** Why a connection was refused at accept time. */
 export type Refusal = RefusalReason | 'chat unavailable';
 
 /** Counters and gauges of a running daemon. */
 export interface DaemonStats {
-  /** Live actors: one per connection, plus the room while it runs. */
+  /** Live actors: one per connection, plus each room while it runs. */
   actors: number;
   /** Live connection actors. */
   connections: number;
-  /** Room membership. */
+  /** Membership of every room. */
   members: number;
-  /** Live subscriptions to the room's broadcast. */
+  /** Live subscriptions to the rooms' broadcasts. */
   feeds: number;
+  /** Rooms open, `#lobby` included. */
+  rooms: number;
+  /** Nicknames held. */
+  names: number;
+  /** Commands answered with an `Error:` line, by reason. [CHAT-CMD-ERR] */
+  commandRefusals: Record<CommandRefusal, number>;
   /** Open sockets the transport holds, refused ones still closing included. */
   sockets: number;
   /** Connections accepted as chat connections since start. */
@@ -91,7 +115,7 @@ export interface DaemonStats {
   disconnects: Record<LeaveReason, number>;
   /** Lines whose delivery flood pacing delayed. */
   pacedLines: number;
-  /** Messages the room relayed. */
+  /** Messages the rooms relayed. */
   messages: number;
   /** What every connection so far has carried. */
   traffic: Traffic;
@@ -170,10 +194,29 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onFault,
     order
   });
+  // Rooms beyond the lobby, and names: protocol v2 (issue 17). A cluster
+  // daemon does not have them yet, and answers every command with one
+  // error line. [CHAT-CMD-CLUSTER]
+  const rooms = createRoomRegistry({
+    lobby: room,
+    create: (name) =>
+      createRoom({ name, logger, inspect, onFault, order: localOrder() }),
+    ...(options.rooms && { limits: options.rooms })
+  });
+  const names = createNameRegistry({ inspect, onFault });
+  const commands = createCommands({
+    enabled: options.cluster === undefined,
+    rooms,
+    names,
+    logger
+  });
+  const sum = (count: (each: Room) => number): number =>
+    rooms.all().reduce((n, each) => n + count(each), 0);
   // Accept, number, start and forget connections, count their endings and
   // announce the shutdown: the core the replay server runs too.
   const registry = new ConnectionRegistry<TcpConnection>({
     room,
+    commands,
     logger,
     inspect: inspectConnection,
     wrapPort,
@@ -210,20 +253,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onRefused: refuse
   }).catch((err: unknown) => {
     room.stop();
+    names.stop();
     throw err;
   });
   let closing: Promise<void> | null = null;
   const stats = (): DaemonStats => ({
-    actors: connections.size + (room.isRunning() ? 1 : 0),
+    actors: connections.size + sum((each) => (each.isRunning() ? 1 : 0)),
     connections: connections.size,
-    members: room.memberCount(),
-    feeds: room.feedCount(),
+    members: sum((each) => each.memberCount()),
+    feeds: sum((each) => each.feedCount()),
+    rooms: rooms.all().length,
+    names: names.size(),
+    commandRefusals: commands.refusals(),
     sockets: transport.openSockets(),
     accepted: registry.accepted,
     refused: { ...refused },
     disconnects: registry.disconnects(),
     pacedLines: transport.counters.pacedLines,
-    messages: room.messageCount(),
+    messages: sum((each) => each.messageCount()),
     traffic: {
       bytesIn: transport.counters.bytesIn,
       bytesOut: transport.counters.bytesOut,
@@ -243,6 +290,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           transport.stopAccepting();
           transport.destroyAll();
           room.stop();
+          names.stop();
           throw err;
         })
       : null;
@@ -280,7 +328,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Our FIN is out everywhere: close what is left without waiting for
     // the peers' FINs.
     await transport.closeAll(CLOSE_TIMEOUT_MS);
+    for (const each of rooms.all()) if (each !== room) each.stop();
     await room.close();
+    names.stop();
     await admin?.close();
     monitor?.stop();
     logger.info('exit', { event: 'exit' });
@@ -295,7 +345,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ? null
         : { host: admin.host, port: admin.port, url: admin.url },
     ready: () => closing === null,
-    memberCount: () => room.memberCount(),
+    memberCount: () => sum((each) => each.memberCount()),
     connectionCount: () => connections.size,
     stats,
     close: () => (closing ??= shutdown())

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { UsageError } from '../app/errors.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
+import type { RoomLimits } from '../app/daemon.js';
 import type { Limits } from '../app/limits.js';
 import {
   DEFAULT_LOG_ROTATION,
@@ -29,6 +30,7 @@ import {
   integer,
   parseLimits
 } from './limit-args.js';
+import { ROOMS_USAGE, ROOM_OPTIONS, parseRoomArgs } from './room-args.js';
 import { formatSize, sizeOption } from './size.js';
 
 /** The server's settings, from the command line. */
@@ -44,6 +46,8 @@ export interface ServerConfig {
   inspection: AdminConfig;
   /** The cluster to join, with `--redis`. */
   cluster: ClusterOptions | undefined;
+  /** The room limits asked for; the defaults when undefined. */
+  rooms: Partial<RoomLimits> | undefined;
 }
 
 /** What the command line asked for: run, or print help or the version. */
@@ -55,8 +59,8 @@ export type ServerCommand =
 /** The `--help` text. */
 export const SERVER_USAGE = `Usage: chat-server [HOST] [PORT] [options]
 
-Runs the actor-chat daemon: a multi-user TCP chat, one room, one line per
-message.
+Runs the actor-chat daemon: a multi-user TCP chat, one line per message,
+with names, rooms and private messages.
 
 Arguments:
   HOST                        address to listen on (default ${DEFAULT_HOST});
@@ -84,6 +88,8 @@ Options:
   -v, --version               show the version
 
 ${LIMITS_USAGE}
+
+${ROOMS_USAGE}
 
 ${ADMIN_USAGE}
 
@@ -163,6 +169,7 @@ export function parseServerArgs(argv: string[]): ServerCommand {
     ...LIMIT_OPTIONS,
     ...ADMIN_OPTIONS,
     ...CLUSTER_OPTIONS,
+    ...ROOM_OPTIONS,
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' }
   });
@@ -216,7 +223,8 @@ export function parseServerArgs(argv: string[]): ServerCommand {
       logRotation,
       limits: parseLimits(values),
       inspection: parseAdminArgs(values),
-      cluster: parseClusterArgs(values)
+      cluster: parseClusterArgs(values),
+      rooms: parseRoomArgs(values)
     }
   };
 }

@@ -131,6 +131,7 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
         ...config.limits,
         admin,
         cluster: config.cluster,
+        ...(config.rooms && { rooms: config.rooms }),
         inspect: stately?.inspect,
         onFault: () => void stop(1)
       })

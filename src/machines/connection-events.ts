@@ -1,3 +1,5 @@
+import type { CommandInput } from '../protocol/command.js';
+
 /**
  * Events a connection actor receives. The transport produces the `tcp.*`
  * events; the room answers with `room.*`; the daemon sends `server.*`.
@@ -38,6 +40,19 @@ export type ServerEvent =
 /** The room feed could not deliver to this connection (a fault in its own handling). */
 export type FeedEvent = { type: 'feed.error'; message: string };
 
+/**
+ * The commands that change a member's lifecycle, parsed by the protocol
+ * layer and already checked by the relay (the room exists or may be
+ * created, it is not the current one): `/join` and `/part` move
+ * ([CHAT-CMD-JOIN]; `/part` arrives as a `cmd.join` of `#lobby`), `/quit`
+ * leaves [CHAT-CMD-QUIT]. The other commands change no state of the
+ * connection; the relay answers them itself.
+ */
+export type CommandEvent = Extract<
+  CommandInput,
+  { type: 'cmd.join' } | { type: 'cmd.quit' }
+>;
+
 /** Every event the connection machine accepts. */
 export type ConnectionEvent =
-  TransportEvent | RoomReply | ServerEvent | FeedEvent;
+  TransportEvent | RoomReply | ServerEvent | FeedEvent | CommandEvent;

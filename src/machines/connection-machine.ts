@@ -38,7 +38,14 @@ export interface ConnectionContext {
   idleMs: number | null;
   /** How long Redis was out of reach when that ended it (cluster). */
   graceMs: number | null;
+  /** The room it is moving to, between leaving one and joining the next. */
+  nextRoom: string | null;
+  /** The reason it gave with `/quit`, for its leave notice. [CHAT-CMD-QUIT] */
+  quit: string | null;
 }
+
+/** What the room feed is told: follow the connection into `room`. */
+export type FeedCommand = { type: 'feed.enter'; room: RoomRef };
 
 /** Input of one connection actor. */
 export interface ConnectionInput {
@@ -55,7 +62,10 @@ export interface SocketBridgeInput {
 /** Input of the line relay invoked while online. */
 export interface LineRelayInput {
   connId: string;
+  remote: string;
   port: ConnectionPort;
+  /** The room it is a member of now. */
+  room: RoomRef;
 }
 
 /** Input of the invoked room feed. */
@@ -84,11 +94,17 @@ function leaveDetail(context: ConnectionContext): LeaveDetail | undefined {
     return { why: context.slow.why, queuedBytes: context.slow.queuedBytes };
   if (context.idleMs !== null) return { idleMs: context.idleMs };
   if (context.errorCode !== null) return { code: context.errorCode };
+  if (context.quit !== null) return { quit: context.quit };
   return undefined;
 }
 
 function lineRelayInput({ context }: BridgeArgs): LineRelayInput {
-  return { connId: context.connId, port: context.port };
+  return {
+    connId: context.connId,
+    remote: context.remote,
+    port: context.port,
+    room: context.room
+  };
 }
 
 function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
@@ -102,7 +118,8 @@ function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
 }
 
 /**
- * One TCP connection's lifecycle: connecting → online → leaving → closed.
+ * One TCP connection's lifecycle: connecting → online → leaving → closed,
+ * with a detour through `moving` for each change of room.
  *
  * - `connecting`: accepted, not yet a member. The room feed subscribes to the
  *   room's broadcast and then asks to join, so no event ordered after the join
@@ -114,6 +131,23 @@ function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
  *   straight to the socket: chat data never passes through this machine, it
  *   only decides when it may flow. Leaving stops the relay first, so no line
  *   can follow the leave.
+ * - `moving`: `/join` or `/part` [CHAT-CMD-JOIN]. Leaving `online` stopped
+ *   the relay, so every line it said in the old room is ordered before its
+ *   leave there; input is paused; the old room gets the leave and answers
+ *   `room.left` after its farewell (everything ordered before the leave).
+ *   Then the connection takes the next room and is `connecting` again: its
+ *   feed subscribes to the new room and joins it.
+ *
+ * ```
+ *  connection          old room                  new room
+ *   online --cmd.join--> moving
+ *     |-- room.leave ---->| removeMember; "The user … left (N)"
+ *     |<-- farewell ------| (its view up to its leave)
+ *     |<-- room.left -----|
+ *   connecting: feed.enter ─ subscribe ─ room.join ──►| addMember; "New user … entered (N)"
+ *     |<------------------------------- room.joined ---| its greeting: "Now in #room (N)"
+ *   online
+ * ```
  * - `leaving`: entered exactly once, from any state, by the first of
  *   FIN, socket error, close, shutdown, a slow consumer, an idle timeout, a
  *   cluster node's lost Redis or a fault in its own handling; asks the room to remove the member
@@ -138,10 +172,12 @@ export const connectionMachine = setup({
      * Subscribes this member to the room's broadcast, then joins. A failure to
      * deliver comes back as `feed.error`, never as a throw into the room.
      */
-    roomFeed: fromCallback<FeedEvent, RoomFeedInput>(() => undefined),
+    roomFeed: fromCallback<FeedCommand, RoomFeedInput>(() => undefined),
     /**
      * While online: hands each line from the transport to the room, in
-     * order. A failure comes back as `feed.error`.
+     * order, and answers the commands that change no state itself; `/join`,
+     * `/part` and `/quit` come back as `cmd.*` events. A failure comes back
+     * as `feed.error`.
      */
     lineRelay: fromCallback<FeedEvent, LineRelayInput>(() => undefined)
   },
@@ -168,6 +204,33 @@ export const connectionMachine = setup({
       assertEvent(event, 'server.unavailable');
       return { reason: 'chat unavailable' as const, graceMs: event.graceMs };
     }),
+    recordNextRoom: assign(({ event }) => {
+      assertEvent(event, 'cmd.join');
+      return { nextRoom: event.room };
+    }),
+    recordQuit: assign(({ event }) => {
+      assertEvent(event, 'cmd.quit');
+      return { reason: 'client quit' as const, quit: event.reason ?? null };
+    }),
+    /** Takes the room it is moving to (provided: rooms live in src/actors). */
+    takeNextRoom: assign({ nextRoom: null }),
+    /** Tells the feed to follow it into its room, which it then joins. */
+    enterFeed: sendTo('feed', ({ context }) => ({
+      type: 'feed.enter' as const,
+      room: context.room
+    })),
+    /** Leaves the old room, not the chat: the others see the usual leave. */
+    requestMove: sendTo(
+      ({ context }) => context.room,
+      ({ context, self }) => ({
+        type: 'room.leave' as const,
+        connId: context.connId,
+        remote: context.remote,
+        reason: 'client quit' as const,
+        detail: { movedTo: context.nextRoom ?? '' },
+        ref: self
+      })
+    ),
     recordSocketError: assign(({ event }) => {
       assertEvent(event, 'tcp.error');
       return { reason: 'socket error' as const, errorCode: event.code };
@@ -211,7 +274,9 @@ export const connectionMachine = setup({
     fault: null,
     slow: null,
     idleMs: null,
-    graceMs: null
+    graceMs: null,
+    nextRoom: null,
+    quit: null
   }),
   invoke: [
     { id: 'socket', src: 'socketBridge', input: socketBridgeInput },
@@ -261,8 +326,20 @@ export const connectionMachine = setup({
       entry: 'resumeInput',
       invoke: { id: 'relay', src: 'lineRelay', input: lineRelayInput },
       on: {
-        'tcp.oversize': { actions: 'reportOversize' }
+        'tcp.oversize': { actions: 'reportOversize' },
+        'cmd.join': { target: 'moving', actions: 'recordNextRoom' },
+        'cmd.quit': { target: 'leaving', actions: 'recordQuit' }
       }
+    },
+    moving: {
+      entry: ['pauseInput', 'requestMove'],
+      on: {
+        'room.left': {
+          target: 'connecting',
+          actions: ['takeNextRoom', 'enterFeed']
+        }
+      },
+      after: { leaveTimeout: { target: 'closed' } }
     },
     leaving: {
       entry: 'requestLeave',

@@ -15,11 +15,28 @@ export interface LeaveDetail {
   idleMs?: number;
   /** `socket error`: Node's error code (`ECONNRESET`, …). */
   code?: string;
+  /** `client quit` by `/quit reason`: the reason, shown in the notice. [CHAT-CMD-QUIT] */
+  quit?: string;
+  /** Not an ending: the member moved to this room. [CHAT-CMD-JOIN] */
+  movedTo?: string;
+}
+
+/** Who joins, beyond its address: its name, and whether it moved here. */
+export interface JoinDetail {
+  /** Its nickname, when it has one. [CHAT-NICK-1] */
+  name?: string;
+  /** True when it came from another room: it is greeted `Now in …`. */
+  moved?: boolean;
 }
 
 /** Events the room actor receives from connections and from the daemon. */
 export type RoomEvent =
-  | { type: 'room.join'; connId: string; remote: string; ref: ConnectionRef }
+  | ({
+      type: 'room.join';
+      connId: string;
+      remote: string;
+      ref: ConnectionRef;
+    } & JoinDetail)
   | {
       type: 'room.leave';
       connId: string;
@@ -43,13 +60,13 @@ export type RoomEvent =
  * chat messages and turns them into the RxJS broadcast. [CHAT-ORDER-1]
  */
 export type RoomEmitted =
-  | {
+  | ({
       type: 'member.joined';
       seq: number;
       connId: string;
       remote: string;
       count: number;
-    }
+    } & JoinDetail)
   | {
       type: 'member.left';
       seq: number;

@@ -85,7 +85,9 @@ export const roomMachine = setup({
         seq: context.seq,
         connId: event.connId,
         remote: event.remote,
-        count: context.roster.size
+        count: context.roster.size,
+        ...(event.name !== undefined && { name: event.name }),
+        ...(event.moved === true && { moved: true })
       };
     }),
     publishLeave: emit(({ context, event }, params: { announced: boolean }) => {

@@ -53,3 +53,24 @@ export const LEAVE_TIMEOUT_MS = 5000;
 
 /** The one room of protocol v1. */
 export const LOBBY = 'lobby';
+
+/** Where everyone starts, and where `/part` returns to. [CHAT-ROOM-1] */
+export const LOBBY_ROOM = `#${LOBBY}`;
+
+/** Longest nickname, in characters. [CHAT-NICK-1] */
+export const MAX_NICK_LENGTH = 24;
+
+/** Longest room name, in characters after its `#`. [CHAT-ROOM-1] */
+export const MAX_ROOM_NAME_LENGTH = 32;
+
+/** Rooms in all, `#lobby` included. [CHAT-LIMIT-2] */
+export const DEFAULT_MAX_ROOMS = 10_000;
+
+/** Rooms one connection may create per minute. [CHAT-LIMIT-2] */
+export const DEFAULT_ROOM_CREATES_PER_MINUTE = 5;
+
+/** Rooms listed per page of `/rooms`. [CHAT-CMD-ROOMS] */
+export const ROOMS_PAGE_SIZE = 50;
+
+/** Names per line of `/who`. [CHAT-CMD-WHO] */
+export const WHO_NAMES_PER_LINE = 50;

@@ -367,8 +367,8 @@ describe.skipIf(gate.skip)('the inspector page', () => {
     expect(panel.x).toBeGreaterThanOrEqual(0);
     expect(panel.x + panel.width).toBeLessThanOrEqual(800);
     const states = page.locator('#chart g.state');
-    expect(await states.count()).toBe(4);
-    for (let i = 0; i < 4; i += 1) {
+    expect(await states.count()).toBe(5);
+    for (let i = 0; i < 5; i += 1) {
       const state = states.nth(i);
       const name = await state.getAttribute('data-state');
       const box = await state.boundingBox();

@@ -126,6 +126,7 @@ describe('/events', () => {
     expect(hello.machine.states).toEqual([
       { id: 'connecting', final: false, initial: true },
       { id: 'online', final: false, initial: false },
+      { id: 'moving', final: false, initial: false },
       { id: 'leaving', final: false, initial: false },
       { id: 'closed', final: true, initial: false }
     ]);
@@ -157,6 +158,7 @@ describe('/events', () => {
     expect(update.states).toEqual({
       connecting: 0,
       online: 0,
+      moving: 0,
       leaving: 0,
       closed: 0
     });
@@ -345,6 +347,7 @@ describe('/events', () => {
     expect(done.states).toEqual({
       connecting: 0,
       online: 2,
+      moving: 0,
       leaving: 0,
       closed: 1
     });
@@ -418,7 +421,7 @@ describe('/events', () => {
       ['interval=10001', 'invalid interval 10001 (expected 100 to 10000)'],
       [
         'state=sleeping',
-        'invalid state "sleeping" (expected all, live, connecting, online, leaving, closed)'
+        'invalid state "sleeping" (expected all, live, connecting, online, moving, leaving, closed)'
       ],
       ['order=random', 'invalid order "random" (expected newest or oldest)'],
       ['memberLimit=0', 'invalid memberLimit 0 (expected 1 to 500)'],

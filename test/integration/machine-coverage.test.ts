@@ -28,6 +28,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AnyStateNode, InspectionEvent, StateValue } from 'xstate';
 import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
 import { connectionMachine } from '../../src/machines/connection-machine.js';
+import { formatNowIn } from '../../src/protocol/command-format.js';
 import {
   SHUTDOWN_NOTICE,
   SLOW_CONSUMER_NOTICE,
@@ -182,6 +183,7 @@ function createRecorder(machineId: string, initial: string): Recorder {
 }
 
 const LEAVE_TIMEOUT = `xstate.after.leaveTimeout.${connectionMachine.id}.leaving`;
+const MOVE_TIMEOUT = `xstate.after.leaveTimeout.${connectionMachine.id}.moving`;
 
 /** A transition no real server can take, and why. */
 interface Unreachable extends Transition {
@@ -194,7 +196,9 @@ const SYNC = {
   connecting:
     'connecting ends in the call stack that starts the actor (the room answers the join there), and',
   leaving:
-    'leaving ends in the call stack that entered it (the room answers the leave there), and'
+    'leaving ends in the call stack that entered it (the room answers the leave there), and',
+  moving:
+    'moving ends in the call stack that entered it (the old room answers the leave there, then the new room the join), and'
 } as const;
 
 /** Transitions no real server can take, each with why (see the file comment). */
@@ -232,6 +236,29 @@ const UNREACHABLE: readonly Unreachable[] = [
     why: `${SYNC.connecting} nothing is written to a connection before it is online: its greeting goes out with the turn's batch, after the room answered the join`,
     transient: true
   })),
+  ...[
+    'tcp.end',
+    'tcp.error',
+    'tcp.close',
+    'tcp.idle',
+    'server.shutdown',
+    'server.unavailable',
+    'feed.error',
+    'tcp.slow'
+  ].map((event) => ({
+    from: 'moving',
+    event,
+    to: 'leaving',
+    why: `${SYNC.moving} ${event} comes from a socket event, a timer, the daemon or a write, none of which can run in that call stack (nothing is written to it there: its greeting goes out with the turn's batch)`,
+    transient: true
+  })),
+  {
+    from: 'moving',
+    event: MOVE_TIMEOUT,
+    to: 'closed',
+    why: `${SYNC.moving} the old room always answers room.leave, so the timer is cancelled before it fires`,
+    transient: true
+  },
   {
     from: 'leaving',
     event: LEAVE_TIMEOUT,
@@ -444,6 +471,19 @@ describe('connection machine, real-server scenarios', () => {
     expect(c.lines.at(-1)).toBe(formatRelayed(a.localAddr, text));
     // The first ending of each is its reason.
     await endedWith(t, { 'server shutdown': 2, 'slow consumer': 1 });
+  });
+
+  it('a member moves to a room and back, then quits with a reason [CHAT-CMD-JOIN] [CHAT-CMD-QUIT]', async () => {
+    const t = await watched();
+    const a = await client(t.port);
+    expect(await a.nextLine()).toBe(formatGreeting(1));
+    await a.send('/join #coverage');
+    expect(await a.nextLine()).toBe(formatNowIn('#coverage', 1));
+    await a.send('/part');
+    expect(await a.nextLine()).toBe(formatNowIn('#lobby', 1));
+    await a.send('/quit done');
+    await within(a.closed, 5000, 'the quitter closed');
+    await endedWith(t, { 'client quit': 1 });
   });
 
   // The one scenario that needs a real Redis: a cluster node's members are

@@ -151,7 +151,7 @@ describe('/metrics', () => {
         .filter((s) => s.name === 'chat_connections')
         .map((s) => s.labels.state)
         .sort()
-    ).toEqual(['connecting', 'leaving', 'online']);
+    ).toEqual(['connecting', 'leaving', 'moving', 'online']);
     expect(text).toMatch(
       /^# HELP chat_connections Open connections by state of their actor right now\.$/m
     );

@@ -60,6 +60,19 @@ const STATS: DaemonStats = {
   connections: 0,
   members: 0,
   feeds: 0,
+  rooms: 1,
+  names: 0,
+  commandRefusals: {
+    'invalid command': 0,
+    cluster: 0,
+    'nickname taken': 0,
+    'same nickname': 0,
+    'no such user': 0,
+    'no such page': 0,
+    'already there': 0,
+    'too many rooms': 0,
+    'too many creates': 0
+  },
   sockets: 0,
   accepted: 0,
   refused: {

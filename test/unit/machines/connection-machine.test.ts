@@ -7,6 +7,7 @@ import type {
 } from '../../../src/machines/connection-events.js';
 import {
   connectionMachine,
+  type FeedCommand,
   type LineRelayInput,
   type RoomFeedInput,
   type SocketBridgeInput
@@ -102,7 +103,7 @@ function start() {
           return bridge.cleanup;
         }
       ),
-      roomFeed: fromCallback<FeedEvent, RoomFeedInput>(
+      roomFeed: fromCallback<FeedCommand, RoomFeedInput>(
         ({ input, sendBack }) => {
           feed.input = input;
           feed.sendBack = sendBack;
@@ -228,11 +229,16 @@ describe('connectionMachine', () => {
   });
 
   describe('online', () => {
-    it('runs the line relay once, with its connection id and port, and sends the room nothing itself', () => {
+    it('runs the line relay once, with its connection id, port and room, and sends the room nothing itself', () => {
       const t = start();
       t.goOnline();
       expect(t.relay.starts).toBe(1);
-      expect(t.relay.input).toEqual({ connId: 'c1', port: t.port });
+      expect(t.relay.input).toEqual({
+        connId: 'c1',
+        remote: REMOTE,
+        port: t.port,
+        room: t.room
+      });
       expect(t.relay.input?.port).toBe(t.port);
       expect(t.actor.getSnapshot().children).toHaveProperty('relay');
       expect(t.relay.cleanup).not.toHaveBeenCalled();
@@ -555,5 +561,63 @@ describe('input while connecting', () => {
     const t = start();
     t.actor.send({ type: 'room.rejected' });
     expect(t.actions.resumeInput).not.toHaveBeenCalled();
+  });
+
+  describe('moving [CHAT-CMD-JOIN]', () => {
+    it('stops the relay, leaves the old room, and rejoins through the feed on room.left', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'cmd.join', room: '#dev' });
+      expect(t.actor.getSnapshot().value).toBe('moving');
+      // The relay stops before the leave: no line can follow it.
+      expect(t.timeline.slice(-2)).toEqual(['relay.stop', 'room.leave']);
+      expect(t.leaves()).toEqual([
+        {
+          type: 'room.leave',
+          connId: 'c1',
+          remote: REMOTE,
+          reason: 'client quit',
+          detail: { movedTo: '#dev' },
+          ref: t.actor
+        }
+      ]);
+      expect(t.actions.pauseInput).toHaveBeenCalledTimes(2);
+      t.actor.send({ type: 'room.left' });
+      expect(t.actor.getSnapshot().value).toBe('connecting');
+      expect(t.actor.getSnapshot().context.nextRoom).toBeNull();
+      t.goOnline();
+      expect(t.actor.getSnapshot().value).toBe('online');
+      expect(t.relay.starts).toBe(2);
+    });
+
+    it('leaves for good when the socket ends while moving', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'cmd.join', room: '#dev' });
+      t.actor.send({ type: 'tcp.end' });
+      expect(t.actor.getSnapshot().value).toBe('leaving');
+      expect(t.leaves()).toHaveLength(2);
+    });
+
+    it('closes after leaveTimeout when the old room never answers', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'cmd.join', room: '#dev' });
+      t.clock.increment(LEAVE_TIMEOUT_MS);
+      expect(t.actor.getSnapshot().value).toBe('closed');
+    });
+  });
+
+  describe('/quit [CHAT-CMD-QUIT]', () => {
+    it('leaves as client quit, with the reason for the notice', () => {
+      const t = start();
+      t.goOnline();
+      t.actor.send({ type: 'cmd.quit', reason: 'bye now' });
+      expect(t.actor.getSnapshot().value).toBe('leaving');
+      expect(t.leaves()[0]).toMatchObject({
+        reason: 'client quit',
+        detail: { quit: 'bye now' }
+      });
+    });
   });
 });

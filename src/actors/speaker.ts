@@ -1,0 +1,44 @@
+import { memberLabel, speakerName } from '../protocol/command-format.js';
+import { speakerPrefix } from '../protocol/format.js';
+
+/**
+ * A member of a room as its lines and notices name it: by its address
+ * while anonymous, by its nickname once it has one. [CHAT-NICK-1]
+ */
+export class Speaker {
+  readonly remote: string;
+  /** It came from another room: greeted `Now in #room`. [CHAT-CMD-JOIN] */
+  readonly moved: boolean;
+  #name: string | undefined;
+  #prefix: Buffer;
+
+  constructor(remote: string, name: string | undefined, moved: boolean) {
+    this.remote = remote;
+    this.moved = moved;
+    this.#name = name;
+    this.#prefix = Buffer.from(speakerPrefix(this.shown));
+  }
+
+  /** NAME, or ADDR: in its lines' prefix, `/who` and `/me`. */
+  get shown(): string {
+    return speakerName(this.remote, this.#name);
+  }
+
+  /** `NAME (ADDR)`, or ADDR: in its join and leave notices. */
+  get label(): string {
+    return memberLabel(this.remote, this.#name);
+  }
+
+  /** `[NAME] ` or `[ADDR] `, encoded once per name. [CHAT-MSG-2] */
+  get prefix(): Buffer {
+    return this.#prefix;
+  }
+
+  /** Takes `name`; returns how it was shown before. */
+  rename(name: string): string {
+    const old = this.shown;
+    this.#name = name;
+    this.#prefix = Buffer.from(speakerPrefix(name));
+    return old;
+  }
+}
