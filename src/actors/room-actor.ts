@@ -1,3 +1,9 @@
+// Over the ~250-line aim on purpose: createRoom is one closure over the
+// room's batch, sequence number and speakers, and each of its handlers
+// (join, line, leave, rename, act, tell, flush) must see them in the same
+// turn; splitting it would pass that state between files. Its parts with no
+// share in that state already live apart (broadcast, broadcaster,
+// turn-flush, room-log, speaker, room-order).
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { assertEvent, createActor, type InspectionEvent } from 'xstate';
 import type { Logger } from '../app/logger.js';

@@ -6,6 +6,8 @@ import {
   errorCode
 } from '../app/errors.js';
 import { formatAddress } from '../protocol/address.js';
+import { parseInput } from '../protocol/command.js';
+import { sanitizeText } from '../protocol/sanitize.js';
 import {
   CLIENT_EXIT,
   CLIENT_HELP,
@@ -85,6 +87,8 @@ export function main(
     let view: InputView | undefined;
     let leaveTimer: NodeJS.Timeout | undefined;
     let drawPending = false;
+    /** The user sent `/quit`: the server closing is then its own leave. */
+    let quitAsked = false;
     const lines = trackSentLines();
     const socket = net.connect({ host: args.host, port: args.port });
 
@@ -143,7 +147,7 @@ export function main(
       for (const text of unanswered) show(formatUnsent(text));
       if (admission !== 'joined') {
         finish(CLIENT_EXIT.failed, `${problem} before joining the chat`);
-      } else if (state === 'online' || unanswered.length > 0) {
+      } else if ((state === 'online' && !quitAsked) || unanswered.length > 0) {
         const lost =
           unanswered.length === 0
             ? ''
@@ -158,6 +162,8 @@ export function main(
       if (state !== 'online') return;
       socket.write(`${text}\n`);
       lines.sent(text);
+      // `/quit`: the server closing after it is the user's own leave.
+      if (parseInput(sanitizeText(text)).type === 'cmd.quit') quitAsked = true;
       // The server echoes it back as `[You] text`. [CHAT-MSG-1]
       view?.draw();
     }

@@ -393,6 +393,21 @@ describe('chat-client exit status and refused lines', () => {
     expect(client.stderr()).toBe('chat-client: 1 line was not sent\n');
   });
 
+  it('sends commands without waiting for an echo, and exits 0 after /quit', async () => {
+    const { daemon, port } = await startTestDaemon();
+    cleanups.push(() => daemon.close());
+    const client = runClient(['127.0.0.1', String(port)]);
+    client.endInput('/nick ana\n//slash\nhello\n/quit bye\n');
+
+    expect(await client.exited()).toBe(0);
+    const lines = client.stdout().split('\n');
+    expect(lines).toContain('[You] /slash');
+    expect(lines).toContain('[You] hello');
+    expect(client.stdout()).not.toContain('(not sent)');
+    expect(lines.at(-2)).toBe('exit');
+    expect(client.stderr()).toBe('');
+  });
+
   it('exits 1 when the server closes while a piped line is unanswered', async () => {
     // Takes the line and closes without an answer, as a daemon that
     // shuts down might.

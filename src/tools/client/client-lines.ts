@@ -3,6 +3,7 @@ import {
   NOT_SENT_NOTICE,
   formatOwn
 } from '../../protocol/format.js';
+import { parseInput } from '../../protocol/command.js';
 import { isBlank, sanitizeText } from '../../protocol/sanitize.js';
 
 /** What a server line says about the lines this client sent. */
@@ -19,7 +20,8 @@ export type LineAnswer =
 
 /**
  * The lines this client sent that the server has not answered yet. The
- * server answers every line that is not blank [CHAT-IN-3] with the echo
+ * server answers every chat line that is not blank [CHAT-IN-3] (commands
+ * have answers of their own) with the echo
  * `[You] text` [CHAT-MSG-1] or an `Error:` line saying it was not relayed
  * ([CHAT-IN-4], [CLUSTER-2]); this pairs each answer with its line, so the
  * client can show a refused line again and tell, at the end, whether every
@@ -63,8 +65,13 @@ export function trackSentLines(): SentLines {
 
   return {
     sent(text) {
-      const relayed = sanitizeText(text);
-      if (!isBlank(relayed)) pending.push({ text, relayed });
+      const clean = sanitizeText(text);
+      if (isBlank(clean)) return;
+      // A command is answered by its own lines, never by `[You] …`; `//text`
+      // is the chat line `/text`. [CHAT-CMD-1]
+      const input = parseInput(clean);
+      if (input.type === 'chat.line')
+        pending.push({ text, relayed: input.text });
     },
     answer(serverLine) {
       if (serverLine.startsWith(OWN_PREFIX)) {

@@ -78,4 +78,14 @@ describe('formatUnsent', () => {
     expect(formatUnsent('hello')).toBe('(not sent) hello');
     expect(formatUnsent('hello', false)).toBe('(maybe not sent) hello');
   });
+
+  it('waits for no echo of a command, and for /text after //text', () => {
+    const lines = trackSentLines();
+    lines.sent('/nick ana');
+    lines.sent('/who');
+    lines.sent('//slash');
+    expect(lines.unanswered()).toEqual(['//slash']);
+    expect(lines.answer('[You] /slash')).toEqual({ kind: 'echo' });
+    expect(lines.unanswered()).toEqual([]);
+  });
 });
