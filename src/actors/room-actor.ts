@@ -263,7 +263,7 @@ export function createRoom(options: RoomOptions): Room {
     switch (entry.type) {
       case 'line':
         said += 1;
-        log.line(entry);
+        log.line(entry, speaker?.name);
         if (!open) return;
         if (speaker !== undefined)
           batch.say(entry.conn, speaker.prefix, entry.text);
@@ -271,7 +271,7 @@ export function createRoom(options: RoomOptions): Room {
         flushSoon(0);
         return;
       case 'join': {
-        log.join(entry);
+        log.join(entry, speaker?.name);
         if (open) {
           const notice = line(formatJoinNotice(labelled, entry.count));
           const greeting = speaker?.moved
@@ -286,7 +286,7 @@ export function createRoom(options: RoomOptions): Room {
         return;
       }
       case 'leave': {
-        log.leave(entry);
+        log.leave(entry, speaker?.name);
         const quit = entry.detail?.quit;
         const notice = open
           ? line(

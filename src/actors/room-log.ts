@@ -18,24 +18,30 @@ export class RoomLog {
     this.#chat = logger.isLevelEnabled('chat');
   }
 
-  /** A member's line, at `chat` level only. */
-  line(entry: Entry<'line'>): void {
+  /**
+   * A member's line, at `chat` level only. `nick`, here and below, is the
+   * member's nickname when it has one, so the console names it as the room
+   * does. [CHAT-NICK-1]
+   */
+  line(entry: Entry<'line'>, nick?: string): void {
     if (!this.#chat) return;
     this.#logger.log('chat', 'member said', {
       event: 'message',
       ...(entry.node !== undefined && { node: entry.node }),
       connId: entry.conn,
       remote: entry.remote,
+      ...(nick !== undefined && { nick }),
       text: entry.text
     });
   }
 
-  join(entry: Entry<'join'>): void {
+  join(entry: Entry<'join'>, nick?: string): void {
     this.#logger.info('member joined', {
       event: 'join',
       ...(entry.node !== undefined && { node: entry.node }),
       connId: entry.conn,
       remote: entry.remote,
+      ...(nick !== undefined && { nick }),
       count: entry.count
     });
   }
@@ -45,12 +51,13 @@ export class RoomLog {
    * connection knew about it (`why`, `queuedBytes`, `idleMs`, `code`) when
    * it was this room's member.
    */
-  leave(entry: Entry<'leave'>): void {
+  leave(entry: Entry<'leave'>, nick?: string): void {
     this.#logger.info('member left', {
       event: 'leave',
       ...(entry.node !== undefined && { node: entry.node }),
       connId: entry.conn,
       remote: entry.remote,
+      ...(nick !== undefined && { nick }),
       count: entry.count,
       reason: entry.reason,
       ...entry.detail

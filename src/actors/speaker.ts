@@ -19,6 +19,11 @@ export class Speaker {
     this.#prefix = Buffer.from(speakerPrefix(this.shown));
   }
 
+  /** Its nickname, if it has one. */
+  get name(): string | undefined {
+    return this.#name;
+  }
+
   /** NAME, or ADDR: in its lines' prefix, `/who` and `/me`. */
   get shown(): string {
     return speakerName(this.remote, this.#name);

@@ -9,6 +9,8 @@ import {
   formatRelayed,
   formatStarted
 } from '../protocol/format.js';
+import { memberLabel, speakerName } from '../protocol/command-format.js';
+import { LOBBY } from '../protocol/constants.js';
 
 /**
  * Log levels, most severe first. `chat` sits between `info` and `debug`: the
@@ -202,17 +204,37 @@ function count(info: winston.Logform.TransformableInfo): number {
 export function renderConsoleLine(
   info: winston.Logform.TransformableInfo
 ): string {
+  // A member as the room names it, `NAME (ADDR)` once it has a nickname;
+  // a room other than the lobby prefixes its lines, so the lobby's stay the
+  // original program's. [CHAT-NICK-1]
+  const nick = typeof info['nick'] === 'string' ? info['nick'] : undefined;
+  const room =
+    typeof info['room'] === 'string' && info['room'] !== LOBBY
+      ? `#${info['room']}: `
+      : '';
   switch (info['event']) {
     case 'listen':
       return formatStarted(Number(info['port']));
     case 'join':
-      return formatJoinNotice(field(info, 'remote'), count(info));
+      return (
+        room +
+        formatJoinNotice(memberLabel(field(info, 'remote'), nick), count(info))
+      );
     case 'message':
-      return formatRelayed(field(info, 'remote'), field(info, 'text'));
+      return (
+        room +
+        formatRelayed(
+          speakerName(field(info, 'remote'), nick),
+          field(info, 'text')
+        )
+      );
     case 'leave':
-      return formatLeaveNotice(field(info, 'remote'), count(info));
+      return (
+        room +
+        formatLeaveNotice(memberLabel(field(info, 'remote'), nick), count(info))
+      );
     case 'closing':
-      return SHUTDOWN_NOTICE;
+      return room + SHUTDOWN_NOTICE;
     case 'exit':
       return 'exit';
   }

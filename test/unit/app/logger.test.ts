@@ -7,6 +7,7 @@ import {
   createLogger,
   isLogLevel,
   logFileNames,
+  renderConsoleLine,
   type Logger,
   type LoggerOptions
 } from '../../../src/app/logger.js';
@@ -366,4 +367,45 @@ describe('isLogLevel', () => {
       expect(isLogLevel(level)).toBe(false);
     }
   );
+});
+
+describe('renderConsoleLine with names and rooms', () => {
+  // The console names a member as its room does, and a room other than the
+  // lobby prefixes its lines, so the lobby's stay the original program's.
+  const base = { level: 'info', message: 'member joined' };
+
+  it('keeps the lobby and the anonymous exactly as the original program', () => {
+    expect(
+      renderConsoleLine({
+        ...base,
+        event: 'join',
+        room: 'lobby',
+        remote: '127.0.0.1:5001',
+        count: 2
+      })
+    ).toBe('New user 127.0.0.1:5001 entered (2 users online)');
+  });
+
+  it('names a member with a nickname, and prefixes another room', () => {
+    expect(
+      renderConsoleLine({
+        ...base,
+        event: 'leave',
+        room: 'dev',
+        remote: '127.0.0.1:5001',
+        nick: 'ana',
+        count: 1
+      })
+    ).toBe('#dev: The user ana (127.0.0.1:5001) left (1 user online)');
+    expect(
+      renderConsoleLine({
+        ...base,
+        event: 'message',
+        room: 'lobby',
+        remote: '127.0.0.1:5001',
+        nick: 'ana',
+        text: 'hi'
+      })
+    ).toBe('[ana] hi');
+  });
 });
