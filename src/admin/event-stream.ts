@@ -31,6 +31,8 @@ export interface MemberRow {
 
 /** Bounds of the query parameters (docs/inspector.md). */
 export const VIEW_BOUNDS = {
+  /** Where a page starts: the table's (`offset`) and the members' (`memberOffset`). */
+  offset: { min: 0, max: Number.MAX_SAFE_INTEGER, default: 0 },
   limit: { min: 1, max: 500, default: 50 },
   memberLimit: { min: 1, max: 500, default: 20 },
   intervalMs: { min: 100, max: 10_000, default: 200 },
@@ -71,21 +73,13 @@ export function parseViewQuery(
   params: URLSearchParams,
   states: readonly string[]
 ): ViewQuery | string {
-  const offset = intParam(params, 'offset', {
-    min: 0,
-    max: Number.MAX_SAFE_INTEGER,
-    default: 0
-  });
+  const offset = intParam(params, 'offset', VIEW_BOUNDS.offset);
   if (typeof offset === 'string') return offset;
   const limit = intParam(params, 'limit', VIEW_BOUNDS.limit);
   if (typeof limit === 'string') return limit;
   const intervalMs = intParam(params, 'interval', VIEW_BOUNDS.intervalMs);
   if (typeof intervalMs === 'string') return intervalMs;
-  const memberOffset = intParam(params, 'memberOffset', {
-    min: 0,
-    max: Number.MAX_SAFE_INTEGER,
-    default: 0
-  });
+  const memberOffset = intParam(params, 'memberOffset', VIEW_BOUNDS.offset);
   if (typeof memberOffset === 'string') return memberOffset;
   const memberLimit = intParam(params, 'memberLimit', VIEW_BOUNDS.memberLimit);
   if (typeof memberLimit === 'string') return memberLimit;

@@ -5,26 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HELP_LINES } from '../../src/protocol/command.js';
 import type { TestClient } from '../support/client.js';
-import { createHarness } from '../support/harness.js';
-import { pollUntil, type TestDaemonOptions } from '../support/daemon.js';
+import { createHarness, online } from '../support/harness.js';
+import { pollUntil } from '../support/daemon.js';
 
-const { cleanups, daemon, client } = createHarness();
+const { cleanups, daemon, client, twoMembers } = createHarness();
 afterEach(() => cleanups.run());
-
-function online(n: number): string {
-  return `${n} ${n === 1 ? 'user' : 'users'} online`;
-}
-
-/** A daemon with two members, A then B, both past their greetings and join notices. */
-async function twoMembers(options: TestDaemonOptions = {}) {
-  const t = await daemon(options);
-  const a = await client(t.port);
-  await a.waitForLine(`Connected to the chat server (${online(1)})`);
-  const b = await client(t.port);
-  await b.waitForLine(`Connected to the chat server (${online(2)})`);
-  await a.waitForLine(`New user ${b.localAddr} entered (${online(2)})`);
-  return { t, a, b };
-}
 
 /** The lines `c` receives until (and with) `last`. */
 async function linesUntil(c: TestClient, last: string): Promise<string[]> {

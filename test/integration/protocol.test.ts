@@ -6,15 +6,11 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestClient } from '../support/client.js';
-import { createHarness } from '../support/harness.js';
-import { pollUntil, type TestDaemonOptions } from '../support/daemon.js';
+import { createHarness, online } from '../support/harness.js';
+import { pollUntil } from '../support/daemon.js';
 
-const { cleanups, daemon, client } = createHarness();
+const { cleanups, daemon, client, twoMembers } = createHarness();
 afterEach(() => cleanups.run());
-
-function online(n: number): string {
-  return `${n} ${n === 1 ? 'user' : 'users'} online`;
-}
 
 /** `from`'s line came back as its own and reached `to` from its address. [CHAT-MSG-1] [CHAT-MSG-2] */
 async function expectRelayed(
@@ -24,17 +20,6 @@ async function expectRelayed(
 ): Promise<void> {
   expect(await from.nextLine()).toBe(`[You] ${text}`);
   expect(await to.nextLine()).toBe(`[${from.localAddr}] ${text}`);
-}
-
-/** A daemon with two members, A then B, both past their greetings and join notices. */
-async function twoMembers(options: TestDaemonOptions = {}) {
-  const t = await daemon(options);
-  const a = await client(t.port);
-  await a.waitForLine(`Connected to the chat server (${online(1)})`);
-  const b = await client(t.port);
-  await b.waitForLine(`Connected to the chat server (${online(2)})`);
-  await a.waitForLine(`New user ${b.localAddr} entered (${online(2)})`);
-  return { t, a, b };
 }
 
 /** Whether this machine lets us listen on `host`. */

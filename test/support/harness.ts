@@ -13,6 +13,21 @@ export interface Harness {
   readonly daemon: (options?: TestDaemonOptions) => Promise<TestDaemon>;
   /** Connects a client; destroyed on cleanup. */
   readonly client: (port: number, host?: string) => Promise<TestClient>;
+  /**
+   * A daemon with two members, A then B, both past their greetings and join
+   * notices.
+   */
+  readonly twoMembers: (
+    options?: TestDaemonOptions
+  ) => Promise<{ t: TestDaemon; a: TestClient; b: TestClient }>;
+}
+
+/**
+ * `1 user online`, otherwise `N users online`, written from
+ * docs/protocol.md [CHAT-COUNT-1] rather than from src/protocol.
+ */
+export function online(n: number): string {
+  return `${n} ${n === 1 ? 'user' : 'users'} online`;
 }
 
 /**
@@ -24,17 +39,28 @@ export interface Harness {
  */
 export function createHarness(): Harness {
   const cleanups = createCleanups();
+  const daemon = async (options: TestDaemonOptions = {}) => {
+    const t = await startTestDaemon(options);
+    cleanups.add(() => t.daemon.close());
+    return t;
+  };
+  const client = async (port: number, host?: string) => {
+    const c = await connectClient(port, host);
+    cleanups.add(() => c.destroy());
+    return c;
+  };
   return {
     cleanups,
-    daemon: async (options = {}) => {
-      const t = await startTestDaemon(options);
-      cleanups.add(() => t.daemon.close());
-      return t;
-    },
-    client: async (port, host) => {
-      const c = await connectClient(port, host);
-      cleanups.add(() => c.destroy());
-      return c;
+    daemon,
+    client,
+    twoMembers: async (options = {}) => {
+      const t = await daemon(options);
+      const a = await client(t.port);
+      await a.waitForLine(`Connected to the chat server (${online(1)})`);
+      const b = await client(t.port);
+      await b.waitForLine(`Connected to the chat server (${online(2)})`);
+      await a.waitForLine(`New user ${b.localAddr} entered (${online(2)})`);
+      return { t, a, b };
     }
   };
 }

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createActor,
@@ -12,16 +11,8 @@ import {
   composeInspectors,
   createInspection
 } from '../../../src/actors/inspection.js';
-import { createLogger, type LogLevel } from '../../../src/app/logger.js';
-
-function capture(level: LogLevel) {
-  const stream = new PassThrough();
-  const lines: string[] = [];
-  stream
-    .setEncoding('utf8')
-    .on('data', (d: string) => lines.push(...d.trim().split('\n')));
-  return { logger: createLogger({ console: stream, level }), lines };
-}
+import type { LogLevel } from '../../../src/app/logger.js';
+import { captureLog } from '../../support/log-capture.js';
 
 const started: AnyActorRef[] = [];
 afterEach(() => {
@@ -67,7 +58,7 @@ const workerMachine = setup({
 
 /** The worker and its listener, logging their effects to `logger`. */
 function startPair(level: LogLevel) {
-  const { logger, lines } = capture(level);
+  const { logger, lines } = captureLog(level);
   const { inspect } = createInspection(logger);
   const listener = createActor(
     listenerMachine.provide({
@@ -89,9 +80,9 @@ function startPair(level: LogLevel) {
 
 describe('createInspection', () => {
   it('attaches no observer unless debug logging is on or a watcher is given', () => {
-    expect(createInspection(capture('chat').logger).inspect).toBeUndefined();
+    expect(createInspection(captureLog('chat').logger).inspect).toBeUndefined();
     const watcher = (): void => undefined;
-    expect(createInspection(capture('chat').logger, watcher).inspect).toBe(
+    expect(createInspection(captureLog('chat').logger, watcher).inspect).toBe(
       watcher
     );
   });

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { Subscription } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
@@ -16,19 +15,11 @@ import {
   type FlushScheduler,
   type Room
 } from '../../../src/actors/room-actor.js';
-import { createLogger, type LogLevel } from '../../../src/app/logger.js';
+import type { LogLevel } from '../../../src/app/logger.js';
 import type { LeaveReason } from '../../../src/machines/types.js';
 import type { ConnectionRef } from '../../../src/machines/types.js';
+import { captureLog } from '../../support/log-capture.js';
 import { manualTurns } from '../../support/manual-turns.js';
-
-function capture(level: LogLevel) {
-  const stream = new PassThrough();
-  const lines: string[] = [];
-  stream
-    .setEncoding('utf8')
-    .on('data', (d: string) => lines.push(...d.trim().split('\n')));
-  return { logger: createLogger({ console: stream, level }), lines };
-}
 
 const started: AnyActorRef[] = [];
 const subscriptions: Subscription[] = [];
@@ -62,7 +53,7 @@ function describeItem(item: Broadcast): string {
 
 /** A room on `level` (default info) whose turns end when the test says. */
 function startRoom(level: LogLevel = 'info') {
-  const log = capture(level);
+  const log = captureLog(level);
   const turns = manualTurns();
   room = createRoom({
     name: 'lobby',
@@ -228,7 +219,7 @@ describe('createRoom', () => {
   });
 
   it('ends a turn on setImmediate when no scheduler is given', async () => {
-    const { logger } = capture('info');
+    const { logger } = captureLog('info');
     room = createRoom({ name: 'lobby', logger, onFault: vi.fn() });
     const seen: Broadcast[] = [];
     subscriptions.push(room.messages$.subscribe((b) => seen.push(b)));
@@ -593,7 +584,7 @@ describe('createRoom with a scheduler', () => {
   it('lets notices wait NOTICE_DELAY_MS, lines only to the end of the turn, and asks again only for sooner', () => {
     const set = vi.fn<FlushScheduler['set']>(() => 'handle');
     const clear = vi.fn<FlushScheduler['clear']>();
-    const { logger } = capture('info');
+    const { logger } = captureLog('info');
     room = createRoom({
       name: 'lobby',
       logger,
@@ -647,11 +638,11 @@ describe('createRoom with a scheduler', () => {
 
 describe('createInspection', () => {
   it('attaches no observer unless debug logging is on', () => {
-    expect(createInspection(capture('chat').logger).inspect).toBeUndefined();
+    expect(createInspection(captureLog('chat').logger).inspect).toBeUndefined();
   });
 
   it('logs each state change of a root actor once at debug', () => {
-    const { logger, lines } = capture('debug');
+    const { logger, lines } = captureLog('debug');
     const { inspect } = createInspection(logger);
     room = createRoom({ name: 'lobby', logger, inspect, onFault: vi.fn() });
     room.ref.send({
