@@ -6,8 +6,6 @@ import {
   errorCode
 } from '../app/errors.js';
 import { formatAddress } from '../protocol/address.js';
-import { parseInput } from '../protocol/command.js';
-import { sanitizeText } from '../protocol/sanitize.js';
 import {
   CLIENT_EXIT,
   CLIENT_HELP,
@@ -161,9 +159,8 @@ export function main(
     function inputOnLine(text: string): void {
       if (state !== 'online') return;
       socket.write(`${text}\n`);
-      lines.sent(text);
       // `/quit`: the server closing after it is the user's own leave.
-      if (parseInput(sanitizeText(text)).type === 'cmd.quit') quitAsked = true;
+      if (lines.sent(text)?.type === 'cmd.quit') quitAsked = true;
       // The server echoes it back as `[You] text`. [CHAT-MSG-1]
       view?.draw();
     }

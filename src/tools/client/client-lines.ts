@@ -3,7 +3,7 @@ import {
   NOT_SENT_NOTICE,
   formatOwn
 } from '../../protocol/format.js';
-import { parseInput } from '../../protocol/command.js';
+import { parseInput, type ClientInput } from '../../protocol/command.js';
 import { isBlank, sanitizeText } from '../../protocol/sanitize.js';
 
 /** What a server line says about the lines this client sent. */
@@ -28,8 +28,11 @@ export type LineAnswer =
  * line got through.
  */
 export interface SentLines {
-  /** Records a line written to the server. */
-  sent(text: string): void;
+  /**
+   * Records a line written to the server; returns what the server reads it
+   * as, or null for a blank line (the server ignores it).
+   */
+  sent(text: string): ClientInput | null;
   /** Reads one server line; an echo or a refusal settles one sent line. */
   answer(serverLine: string): LineAnswer;
   /** The lines still unanswered, oldest first. */
@@ -66,12 +69,13 @@ export function trackSentLines(): SentLines {
   return {
     sent(text) {
       const clean = sanitizeText(text);
-      if (isBlank(clean)) return;
+      if (isBlank(clean)) return null;
       // A command is answered by its own lines, never by `[You] …`; `//text`
       // is the chat line `/text`. [CHAT-CMD-1]
       const input = parseInput(clean);
       if (input.type === 'chat.line')
         pending.push({ text, relayed: input.text });
+      return input;
     },
     answer(serverLine) {
       if (serverLine.startsWith(OWN_PREFIX)) {
