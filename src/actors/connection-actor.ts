@@ -8,6 +8,7 @@ import {
 } from 'xstate';
 import type { Logger } from '../app/logger.js';
 import type {
+  CommandEvent,
   FeedEvent,
   TransportEvent
 } from '../machines/connection-events.js';
@@ -25,7 +26,6 @@ import type {
   LeaveReason,
   RoomRef
 } from '../machines/types.js';
-import { COMMAND_ERRORS } from '../protocol/command-format.js';
 import { parseInput } from '../protocol/command.js';
 import {
   SHUTDOWN_NOTICE,
@@ -37,6 +37,7 @@ import {
 import { bytesOf, feedFor, linesOf } from './broadcast.js';
 import type { Commands } from './commands/commands.js';
 import { runCommand } from './commands/dispatch.js';
+import type { LineHandler } from './commands/lanes.js';
 import type { Room } from './room-actor.js';
 
 /**
@@ -98,29 +99,50 @@ export function createConnectionLogic(lobby: Room, commands?: Commands) {
           const room = roomOf(input.room);
           const caller = { connId, remote: input.remote, room };
           let failed = false;
-          const detach = port.relay((text) => {
-            if (failed) return;
-            try {
-              if (commands === undefined) {
+          /** Contained like the feed's: this connection ends, the transport's read loop and the room carry on. */
+          const fail = (err: unknown): void => {
+            failed = true;
+            sendBack({ type: 'feed.error', message: describeError(err) });
+          };
+          if (commands === undefined)
+            return port.relay((text) => {
+              if (failed) return;
+              try {
                 room.say(connId, text);
-                return;
+              } catch (err) {
+                fail(err);
               }
+            });
+          const { lanes } = commands;
+          /** Set once this connection asked to leave the room: later lines are for the next. */
+          let moved = false;
+          const toMachine = (event: CommandEvent): void => {
+            if (event.type === 'cmd.join') moved = true;
+            sendBack(event);
+          };
+          const handle: LineHandler = (text) => {
+            if (failed) return;
+            if (moved) return 'moved';
+            try {
               // Parsed by the protocol layer into a typed event. [CHAT-CMD-1]
               const parsed = parseInput(text);
               if (parsed.type === 'chat.line') room.say(connId, parsed.text);
-              else if (parsed.type !== 'cmd.invalid')
-                runCommand(commands, caller, parsed, sendBack);
-              else if (commands.enabled)
+              else if (parsed.type === 'cmd.invalid')
                 commands.refuse(caller, 'invalid command', parsed.message);
-              else commands.refuse(caller, 'cluster', COMMAND_ERRORS.cluster);
+              else {
+                const done = runCommand(commands, caller, parsed, toMachine);
+                if (done instanceof Promise) return done.catch(fail);
+              }
             } catch (err) {
-              // Contained like the feed's: this connection ends, the
-              // transport's read loop and the room carry on.
-              failed = true;
-              sendBack({ type: 'feed.error', message: describeError(err) });
+              fail(err);
             }
-          });
-          return detach;
+          };
+          lanes.attach(connId, handle);
+          const detach = port.relay((text) => lanes.take(connId, handle, text));
+          return () => {
+            detach();
+            lanes.detach(connId, handle);
+          };
         }
       )
     },

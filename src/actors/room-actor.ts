@@ -22,7 +22,9 @@ import {
   formatAction,
   formatNowIn,
   formatQuitNotice,
-  formatRename
+  formatRename,
+  memberLabel,
+  speakerName
 } from '../protocol/command-format.js';
 import { BatchBuilder, line, type Broadcast } from './broadcast.js';
 import { createBroadcaster } from './broadcaster.js';
@@ -75,8 +77,11 @@ export interface Room {
   rename(connId: string, name: string): boolean;
   /** `/me text`: `* NAME text` to the whole room, in its order. [CHAT-CMD-ME] */
   act(connId: string, text: string): boolean;
-  /** The members' names (or addresses), in join order. [CHAT-CMD-WHO] */
-  who(): string[];
+  /**
+   * The members' names (or addresses): in join order here, or, when the
+   * order is a cluster's, on every node, once Redis answers. [CHAT-CMD-WHO]
+   */
+  who(): string[] | Promise<string[]>;
   /** True while `connId` is a member that is not leaving. */
   hasMember(connId: string): boolean;
   /** Membership size right now. */
@@ -259,19 +264,36 @@ export function createRoom(options: RoomOptions): Room {
     }
     const speaker =
       entry.elsewhere === true ? undefined : speakers.get(entry.conn);
-    const labelled = speaker?.label ?? entry.remote;
+    const shown = speakerName(entry.remote, entry.name);
+    const labelled = speaker?.label ?? memberLabel(entry.remote, entry.name);
     switch (entry.type) {
       case 'line':
         said += 1;
-        log.line(entry, speaker?.name);
+        log.line(entry);
         if (!open) return;
         if (speaker !== undefined)
           batch.say(entry.conn, speaker.prefix, entry.text);
-        else batch.notice(line(formatRelayed(entry.remote, entry.text)));
+        else batch.notice(line(formatRelayed(shown, entry.text)));
+        flushSoon(0);
+        return;
+      case 'rename': {
+        const old =
+          speaker?.rename(entry.name) ?? speakerName(entry.remote, entry.old);
+        log.rename(entry);
+        if (!open) return;
+        batch.notice(line(formatRename(old, entry.name)));
+        flushSoon(0);
+        return;
+      }
+      case 'act':
+        said += 1;
+        log.act(entry);
+        if (!open) return;
+        batch.notice(line(formatAction(shown, entry.text)));
         flushSoon(0);
         return;
       case 'join': {
-        log.join(entry, speaker?.name);
+        log.join(entry);
         if (open) {
           const notice = line(formatJoinNotice(labelled, entry.count));
           const greeting = speaker?.moved
@@ -286,7 +308,7 @@ export function createRoom(options: RoomOptions): Room {
         return;
       }
       case 'leave': {
-        log.leave(entry, speaker?.name);
+        log.leave(entry);
         const quit = entry.detail?.quit;
         const notice = open
           ? line(
@@ -336,6 +358,7 @@ export function createRoom(options: RoomOptions): Room {
           type: 'join',
           conn: connId,
           remote,
+          ...(nick !== undefined && { name: nick }),
           count: emitted.count
         });
         return;
@@ -343,10 +366,12 @@ export function createRoom(options: RoomOptions): Room {
       case 'member.left': {
         const { connId, remote, count: n, reason, detail } = emitted;
         if (!leaving.has(connId)) leaving.set(connId, null);
+        const nick = speakers.get(connId)?.claimed;
         const back = order.append({
           type: 'leave',
           conn: connId,
           remote,
+          ...(nick !== undefined && { name: nick }),
           count: n,
           reason,
           ...(detail && { detail })
@@ -393,10 +418,12 @@ export function createRoom(options: RoomOptions): Room {
       const speaker = speakers.get(connId);
       if (speaker === undefined || leaving.has(connId)) return false;
       if (!open || !running) return false;
+      const nick = speaker.claimed;
       return order.append({
         type: 'line',
         conn: connId,
         remote: speaker.remote,
+        ...(nick !== undefined && { name: nick }),
         text
       });
     },
@@ -410,19 +437,30 @@ export function createRoom(options: RoomOptions): Room {
     rename: (connId, nick) => {
       const speaker = present(connId);
       if (speaker === undefined) return false;
-      batch.notice(line(formatRename(speaker.rename(nick), nick)));
-      flushSoon(0);
-      return true;
+      const old = speaker.claimed;
+      speaker.claim(nick);
+      return order.append({
+        type: 'rename',
+        conn: connId,
+        remote: speaker.remote,
+        name: nick,
+        ...(old !== undefined && { old })
+      });
     },
     act: (connId, text) => {
       const speaker = present(connId);
       if (speaker === undefined) return false;
-      said += 1;
-      batch.notice(line(formatAction(speaker.shown, text)));
-      flushSoon(0);
-      return true;
+      const nick = speaker.claimed;
+      return order.append({
+        type: 'act',
+        conn: connId,
+        remote: speaker.remote,
+        ...(nick !== undefined && { name: nick }),
+        text
+      });
     },
     who: () =>
+      order.who?.() ??
       [...speakers.entries()]
         .filter(([connId]) => !leaving.has(connId))
         .map(([, speaker]) => speaker.shown),

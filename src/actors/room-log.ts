@@ -20,28 +20,28 @@ export class RoomLog {
 
   /**
    * A member's line, at `chat` level only. `nick`, here and below, is the
-   * member's nickname when it has one, so the console names it as the room
-   * does. [CHAT-NICK-1]
+   * member's nickname when it has one (the entry's `name`), so the console
+   * names it as the room does. [CHAT-NICK-1]
    */
-  line(entry: Entry<'line'>, nick?: string): void {
+  line(entry: Entry<'line'>): void {
     if (!this.#chat) return;
     this.#logger.log('chat', 'member said', {
       event: 'message',
       ...(entry.node !== undefined && { node: entry.node }),
       connId: entry.conn,
       remote: entry.remote,
-      ...(nick !== undefined && { nick }),
+      ...(entry.name !== undefined && { nick: entry.name }),
       text: entry.text
     });
   }
 
-  join(entry: Entry<'join'>, nick?: string): void {
+  join(entry: Entry<'join'>): void {
     this.#logger.info('member joined', {
       event: 'join',
       ...(entry.node !== undefined && { node: entry.node }),
       connId: entry.conn,
       remote: entry.remote,
-      ...(nick !== undefined && { nick }),
+      ...(entry.name !== undefined && { nick: entry.name }),
       count: entry.count
     });
   }
@@ -51,16 +51,41 @@ export class RoomLog {
    * connection knew about it (`why`, `queuedBytes`, `idleMs`, `code`) when
    * it was this room's member.
    */
-  leave(entry: Entry<'leave'>, nick?: string): void {
+  leave(entry: Entry<'leave'>): void {
     this.#logger.info('member left', {
       event: 'leave',
       ...(entry.node !== undefined && { node: entry.node }),
       connId: entry.conn,
       remote: entry.remote,
-      ...(nick !== undefined && { nick }),
+      ...(entry.name !== undefined && { nick: entry.name }),
       count: entry.count,
       reason: entry.reason,
       ...entry.detail
+    });
+  }
+
+  /** A member took a nickname. [CHAT-CMD-NICK] */
+  rename(entry: Entry<'rename'>): void {
+    this.#logger.info('member renamed', {
+      event: 'rename',
+      ...(entry.node !== undefined && { node: entry.node }),
+      connId: entry.conn,
+      remote: entry.remote,
+      ...(entry.old !== undefined && { old: entry.old }),
+      nick: entry.name
+    });
+  }
+
+  /** A member's `/me`, at `chat` level only, like its lines. [CHAT-CMD-ME] */
+  act(entry: Entry<'act'>): void {
+    if (!this.#chat) return;
+    this.#logger.log('chat', 'member acted', {
+      event: 'action',
+      ...(entry.node !== undefined && { node: entry.node }),
+      connId: entry.conn,
+      remote: entry.remote,
+      ...(entry.name !== undefined && { nick: entry.name }),
+      text: entry.text
     });
   }
 

@@ -1,21 +1,28 @@
 import type { LeaveDetail } from '../machines/room-events.js';
 
 /**
- * What the room puts into its one order: a member's join, line or leave, as
- * the room decided it (the count is the room's own: the order may replace
- * it with its own, a cluster's count).
+ * What the room puts into its one order: a member's join, line, leave,
+ * rename or `/me`, as the room decided it (the count is the room's own: the
+ * order may replace it with its own, a cluster's count). `name` is the
+ * member's nickname when it has one, as of that entry, so a node that does
+ * not hold the member names it as the room does. [CHAT-NICK-1]
  */
 export type OrderEntry =
-  | { type: 'join'; conn: string; remote: string; count: number }
-  | { type: 'line'; conn: string; remote: string; text: string }
+  | { type: 'join'; conn: string; remote: string; name?: string; count: number }
+  | { type: 'line'; conn: string; remote: string; name?: string; text: string }
   | {
       type: 'leave';
       conn: string;
       remote: string;
+      name?: string;
       count: number;
       reason: string;
       detail?: LeaveDetail;
-    };
+    }
+  /** `OLD is now known as NAME`; `old` is absent when it was anonymous. [CHAT-CMD-NICK] */
+  | { type: 'rename'; conn: string; remote: string; name: string; old?: string }
+  /** `* NAME text`. [CHAT-CMD-ME] */
+  | { type: 'act'; conn: string; remote: string; name?: string; text: string };
 
 /**
  * One entry as it comes back from the order, in the order. `elsewhere` is
@@ -67,6 +74,8 @@ export interface RoomOrder {
   close(): Promise<void>;
   /** Stops at once. Idempotent. */
   stop(): void;
+  /** The room's members wherever they are, when the order knows more than this process. */
+  who?(): Promise<string[]>;
 }
 
 /**

@@ -25,8 +25,13 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = Object.freeze({
 export interface RoomRegistryOptions {
   /** The room everyone starts in; it never closes before the daemon. */
   lobby: Room;
-  /** Starts a room: the same room type as the lobby, with its own order. */
-  create: (name: string) => Room;
+  /**
+   * Starts a room: the same room type as the lobby, with its own order.
+   * `after` is the closing of the room of that name that went before, when
+   * it is still leaving its order (a cluster's): the new one joins the
+   * order after it.
+   */
+  create: (name: string, after?: Promise<void>) => Room;
   limits?: Partial<RoomLimits>;
   /** Milliseconds now; tests pass their own. */
   now?: () => number;
@@ -57,6 +62,8 @@ export interface RoomRegistry {
   list(): Array<{ name: string; count: number }>;
   /** Every running room. */
   all(): Room[];
+  /** The connections seated in the room named `name` (`dev`). */
+  occupants(name: string): string[];
 }
 
 /**
@@ -76,6 +83,8 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
   ]);
   const byRef = new Map<RoomRef, Room>([[lobby.ref, lobby]]);
   const seats = new Map<string, string>();
+  /** Rooms still leaving their order, by name: a new one waits for it. */
+  const closing = new Map<string, Promise<void>>();
   /** When each connection created its rooms, within the last minute. */
   const creates = new Map<string, number[]>();
 
@@ -88,7 +97,10 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
         return;
       rooms.delete(key);
       byRef.delete(entry.room.ref);
-      entry.room.stop();
+      const closed = entry.room.close().finally(() => {
+        if (closing.get(key) === closed) closing.delete(key);
+      });
+      closing.set(key, closed);
     });
   };
   const unseat = (connId: string): void => {
@@ -133,7 +145,10 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
         const refusal = mayCreate(connId);
         if (refusal !== null) return refusal;
         creates.get(connId)?.push(now());
-        entry = { room: create(name.slice(1)), seats: new Set() };
+        entry = {
+          room: create(name.slice(1), closing.get(key)),
+          seats: new Set()
+        };
         rooms.set(key, entry);
         byRef.set(entry.room.ref, entry.room);
       }
@@ -152,6 +167,7 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
       [...rooms.values()]
         .map(({ room }) => ({ name: room.label, count: room.memberCount() }))
         .sort((a, b) => a.name.localeCompare(b.name)),
-    all: () => [...rooms.values()].map(({ room }) => room)
+    all: () => [...rooms.values()].map(({ room }) => room),
+    occupants: (name) => [...(rooms.get(nameKey(name))?.seats ?? [])]
   };
 }

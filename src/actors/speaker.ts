@@ -11,17 +11,33 @@ export class Speaker {
   readonly moved: boolean;
   #name: string | undefined;
   #prefix: Buffer;
+  /** Its name as of the last entry it appended (a rename may be in flight). */
+  #claimed: string | undefined;
 
   constructor(remote: string, name: string | undefined, moved: boolean) {
     this.remote = remote;
     this.moved = moved;
     this.#name = name;
+    this.#claimed = name;
     this.#prefix = Buffer.from(speakerPrefix(this.shown));
   }
 
-  /** Its nickname, if it has one. */
+  /** Its nickname as the order has shown it so far, if it has one. */
   get name(): string | undefined {
     return this.#name;
+  }
+
+  /**
+   * Its nickname as of what it appended last: what its next entries carry.
+   * It runs ahead of `name` while its rename is on its way through the order.
+   */
+  get claimed(): string | undefined {
+    return this.#claimed;
+  }
+
+  /** It asked for `name`: the entries it appends from now on carry it. */
+  claim(name: string): void {
+    this.#claimed = name;
   }
 
   /** NAME, or ADDR: in its lines' prefix, `/who` and `/me`. */
@@ -39,10 +55,11 @@ export class Speaker {
     return this.#prefix;
   }
 
-  /** Takes `name`; returns how it was shown before. */
+  /** Its rename came back from the order: takes `name`; returns how it was shown before. */
   rename(name: string): string {
     const old = this.shown;
     this.#name = name;
+    this.#claimed = name;
     this.#prefix = Buffer.from(speakerPrefix(name));
     return old;
   }

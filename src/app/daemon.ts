@@ -23,9 +23,12 @@ import {
   createRoomRegistry,
   type RoomLimits
 } from '../actors/room-registry.js';
-import { localOrder } from '../actors/room-order.js';
+import { localOrder, type RoomOrder } from '../actors/room-order.js';
+import { localDirectory } from '../actors/commands/directory.js';
+import { nameKey } from '../protocol/command.js';
+import { startClusterDirectory } from '../cluster/cluster-directory.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
-import { startRedisOrder } from '../cluster/redis-order.js';
+import { createRedisOrder, startRedisOrder } from '../cluster/redis-order.js';
 import { SHUTDOWN_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
 import type { RefusalReason } from '../transport/admission.js';
 import type { TcpConnection, Traffic } from '../transport/tcp-connection.js';
@@ -174,19 +177,46 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { inspect } = createInspection(logger, options.inspect);
   const inspectConnection = composeInspectors(monitor?.inspect, inspect);
   const connections = new Map<string, ConnectionActor>();
-  // The one choice between one process and a cluster: who orders the room.
-  const order = options.cluster
+  const { cluster } = options;
+  /** Redis is out of reach for good: these connections end, saying so. */
+  const unavailable = (connIds: Iterable<string>, graceMs: number): void => {
+    for (const connId of [...connIds])
+      connections.get(connId)?.send({ type: 'server.unavailable', graceMs });
+  };
+  // The one choice between one process and a cluster: who orders a room.
+  const order = cluster
     ? await startRedisOrder({
         room: LOBBY,
+        label: `#${LOBBY}`,
+        lobby: true,
         logger,
         inspect,
-        cluster: options.cluster,
-        onExpired: (graceMs) => {
-          for (const actor of [...connections.values()])
-            actor.send({ type: 'server.unavailable', graceMs });
-        }
+        cluster,
+        onExpired: (graceMs) => unavailable(connections.keys(), graceMs)
       })
     : localOrder();
+  /** Another room's order: in Redis too on a cluster, started in the background. */
+  const orderOf = (name: string, after?: Promise<void>): RoomOrder => {
+    if (cluster === undefined) return localOrder();
+    const seated = (graceMs: number): void =>
+      unavailable(rooms.occupants(name), graceMs);
+    const started = createRedisOrder({
+      room: nameKey(name),
+      label: `#${name}`,
+      lobby: false,
+      after,
+      logger,
+      inspect,
+      cluster,
+      onExpired: seated
+    });
+    void started.started.then((error) => {
+      if (error === null) return;
+      logger.warn('room could not join the cluster', { room: name, error });
+      seated(cluster.graceMs);
+    });
+    return started.order;
+  };
   const room: Room = createRoom({
     name: LOBBY,
     logger,
@@ -194,22 +224,36 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onFault,
     order
   });
-  // Rooms beyond the lobby, and names: protocol v2 (issue 17). A cluster
-  // daemon does not have them yet, and answers every command with one
-  // error line. [CHAT-CMD-CLUSTER]
+  // Rooms beyond the lobby, and names: protocol v2. On a cluster every
+  // room is ordered in Redis and names are claimed there. [CHAT-ROOM-1]
   const rooms = createRoomRegistry({
     lobby: room,
-    create: (name) =>
-      createRoom({ name, logger, inspect, onFault, order: localOrder() }),
+    create: (name, after) =>
+      createRoom({
+        name,
+        logger,
+        inspect,
+        onFault,
+        order: orderOf(name, after)
+      }),
     ...(options.rooms && { limits: options.rooms })
   });
   const names = createNameRegistry({ inspect, onFault });
-  const commands = createCommands({
-    enabled: options.cluster === undefined,
-    rooms,
-    names,
-    logger
-  });
+  const directory = cluster
+    ? await startClusterDirectory({
+        cluster,
+        lobbyPrefix: `${cluster.name}:{${LOBBY}}:`,
+        rooms,
+        names,
+        present: (connId) => connections.has(connId),
+        logger
+      }).catch((err: unknown) => {
+        room.stop();
+        names.stop();
+        throw err;
+      })
+    : localDirectory(rooms, names);
+  const commands = createCommands({ rooms, names, directory, logger });
   const sum = (count: (each: Room) => number): number =>
     rooms.all().reduce((n, each) => n + count(each), 0);
   // Accept, number, start and forget connections, count their endings and
@@ -254,6 +298,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }).catch((err: unknown) => {
     room.stop();
     names.stop();
+    directory.stop();
     throw err;
   });
   let closing: Promise<void> | null = null;
@@ -291,6 +336,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           transport.destroyAll();
           room.stop();
           names.stop();
+          directory.stop();
           throw err;
         })
       : null;
@@ -328,9 +374,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Our FIN is out everywhere: close what is left without waiting for
     // the peers' FINs.
     await transport.closeAll(CLOSE_TIMEOUT_MS);
-    for (const each of rooms.all()) if (each !== room) each.stop();
-    await room.close();
+    // Each room leaves its order (a cluster node retires from each).
+    await Promise.all(rooms.all().map((each) => each.close()));
     names.stop();
+    directory.stop();
     await admin?.close();
     monitor?.stop();
     logger.info('exit', { event: 'exit' });

@@ -6,7 +6,10 @@
  * silently.
  */
 export class NodeMembers {
-  readonly #members = new Map<string, { remote: string; greeted: boolean }>();
+  readonly #members = new Map<
+    string,
+    { remote: string; name: string; greeted: boolean }
+  >();
 
   get size(): number {
     return this.#members.size;
@@ -22,8 +25,14 @@ export class NodeMembers {
   }
 
   /** The room seated `conn`; its join is on its way to the log. */
-  join(conn: string, remote: string): void {
-    this.#members.set(conn, { remote, greeted: false });
+  join(conn: string, remote: string, name = ''): void {
+    this.#members.set(conn, { remote, name, greeted: false });
+  }
+
+  /** A member took a nickname: it is registered with it after an outage. */
+  rename(conn: string, name: string): void {
+    const member = this.#members.get(conn);
+    if (member !== undefined) member.name = name;
   }
 
   /** The room let `conn` go. */
@@ -43,11 +52,11 @@ export class NodeMembers {
     if (member !== undefined) member.greeted = false;
   }
 
-  /** SYNC's member arguments: connection id, address, greeted (`1`/`0`), each. */
+  /** SYNC's member arguments: connection id, address, greeted (`1`/`0`), nickname ('' when none), each. */
   syncArgs(): string[] {
     const args: string[] = [];
-    for (const [conn, { remote, greeted }] of this.#members)
-      args.push(conn, remote, greeted ? '1' : '0');
+    for (const [conn, { remote, name, greeted }] of this.#members)
+      args.push(conn, remote, greeted ? '1' : '0', name);
     return args;
   }
 }

@@ -1,11 +1,25 @@
 import { forget, type LinesInFlight } from './lines-in-flight.js';
 import type { RedisLink } from './redis-link.js';
 
-/** One op of a turn's APPLY: join, line or leave, in the node's order. */
+/** One op of a turn's APPLY: join, line, leave, rename (`n`) or `/me` (`e`), in the node's order; `name` is '' for the anonymous. */
 export type Op =
-  | { kind: 'j'; conn: string; remote: string }
-  | { kind: 'm'; conn: string; remote: string; text: string }
-  | { kind: 'l'; conn: string; remote: string; reason: string };
+  | { kind: 'j'; conn: string; remote: string; name: string }
+  | {
+      kind: 'm' | 'e';
+      conn: string;
+      remote: string;
+      name: string;
+      text: string;
+    }
+  | {
+      kind: 'l';
+      conn: string;
+      remote: string;
+      name: string;
+      reason: string;
+      quit: string;
+    }
+  | { kind: 'n'; conn: string; remote: string; name: string; old: string };
 
 /** What an outbox needs to know and tells about its writes. */
 export interface OutboxHooks {
@@ -61,7 +75,7 @@ export class Outbox {
   /** Drops everything waiting; returns the author of each line dropped. */
   drop(): string[] {
     const authors = this.#ops.flatMap((op) =>
-      op.kind === 'm' ? [op.conn] : []
+      op.kind === 'm' || op.kind === 'e' ? [op.conn] : []
     );
     this.#ops = [];
     return authors;
@@ -75,26 +89,29 @@ export class Outbox {
     this.#ops = [];
     const args = this.#hooks.header();
     for (const op of ops) {
-      if (op.kind === 'j') args.push('j', op.conn, op.remote);
-      else if (op.kind === 'm') {
-        args.push('m', op.conn, op.remote, op.text);
+      args.push(op.kind, op.conn, op.remote, op.name);
+      if (op.kind === 'm' || op.kind === 'e') {
+        args.push(op.text);
         this.#lines.sent(op.conn);
-      } else args.push('l', op.conn, op.remote, op.reason);
+      } else if (op.kind === 'l') args.push(op.reason, op.quit);
+      else if (op.kind === 'n') args.push(op.old);
     }
     const sent = this.#lines.current;
     this.#link.scripts.chatApply(this.#prefix, ...args).then(
       ([status, skipped = []]) => {
         if (status === 'resync') {
           // Nothing was written: the ops go again, first, once registered.
-          for (const op of ops) if (op.kind === 'm') forget(sent, op.conn);
+          for (const op of ops)
+            if (op.kind === 'm' || op.kind === 'e') forget(sent, op.conn);
           this.#ops = [...ops, ...this.#ops];
           this.#hooks.stale();
           return;
         }
         for (const i of skipped) {
-          const conn = ops[i - 1]?.conn ?? '';
-          forget(sent, conn);
-          this.#hooks.notSent(conn);
+          const op = ops[i - 1];
+          if (op === undefined) continue;
+          if (op.kind === 'm' || op.kind === 'e') forget(sent, op.conn);
+          this.#hooks.notSent(op.conn);
         }
       },
       // Unknown whether it ran: the lines stay in flight; once Redis

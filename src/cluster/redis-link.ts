@@ -1,6 +1,15 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { READ_BLOCK_MS, type ClusterOptions } from './cluster-options.js';
-import { APPLY, BEAT, RETIRE, SYNC } from './scripts.js';
+import {
+  APPLY,
+  BEAT,
+  CLAIM,
+  RELEASE,
+  RETIRE,
+  SEND,
+  SYNC,
+  WHO
+} from './scripts.js';
 
 /** The scripts of src/cluster/scripts.ts, as ioredis defines them. */
 export interface Scripts {
@@ -11,6 +20,16 @@ export interface Scripts {
   ): Promise<[string, string, number]>;
   chatBeat(prefix: string, ...args: string[]): Promise<[string, number?]>;
   chatRetire(prefix: string, ...args: string[]): Promise<number>;
+  chatWho(prefix: string): Promise<string[]>;
+  chatClaim(
+    prefix: string,
+    ...args: string[]
+  ): Promise<'claimed' | 'same' | 'taken'>;
+  chatRelease(prefix: string, ...args: string[]): Promise<number>;
+  chatSend(
+    prefix: string,
+    ...args: string[]
+  ): Promise<[] | [node: string, conn: string, name: string]>;
 }
 
 /** What the link tells its owner about its two connections. */
@@ -56,7 +75,11 @@ export class RedisLink {
       ['chatApply', APPLY],
       ['chatSync', SYNC],
       ['chatBeat', BEAT],
-      ['chatRetire', RETIRE]
+      ['chatRetire', RETIRE],
+      ['chatWho', WHO],
+      ['chatClaim', CLAIM],
+      ['chatRelease', RELEASE],
+      ['chatSend', SEND]
     ] as const)
       this.commands.defineCommand(name, { numberOfKeys: 1, lua });
     this.scripts = this.commands as unknown as Scripts;

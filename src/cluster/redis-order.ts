@@ -20,13 +20,23 @@ import { Registration } from './registration.js';
 
 /** What a Redis order needs. */
 export interface RedisOrderOptions {
-  /** The room's name: its keys are `NAME:{room}:…`. */
+  /** The room's name in lower case: its keys are `NAME:{room}:…`. */
   room: string;
+  /** The room's name as members see it (`#Dev`), for `/rooms`. */
+  label: string;
+  /** The lobby: every node is registered there, so it finds dead nodes. */
+  lobby: boolean;
   cluster: ClusterOptions;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
-  /** Redis was out of reach for the grace period: disconnect every member. */
+  /**
+   * Redis was out of reach for the grace period (or, for a room other than
+   * the lobby, could not be reached when the room started): disconnect
+   * every member of the room.
+   */
   onExpired: (graceMs: number) => void;
+  /** Joins the order only once this settles: the room's last life leaving it. */
+  after?: Promise<void> | undefined;
   /** How long the first connection to Redis may take; default 5 s. */
   connectTimeoutMs?: number;
 }
@@ -35,12 +45,32 @@ export interface RedisOrderOptions {
 export interface RedisOrder extends RoomOrder {
   /** The node's link to Redis, for inspection. */
   readonly backplane: BackplaneActor;
+  /** The room's members on every node, named as `/who` shows them. */
+  who(): Promise<string[]>;
 }
 
 /**
- * Connects a cluster node to Redis and registers it; resolves once it is
- * live. The room's one order is then a Redis stream every node shares, and
- * the count is the cluster's. [CLUSTER-1]
+ * Connects a cluster node to Redis and registers it in the lobby; resolves
+ * once it is live, and rejects with one line when it cannot be. [CLUSTER-1]
+ */
+export async function startRedisOrder(
+  options: RedisOrderOptions
+): Promise<RedisOrder> {
+  const { order, started } = createRedisOrder(options);
+  const error = await started;
+  if (error !== null) {
+    order.stop();
+    throw new Error(error);
+  }
+  return order;
+}
+
+/**
+ * A room's order in Redis, at once: it connects and registers in the
+ * background (`started` resolves with `null` once it is live, or with why
+ * not), and what is appended meanwhile waits in its outbox. The room's one
+ * order is a Redis stream every node shares, and the count is the
+ * cluster's. [CLUSTER-1]
  *
  * ```
  *  append ─► Outbox ─► APPLY (one script per turn: membership, count, XADD)
@@ -56,9 +86,10 @@ export interface RedisOrder extends RoomOrder {
  * line went to Redis just before the outage and never appeared in the log.
  * Past the grace period `onExpired` disconnects members.
  */
-export async function startRedisOrder(
-  options: RedisOrderOptions
-): Promise<RedisOrder> {
+export function createRedisOrder(options: RedisOrderOptions): {
+  order: RedisOrder;
+  started: Promise<string | null>;
+} {
   const { cluster, onExpired } = options;
   const { nodeId, graceMs } = cluster;
   const logger = options.logger.child({
@@ -87,9 +118,10 @@ export async function startRedisOrder(
   /** An entry read: this node's own bookkeeping, then the room. */
   const deliver = (entry: LogEntry, old: boolean): void => {
     const own = entry.node === nodeId;
-    if (own && entry.type === 'line') lines.readBack(entry.conn, old);
+    if (own && (entry.type === 'line' || entry.type === 'act'))
+      lines.readBack(entry.conn, old);
     else if (own && entry.type === 'join') members.greet(entry.conn);
-    else if (own) members.forget(entry.conn);
+    else if (own && entry.type === 'leave') members.forget(entry.conn);
     sink?.deliver(own ? entry : { ...entry, elsewhere: true });
   };
   const caughtUp = (): void => notices.caughtUp(tell);
@@ -108,6 +140,8 @@ export async function startRedisOrder(
     cluster,
     members,
     reader,
+    label: options.label,
+    lobby: options.lobby,
     onDataLost: () => {
       lines.becomeUncertain();
       logger.warn('redis lost its data; members registered again', {
@@ -174,26 +208,30 @@ export async function startRedisOrder(
     (err) => logger.debug('redis connection error', { err })
   );
 
-  await link.connect();
-  backplane.start();
-  if (!(await whenStarted(backplane))) {
-    running = false;
-    backplane.stop();
-    link.close();
-    throw new Error(
-      `cannot register with Redis at ${link.url}: ${link.lastError}`
-    );
-  }
-  const stopBeating = registration.beatEvery({
-    isLive,
-    stale: () => backplane.send({ type: 'link.stale' }),
-    reaped: (n) =>
-      logger.warn('removed the members of dead nodes', {
-        event: 'reap',
-        members: n
-      }),
-    failed: (err) => lose('redis heartbeat failed', err)
-  });
+  let stopBeating = (): void => undefined;
+  const started = (async (): Promise<string | null> => {
+    try {
+      await options.after;
+      await link.connect();
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    if (!running) return 'stopped before it started';
+    backplane.start();
+    if (!(await whenStarted(backplane)))
+      return `cannot register with Redis at ${link.url}: ${link.lastError}`;
+    stopBeating = registration.beatEvery({
+      isLive,
+      stale: () => backplane.send({ type: 'link.stale' }),
+      reaped: (n) =>
+        logger.warn('removed the members of dead nodes', {
+          event: 'reap',
+          members: n
+        }),
+      failed: (err) => lose('redis heartbeat failed', err)
+    });
+    return null;
+  })();
 
   const stop = (): void => {
     if (!running) return;
@@ -203,7 +241,7 @@ export async function startRedisOrder(
     backplane.send({ type: 'link.close' });
     link.close();
   };
-  return {
+  const order: RedisOrder = {
     node: nodeId,
     backplane,
     start: (s) => {
@@ -212,20 +250,28 @@ export async function startRedisOrder(
     },
     append: (entry) => {
       const { conn, remote } = entry;
+      const name = entry.name ?? '';
       switch (entry.type) {
         case 'join':
-          members.join(conn, remote);
-          outbox.push({ kind: 'j', conn, remote });
+          members.join(conn, remote, name);
+          outbox.push({ kind: 'j', conn, remote, name });
           return true;
-        case 'line': {
+        case 'line':
+        case 'act': {
           const state = backplane.getSnapshot();
           if (state.matches('recovering') || state.matches('expired')) {
             tell([conn], NOT_SENT_NOTICE);
             return false;
           }
-          outbox.push({ kind: 'm', conn, remote, text: entry.text });
+          const kind = entry.type === 'line' ? 'm' : 'e';
+          outbox.push({ kind, conn, remote, name, text: entry.text });
           return true;
         }
+        case 'rename':
+          // Registered with it from now on, so an outage keeps it.
+          members.rename(conn, name);
+          outbox.push({ kind: 'n', conn, remote, name, old: entry.old ?? '' });
+          return true;
         case 'leave':
           // Every node logs the leave when it reads it, with the global
           // count; this is what only this node knows about it.
@@ -236,17 +282,28 @@ export async function startRedisOrder(
             ...entry.detail
           });
           members.leave(conn);
-          outbox.push({ kind: 'l', conn, remote, reason: entry.reason });
+          outbox.push({
+            kind: 'l',
+            conn,
+            remote,
+            name,
+            reason: entry.reason,
+            quit: entry.detail?.quit ?? ''
+          });
           // Out of reach, it comes back only after the outage.
           return isLive();
       }
     },
+    who: () => link.scripts.chatWho(prefix),
     accepting: () => {
       const state = backplane.getSnapshot();
       return running && (state.matches('live') || state.matches('resyncing'));
     },
     close: async () => {
       if (!running) return;
+      // No heartbeat after RETIRE: it would find the node gone and register
+      // it again.
+      stopBeating();
       // What members said and their leaves go out first, in order.
       outbox.send();
       if (isLive())
@@ -259,4 +316,5 @@ export async function startRedisOrder(
     },
     stop
   };
+  return { order, started };
 }

@@ -20,6 +20,9 @@ export class Registration {
   readonly #members: NodeMembers;
   readonly #reader: LogReader;
   readonly #onDataLost: () => void;
+  readonly #label: string;
+  /** '1' in the lobby: a node dead there is retired from every room. */
+  readonly #whole: string;
   /** The epoch of Redis's data this node knows; '' before the first SYNC. */
   #epoch = '';
 
@@ -31,6 +34,10 @@ export class Registration {
     reader: LogReader;
     /** Redis lost its data since the last registration. */
     onDataLost: () => void;
+    /** The room's name as members see it (`#Dev`). */
+    label: string;
+    /** True for the lobby, where every node is registered. */
+    lobby: boolean;
   }) {
     this.#link = options.link;
     this.#prefix = options.prefix;
@@ -40,6 +47,8 @@ export class Registration {
     this.#members = options.members;
     this.#reader = options.reader;
     this.#onDataLost = options.onDataLost;
+    this.#label = options.label;
+    this.#whole = options.lobby ? '1' : '0';
   }
 
   /** APPLY's arguments before its ops. */
@@ -62,7 +71,10 @@ export class Registration {
       this.#epoch,
       this.#ttl,
       this.#maxlen,
-      ...this.#members.syncArgs()
+      this.#label,
+      // At first start the node reads from the end of the log: members it
+      // already has join through APPLY, after that point, and see their join.
+      ...(this.#epoch === '' ? [] : this.#members.syncArgs())
     );
     if (this.#epoch === '') {
       // First start: read from here on; what came before is not ours.
@@ -82,7 +94,8 @@ export class Registration {
       this.#nodeId,
       this.#epoch,
       this.#ttl,
-      this.#maxlen
+      this.#maxlen,
+      this.#whole
     );
     return status === 'resync' ? 'stale' : removed;
   }

@@ -89,6 +89,6 @@ export const COMMAND_ERRORS = {
     `Error: too many rooms (limit ${limit}); join an existing one`,
   tooManyCreates: (limit: number) =>
     `Error: too many rooms created (limit ${limit} a minute); try again later`,
-  cluster:
-    'Error: commands are not available on a cluster daemon yet; chat lines work as before'
+  unavailable:
+    'Error: the chat is temporarily unavailable; try the command again shortly'
 } as const;

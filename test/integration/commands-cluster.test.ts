@@ -1,49 +1,170 @@
 /**
- * A cluster daemon does not have rooms and names yet (issue 17): it answers
- * every command with one error line and relays chat as before.
- * [CHAT-CMD-CLUSTER]
+ * Rooms, names and private lines across a cluster (issue 17): two nodes on
+ * one real Redis, every node with a 1 s node timeout. [CLUSTER-ROOM-1]
+ * [CLUSTER-NICK-1] [CLUSTER-MSG-1]
  */
 import { afterEach, expect, it } from 'vitest';
-import { COMMAND_ERRORS } from '../../src/protocol/command-format.js';
-import { createHarness } from '../support/harness.js';
-import { redisUnavailable, startRedis } from '../support/redis.js';
+import {
+  COMMAND_ERRORS,
+  formatNowIn,
+  formatPrivateIn,
+  formatPrivateOut,
+  formatRename
+} from '../../src/protocol/command-format.js';
+import { createCleanups } from '../support/cleanup.js';
+import { connectClient, type TestClient } from '../support/client.js';
+import {
+  entered,
+  greeting,
+  left,
+  online,
+  startCluster
+} from '../support/cluster.js';
+import { describeRedis, startRedis } from '../support/redis.js';
 
-const { cleanups, daemon, client } = createHarness();
+const cleanups = createCleanups();
 afterEach(() => cleanups.run());
 
-const noRedis = redisUnavailable('own');
+/** A line matcher for `pattern`. */
+const matching =
+  (pattern: RegExp) =>
+  (line: string): boolean =>
+    pattern.test(line);
 
-it.skipIf(noRedis !== null && process.env.REQUIRE_REDIS !== '1')(
-  `answers every command with one error line on a cluster daemon, and relays chat (${noRedis ?? 'real Redis'}) [CHAT-CMD-CLUSTER]`,
-  async () => {
-    const redis = await startRedis({ own: true, cleanups });
-    const t = await daemon({
-      cluster: {
-        url: redis.url,
-        nodeId: 'n1',
-        name: 'commands',
-        graceMs: 30_000,
-        nodeTimeoutMs: 5000
-      }
-    });
-    const a = await client(t.port);
-    expect(await a.nextLine()).toBe(
-      'Connected to the chat server (1 user online)'
+/** Connects to `port` and reads the greeting, which says `count` users. */
+async function join(port: number, count: number): Promise<TestClient> {
+  const client = await connectClient(port);
+  cleanups.add(() => client.destroy());
+  expect(await client.nextLine()).toBe(greeting(count));
+  return client;
+}
+
+describeRedis('rooms, names and private lines across a cluster', () => {
+  it('renames, moves, speaks, acts and whispers between members of two nodes', async () => {
+    const redis = await startRedis({ cleanups });
+    const { nodes } = await startCluster(
+      { redisUrl: redis.url, nodes: 2 },
+      cleanups
     );
-    for (const command of [
-      '/nick alice',
-      '/join #dev',
-      '/help',
-      '/bogus',
-      '/quit'
-    ]) {
-      await a.send(command);
-      expect(await a.nextLine(), command).toBe(COMMAND_ERRORS.cluster);
-    }
-    await a.send('//still chat');
-    expect(await a.nextLine()).toBe('[You] /still chat');
-    await a.send('plain');
-    expect(await a.nextLine()).toBe('[You] plain');
-    expect(t.daemon.stats().commandRefusals.cluster).toBe(5);
-  }
-);
+    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    const a = await join(n1.port, 1);
+    const b = await join(n2.port, 2);
+    await a.waitForLine(entered(b.localAddr, 2));
+
+    await a.send('/nick alice');
+    const renamed = formatRename(a.localAddr, 'alice');
+    expect(await a.waitForLine(renamed)).toBe(renamed);
+    expect(await b.waitForLine(renamed)).toBe(renamed);
+    await b.send('/nick ALICE');
+    expect(await b.nextLine()).toBe(COMMAND_ERRORS.nickTaken('ALICE'));
+    await b.send('/nick bob');
+    await a.waitForLine(formatRename(b.localAddr, 'bob'));
+
+    await a.send('/join #dev');
+    expect(await a.waitForLine(matching(/^Now in/))).toBe(
+      formatNowIn('#dev', 1)
+    );
+    await b.waitForLine(`The user alice (${a.localAddr}) left ${online(1)}`);
+    await b.send('/join #dev');
+    expect(await b.waitForLine(matching(/^Now in/))).toBe(
+      formatNowIn('#dev', 2)
+    );
+    await a.waitForLine(`New user bob (${b.localAddr}) entered ${online(2)}`);
+
+    await a.send('hello dev');
+    expect(await a.waitForLine(matching(/hello dev/))).toBe('[You] hello dev');
+    expect(await b.waitForLine(matching(/hello dev/))).toBe(
+      '[alice] hello dev'
+    );
+    await b.send('/me waves');
+    expect(await a.waitForLine(matching(/waves/))).toBe('* bob waves');
+
+    await a.send('/who');
+    expect(await a.waitForLine(matching(/^Members of/))).toBe(
+      `Members of #dev ${online(2)}:`
+    );
+    const names = (await a.nextLine()).trim().split(', ').sort();
+    expect(names).toEqual(['alice', 'bob']);
+
+    await a.send('/rooms');
+    expect(await a.waitForLine(matching(/^Rooms:/))).toBe(
+      'Rooms: 2 (page 1 of 1)'
+    );
+    expect(await a.nextLine()).toBe(`  #dev ${online(2)}`);
+    expect(await a.nextLine()).toBe(`  #lobby ${online(0)}`);
+
+    await a.send('/msg BOB psst');
+    expect(await a.waitForLine(matching(/psst/))).toBe(
+      formatPrivateOut('bob', 'psst')
+    );
+    expect(await b.waitForLine(matching(/psst/))).toBe(
+      formatPrivateIn('alice', 'psst')
+    );
+    await b.send('/msg nobody hi');
+    expect(await b.waitForLine(matching(/^Error/))).toBe(
+      COMMAND_ERRORS.noSuchUser('nobody')
+    );
+
+    // Leaving frees the name everywhere at once.
+    await b.send('/quit bye');
+    await a.waitForLine(`The user bob (${b.localAddr}) left: bye ${online(1)}`);
+    const c = await join(n2.port, 1);
+    await c.send('/nick bob');
+    await c.waitForLine(formatRename(c.localAddr, 'bob'));
+    // Nothing said in #dev reached the lobby.
+    expect(c.lines.some((line) => line.includes('hello dev'))).toBe(false);
+  });
+
+  it('gives exactly one of many members racing on two nodes the name', async () => {
+    const redis = await startRedis({ cleanups });
+    const { nodes } = await startCluster(
+      { redisUrl: redis.url, nodes: 2 },
+      cleanups
+    );
+    const clients: TestClient[] = [];
+    for (let i = 0; i < 6; i += 1)
+      clients.push(await join(nodes[i % 2]?.port ?? 0, i + 1));
+    await Promise.all(clients.map((c) => c.send('/nick racer')));
+    const answers = await Promise.all(
+      clients.map((c) =>
+        c.waitForLine(
+          (line) =>
+            line === COMMAND_ERRORS.nickTaken('racer') ||
+            line === formatRename(c.localAddr, 'racer')
+        )
+      )
+    );
+    expect(answers.filter((line) => line.startsWith('Error'))).toHaveLength(5);
+  });
+
+  it('frees the names and seats of a node that dies, in every room', async () => {
+    const redis = await startRedis({ cleanups });
+    const { nodes } = await startCluster(
+      { redisUrl: redis.url, nodes: 2 },
+      cleanups
+    );
+    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    const a = await join(n1.port, 1);
+    const b = await join(n2.port, 2);
+    await b.send('/nick carol');
+    await a.waitForLine(formatRename(b.localAddr, 'carol'));
+    await a.send('/join #ops');
+    await a.waitForLine(formatNowIn('#ops', 1));
+    await b.send('/join #ops');
+    await b.waitForLine(formatNowIn('#ops', 2));
+    await a.waitForLine(matching(/^New user carol/));
+
+    await n2.kill();
+    // Found dead within the node timeout plus a beat: its member leaves
+    // #ops once, with its name.
+    expect(await a.waitForLine(matching(/^The user carol/), 10_000)).toBe(
+      `The user carol (${b.localAddr}) left ${online(1)}`
+    );
+    await a.send('/nick carol');
+    await a.waitForLine(formatRename(a.localAddr, 'carol'));
+    await a.send('/rooms');
+    await a.waitForLine(matching(/^Rooms:/));
+    expect(await a.nextLine()).toBe(`  #lobby ${online(0)}`);
+    expect(await a.nextLine()).toBe(`  #ops ${online(1)}`);
+  });
+});

@@ -2,11 +2,13 @@ import type { Logger } from '../../app/logger.js';
 import type { NameRegistry } from '../name-registry.js';
 import type { Room } from '../room-actor.js';
 import type { RoomRegistry } from '../room-registry.js';
+import type { Directory } from './directory.js';
+import { CommandLanes } from './lanes.js';
 
 /** Why a command was refused: the reasons `stats().commandRefusals` counts. */
 export type CommandRefusal =
   | 'invalid command'
-  | 'cluster'
+  | 'unavailable'
   | 'nickname taken'
   | 'same nickname'
   | 'no such user'
@@ -18,7 +20,7 @@ export type CommandRefusal =
 /** Every command refusal reason, for the counters. */
 export const COMMAND_REFUSALS: readonly CommandRefusal[] = [
   'invalid command',
-  'cluster',
+  'unavailable',
   'nickname taken',
   'same nickname',
   'no such user',
@@ -29,15 +31,17 @@ export const COMMAND_REFUSALS: readonly CommandRefusal[] = [
 ];
 
 /**
- * What the commands of one daemon share: its rooms, its names, whether
- * commands run at all (not yet on a cluster daemon), and the refusal
- * counters. One per daemon, made by `createCommands`.
+ * What the commands of one daemon share: its rooms, its names, the
+ * directory that answers beyond them (a cluster's Redis), the lanes that
+ * keep each connection's lines in order while a command waits, and the
+ * refusal counters. One per daemon, made by `createCommands`.
  */
 export interface Commands {
-  /** False on a cluster daemon: every command is answered with one error line. */
-  readonly enabled: boolean;
   readonly rooms: RoomRegistry;
+  /** The names of this process's connections. */
   readonly names: NameRegistry;
+  readonly directory: Directory;
+  readonly lanes: CommandLanes;
   /**
    * Answers `connId` with one `Error:` line through its room, after what
    * it was sent so far; counts and logs the refusal.
@@ -45,7 +49,7 @@ export interface Commands {
   refuse(caller: Caller, reason: CommandRefusal, line: string): void;
   /** Refusals so far, by reason (a copy). */
   refusals(): Record<CommandRefusal, number>;
-  /** `connId` is done: its seat and its name are free. */
+  /** `connId` is done: its seat and its name are free, its waiting lines dropped. */
   forget(connId: string): void;
 }
 
@@ -59,20 +63,22 @@ export interface Caller {
 
 /** Makes the commands context of one daemon. */
 export function createCommands(options: {
-  enabled: boolean;
   rooms: RoomRegistry;
   names: NameRegistry;
+  directory: Directory;
   logger: Logger;
 }): Commands {
-  const { rooms, names } = options;
+  const { rooms, names, directory } = options;
+  const lanes = new CommandLanes();
   const logger = options.logger.child({ component: 'commands' });
   const counts = Object.fromEntries(
     COMMAND_REFUSALS.map((reason) => [reason, 0])
   ) as Record<CommandRefusal, number>;
   return {
-    enabled: options.enabled,
     rooms,
     names,
+    directory,
+    lanes,
     refuse: (caller, reason, line) => {
       counts[reason] += 1;
       logger.info('command refused', {
@@ -86,7 +92,8 @@ export function createCommands(options: {
     refusals: () => ({ ...counts }),
     forget: (connId) => {
       rooms.release(connId);
-      names.release(connId);
+      directory.release(connId);
+      lanes.forget(connId);
     }
   };
 }

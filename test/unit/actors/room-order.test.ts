@@ -65,7 +65,9 @@ function fakeOrder() {
       if (entry.type === 'join') state.count += 1;
       if (entry.type === 'leave') state.count -= 1;
       the().deliver(
-        entry.type === 'line' ? entry : { ...entry, count: state.count }
+        entry.type === 'join' || entry.type === 'leave'
+          ? { ...entry, count: state.count }
+          : entry
       );
     }
     for (const entry of taken) held.splice(held.indexOf(entry), 1);

@@ -64,7 +64,7 @@ const STATS: DaemonStats = {
   names: 0,
   commandRefusals: {
     'invalid command': 0,
-    cluster: 0,
+    unavailable: 0,
     'nickname taken': 0,
     'same nickname': 0,
     'no such user': 0,

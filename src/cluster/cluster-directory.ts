@@ -1,0 +1,167 @@
+import type { Directory, RoomCount } from '../actors/commands/directory.js';
+import type { NameRegistry } from '../actors/name-registry.js';
+import type { RoomRegistry } from '../actors/room-registry.js';
+import type { Logger } from '../app/logger.js';
+import { formatPrivateIn } from '../protocol/command-format.js';
+import {
+  READ_BLOCK_MS,
+  RETRY_MS,
+  type ClusterOptions
+} from './cluster-options.js';
+import { fieldsOf, type RawEntry } from './entries.js';
+import { RedisLink } from './redis-link.js';
+
+/** Private lines an inbox keeps for a node that has not read them yet. */
+const INBOX_MAX_ENTRIES = 10_000;
+
+/** What a cluster's directory needs. */
+export interface ClusterDirectoryOptions {
+  cluster: ClusterOptions;
+  /** The lobby's key prefix: the name scripts read the cluster's from it. */
+  lobbyPrefix: string;
+  /** This node's rooms: private lines to its members go out through them. */
+  rooms: RoomRegistry;
+  /** The names of this node's members, kept in step with Redis's. */
+  names: NameRegistry;
+  /** True while `connId` is one of this node's connections. */
+  present: (connId: string) => boolean;
+  logger: Logger;
+}
+
+/**
+ * Names, `/rooms`, `/who` and private lines across a cluster, in Redis
+ * (src/cluster/scripts.ts: CLAIM, RELEASE, SEND, WHO). A name is taken in
+ * one atomic step, so of two members racing for it on two nodes exactly
+ * one wins; it is freed when its holder renames or leaves, and with every
+ * name of a node found dead (BEAT in the lobby). A private line to a member
+ * of another node goes to that node's inbox stream, which this directory
+ * reads for its own node and hands to the member's room, after everything
+ * the member was sent so far. [CHAT-NICK-1] [CHAT-CMD-MSG]
+ */
+export async function startClusterDirectory(
+  options: ClusterDirectoryOptions
+): Promise<Directory> {
+  const { cluster, lobbyPrefix, rooms, names, present } = options;
+  const { nodeId } = cluster;
+  const logger = options.logger.child({
+    component: 'directory',
+    node: nodeId
+  });
+  const link = new RedisLink(cluster);
+  await link.connect();
+  link.watch({ up: () => undefined, lost: () => undefined }, (err) =>
+    logger.debug('redis connection error', { err })
+  );
+  const inbox = `${cluster.name}:inbox:${nodeId}`;
+  // What an earlier life of this node id left is not for today's members.
+  await link.commands.del(inbox);
+  let running = true;
+
+  const deliver = (conn: string, from: string, text: string): void => {
+    if (present(conn))
+      rooms.seatOf(conn).tell(conn, [formatPrivateIn(from, text)]);
+    else logger.info('private line for a member that left', { connId: conn });
+  };
+  const read = async (): Promise<void> => {
+    let lastId = '0-0';
+    while (running) {
+      let reply: Array<[string, RawEntry[]]> | null;
+      try {
+        reply = await link.reader.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          READ_BLOCK_MS,
+          'STREAMS',
+          inbox,
+          lastId
+        );
+      } catch (err) {
+        if (!running) return;
+        logger.warn('redis inbox read failed', { err: link.failed(err) });
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        continue;
+      }
+      for (const [id, raw] of reply?.[0]?.[1] ?? []) {
+        lastId = id;
+        const f = fieldsOf(raw);
+        const conn = f.get('c');
+        const from = f.get('f');
+        const text = f.get('x');
+        if (conn !== undefined && from !== undefined && text !== undefined)
+          deliver(conn, from, text);
+      }
+    }
+  };
+  void read();
+
+  const release = (connId: string): void => {
+    link.scripts
+      .chatRelease(lobbyPrefix, nodeId, connId)
+      .catch((err: unknown) =>
+        logger.warn('redis name release failed', {
+          connId,
+          err: link.failed(err)
+        })
+      );
+  };
+
+  return {
+    claim: async (connId, name) => {
+      if (names.nameOf(connId) === name) return 'same';
+      const answer = await link.scripts.chatClaim(
+        lobbyPrefix,
+        nodeId,
+        connId,
+        name
+      );
+      if (answer !== 'claimed') return answer;
+      if (!present(connId)) {
+        // It left while Redis answered: the name is free again.
+        release(connId);
+        return answer;
+      }
+      if (names.claim(connId, name) === 'taken')
+        logger.warn('names out of step with redis', { connId, nick: name });
+      return answer;
+    },
+    release: (connId) => {
+      if (names.nameOf(connId) === undefined) return;
+      names.release(connId);
+      release(connId);
+    },
+    send: async (from, name, text) => {
+      const holder = await link.scripts.chatSend(
+        lobbyPrefix,
+        nodeId,
+        name,
+        from,
+        text,
+        String(INBOX_MAX_ENTRIES)
+      );
+      if (holder.length === 0) return null;
+      const [node, conn, held] = holder;
+      if (node === nodeId) deliver(conn, from, text);
+      return held;
+    },
+    rooms: async () => {
+      const [counts, labels] = await Promise.all([
+        link.commands.hgetall(`${cluster.name}:rooms`),
+        link.commands.hgetall(`${cluster.name}:labels`)
+      ]);
+      const list: RoomCount[] = Object.entries(counts).map(([key, n]) => ({
+        name: labels[key] ?? `#${key}`,
+        count: Number(n)
+      }));
+      // The lobby is always there, even with nobody in it.
+      if (!(rooms.lobby.name in counts))
+        list.push({ name: rooms.lobby.label, count: 0 });
+      return list.sort((a, b) => a.name.localeCompare(b.name));
+    },
+    who: (room) => room.who(),
+    stop: () => {
+      running = false;
+      link.close();
+    }
+  };
+}
