@@ -14,9 +14,10 @@ import {
 import { createCleanups } from '../support/cleanup.js';
 import { connectClient, type TestClient } from '../support/client.js';
 import {
+  AVAILABLE_AGAIN,
+  UNAVAILABLE,
   entered,
   greeting,
-  left,
   online,
   startCluster
 } from '../support/cluster.js';
@@ -27,9 +28,9 @@ afterEach(() => cleanups.run());
 
 /** A line matcher for `pattern`. */
 const matching =
-  (pattern: RegExp) =>
+  (pattern: RegExp | ((line: string) => boolean)) =>
   (line: string): boolean =>
-    pattern.test(line);
+    pattern instanceof RegExp ? pattern.test(line) : pattern(line);
 
 /** Connects to `port` and reads the greeting, which says `count` users. */
 async function join(port: number, count: number): Promise<TestClient> {
@@ -166,5 +167,47 @@ describeRedis('rooms, names and private lines across a cluster', () => {
     await a.waitForLine(matching(/^Rooms:/));
     expect(await a.nextLine()).toBe(`  #lobby ${online(0)}`);
     expect(await a.nextLine()).toBe(`  #ops ${online(1)}`);
+  });
+
+  it('keeps rooms and names through a Redis that restarts empty', async () => {
+    const redis = await startRedis({ own: true, cleanups });
+    const { nodes } = await startCluster(
+      { redisUrl: redis.url, nodes: 2 },
+      cleanups
+    );
+    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    const a = await join(n1.port, 1);
+    const b = await join(n2.port, 2);
+    for (const [client, nick] of [
+      [a, 'alice'],
+      [b, 'bob']
+    ] as const) {
+      await client.send(`/nick ${nick}`);
+      await client.waitForLine(formatRename(client.localAddr, nick));
+      await client.send('/join #dev');
+      await client.waitForLine(matching(/^Now in #dev/));
+    }
+
+    await redis.restart({ downMs: 500 });
+    for (const client of [a, b]) {
+      await client.waitForLine(matching((l) => l.startsWith(UNAVAILABLE)));
+      await client.waitForLine(AVAILABLE_AGAIN, 10_000);
+    }
+    // Registered again with their names and their room.
+    const c = await join(n1.port, 1);
+    await c.send('/nick Alice');
+    expect(await c.nextLine()).toBe(COMMAND_ERRORS.nickTaken('Alice'));
+    await a.send('still here');
+    expect(await b.waitForLine(matching(/still here/))).toBe(
+      '[alice] still here'
+    );
+    await b.send('/msg alice back');
+    expect(await a.waitForLine(matching(/back$/))).toBe(
+      formatPrivateIn('bob', 'back')
+    );
+    await c.send('/rooms');
+    await c.waitForLine(matching(/^Rooms:/));
+    expect(await c.nextLine()).toBe(`  #dev ${online(2)}`);
+    expect(c.lines.some((line) => line.includes('still here'))).toBe(false);
   });
 });
