@@ -24,6 +24,11 @@ sent as a message; the server's lines are printed as they arrive, above the
 line you are typing. Your own lines come back as "[You] text". A line the
 server refuses (an "Error:" line instead of the echo) is printed again as
 "(not sent) text"; press Up to edit and resend it.
+Commands such as /nick NAME, /join #room, /msg NAME text go to the server;
+/help lists them. On a terminal the prompt shows your room and name as the
+server confirms them: "#lobby> " while you have no name, "alice@#dev> " after
+/nick alice and /join #dev. Private lines ("[NAME -> you] text" and
+"[you -> NAME] text") are shown in colour, unless NO_COLOR is set.
 Ctrl+D or Ctrl+C leaves. With stdin piped, every line is sent, then the client
 leaves at end of input.
 

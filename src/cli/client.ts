@@ -19,9 +19,18 @@ import {
   createInputView,
   type InputView
 } from '../tools/client/terminal-input.js';
+import {
+  INITIAL_SESSION,
+  formatPrompt,
+  nickRequested,
+  readServerLine
+} from '../tools/client/session-state.js';
+import {
+  highlightPrivate,
+  wantsColour
+} from '../tools/client/private-highlight.js';
 
 const PROGRAM = 'chat-client';
-const PROMPT = '> ';
 /** How long a leaving client waits for the server to close before it stops waiting. */
 const LEAVE_WAIT_MS = 2000;
 /** Grace for stdout to flush before the process is made to exit. */
@@ -35,6 +44,8 @@ export interface ClientIo {
     readonly columns?: number;
   };
   readonly stderr: NodeJS.WritableStream;
+  /** Read for NO_COLOR and TERM; none means colour on a terminal. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 type ClientState = 'connecting' | 'online' | 'leaving' | 'closed';
@@ -77,6 +88,7 @@ export function main(
   }
   const address = formatAddress(args.host, args.port);
   const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true;
+  const colour = wantsColour(io.stdout, io.env ?? {});
 
   return new Promise<number>((resolve) => {
     let state: ClientState = 'connecting';
@@ -87,6 +99,8 @@ export function main(
     let drawPending = false;
     /** The user sent `/quit`: the server closing is then its own leave. */
     let quitAsked = false;
+    /** Our room and name, as the server has said them: the prompt shows them. */
+    let session = INITIAL_SESSION;
     const lines = trackSentLines();
     const socket = net.connect({ host: args.host, port: args.port });
 
@@ -159,8 +173,12 @@ export function main(
     function inputOnLine(text: string): void {
       if (state !== 'online') return;
       socket.write(`${text}\n`);
+      const input = lines.sent(text);
       // `/quit`: the server closing after it is the user's own leave.
-      if (lines.sent(text)?.type === 'cmd.quit') quitAsked = true;
+      if (input?.type === 'cmd.quit') quitAsked = true;
+      // Only the server's answer renames us; this is what it answers.
+      if (input?.type === 'cmd.nick')
+        session = nickRequested(session, input.name);
       // The server echoes it back as `[You] text`. [CHAT-MSG-1]
       view?.draw();
     }
@@ -188,7 +206,10 @@ export function main(
       if (admission === 'waiting') {
         admission = line.startsWith('Error: ') ? 'refused' : 'joined';
       }
-      show(line);
+      session = readServerLine(session, line);
+      // Drawn by show(), below the line that changed it.
+      view?.setPrompt(formatPrompt(session));
+      show(colour ? highlightPrivate(line) : line);
       const answer = lines.answer(line);
       if (answer.kind === 'refused') {
         show(formatUnsent(answer.text, answer.certain));
@@ -220,7 +241,7 @@ export function main(
         finish(CLIENT_EXIT.failed, `cannot read input: ${describeError(err)}`);
       });
       if (interactive) {
-        view = createInputView(io.stdout, PROMPT, input);
+        view = createInputView(io.stdout, formatPrompt(session), input);
         // Added after readline's own listener, so it sees the edited line.
         io.stdin.on('keypress', inputOnKeypress);
         view.draw();

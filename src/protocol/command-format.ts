@@ -1,3 +1,4 @@
+import { isNickname, isRoomName } from './command.js';
 import { formatOnline } from './format.js';
 
 /**
@@ -92,3 +93,108 @@ export const COMMAND_ERRORS = {
   unavailable:
     'Error: the chat is temporarily unavailable; try the command again shortly'
 } as const;
+
+/*
+ * Parsers for the lines above, for clients (chat-client's prompt and
+ * highlighting). Each reads loosely, then formats what it read and keeps it
+ * only if that gives the line back, so a parser cannot accept anything its
+ * formatter would not write.
+ */
+
+/**
+ * An anonymous member's ADDR as the server writes it ([CHAT-ADDR-1]):
+ * `IP:PORT` or `[IP6]:PORT`. It ends in a digit, never in `]`.
+ */
+const ADDRESS_LABEL =
+  /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\]):\d{1,5}$/;
+
+/** True for how the server names a member in its lines: a nickname, or an anonymous member's ADDR. */
+export function isSpeakerName(label: string): boolean {
+  return isNickname(label) || ADDRESS_LABEL.test(label);
+}
+
+/**
+ * Reads the mover's `Now in #room (N users online)`; null for any other
+ * line. [CHAT-CMD-JOIN]
+ *
+ * @example parseNowIn('Now in #dev (2 users online)') // { room: '#dev', count: 2 }
+ */
+export function parseNowIn(
+  line: string
+): { readonly room: string; readonly count: number } | null {
+  const match = /^Now in (\S+) \(([0-9]+) users? online\)$/.exec(line);
+  if (match?.[1] === undefined || match[2] === undefined) return null;
+  const room = match[1];
+  const count = Number(match[2]);
+  return isRoomName(room) && formatNowIn(room, count) === line
+    ? { room, count }
+    : null;
+}
+
+/**
+ * Reads a rename notice `OLD is now known as NAME`; null for any other
+ * line. OLD is a nickname or an ADDR. [CHAT-CMD-NICK]
+ */
+export function parseRename(
+  line: string
+): { readonly old: string; readonly name: string } | null {
+  const match = /^(\S+) is now known as (\S+)$/.exec(line);
+  if (match?.[1] === undefined || match[2] === undefined) return null;
+  const [, old, name] = match;
+  return isSpeakerName(old) &&
+    isNickname(name) &&
+    formatRename(old, name) === line
+    ? { old, name }
+    : null;
+}
+
+/** A private line as its target (`in`) or its sender (`out`) sees it. */
+export interface PrivateLine {
+  readonly direction: 'in' | 'out';
+  /** The other party: the sender of an `in` line, the target of an `out` one. */
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * Reads `[NAME -> you] text` or `[you -> NAME] text`; null for any other
+ * line. Only the server writes a line that starts with `[` and a name
+ * followed by a space: a relayed line is `[NAME] text` or `[ADDR] text`, and
+ * names and addresses hold no space or `]`, so `[alice] -> you] x` (alice
+ * saying `-> you] x`) reads as the sender `alice]`, which is no name, and
+ * is not a private line. [CHAT-CMD-MSG] [CHAT-CMD-NOTICE]
+ */
+export function parsePrivate(line: string): PrivateLine | null {
+  const incoming = /^\[(\S+) -> you\] /.exec(line);
+  if (incoming?.[1] !== undefined && isSpeakerName(incoming[1])) {
+    const name = incoming[1];
+    const text = line.slice(incoming[0].length);
+    if (formatPrivateIn(name, text) === line)
+      return { direction: 'in', name, text };
+  }
+  const outgoing = /^\[you -> (\S+)\] /.exec(line);
+  if (outgoing?.[1] !== undefined && isNickname(outgoing[1])) {
+    const name = outgoing[1];
+    const text = line.slice(outgoing[0].length);
+    if (formatPrivateOut(name, text) === line)
+      return { direction: 'out', name, text };
+  }
+  return null;
+}
+
+/**
+ * Reads a refusal of `/nick NAME`: taken, or already yours. The name as
+ * the refusal spells it, or null for any other line. [CHAT-CMD-ERR]
+ */
+export function parseNickRefusal(line: string): string | null {
+  const match =
+    /^Error: (?:nickname (\S+) is taken|you are already known as (\S+))$/.exec(
+      line
+    );
+  const name = match?.[1] ?? match?.[2];
+  if (name === undefined || !isNickname(name)) return null;
+  return line === COMMAND_ERRORS.nickTaken(name) ||
+    line === COMMAND_ERRORS.sameNick(name)
+    ? name
+    : null;
+}

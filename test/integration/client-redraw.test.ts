@@ -14,7 +14,8 @@ import { describeTmux, startTmux, type TmuxPane } from '../support/tmux.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COLUMNS = 60;
-const PROMPT = '> ';
+/** The prompt while anonymous in the lobby. */
+const PROMPT = '#lobby> ';
 const GREETING = 'Connected to the chat server (1 user online)';
 
 /**
@@ -73,7 +74,7 @@ describeTmux('chat-client redraw in a terminal', () => {
     );
     cleanups.add(() => pane.kill());
     await pane.waitFor(
-      (rows) => rows[0] === GREETING && rows[1] === '>',
+      (rows) => rows[0] === GREETING && rows[1] === PROMPT.trimEnd(),
       'the greeting and the prompt'
     );
     return { port, pane };
@@ -135,20 +136,23 @@ describeTmux('chat-client redraw in a terminal', () => {
   ): Promise<void> {
     await pane.keys('Enter');
     const echo = terminalRows(`[You] ${typed}`, COLUMNS).rows;
-    const expected = [...above, ...echo, '>'];
+    const expected = [...above, ...echo, PROMPT.trimEnd()];
     await pane.waitFor(
-      (rows) => rows.at(-1) === '>' && rows.length > above.length,
+      (rows) => rows.at(-1) === PROMPT.trimEnd() && rows.length > above.length,
       'the echo'
     );
     await pane.waitFor(
       (rows) => rows.join('\n') === expected.join('\n'),
       `exactly ${JSON.stringify(expected)}`
     );
-    expect(await pane.cursor()).toEqual({ x: 2, y: expected.length - 1 });
+    expect(await pane.cursor()).toEqual({
+      x: PROMPT.length,
+      y: expected.length - 1
+    });
   }
 
   // Input widths 59, 60, 61, 118, 119 and 120 columns, the prompt included.
-  it.each([57, 58, 59, 116, 117, 118])(
+  it.each([59, 60, 61, 118, 119, 120].map((width) => width - PROMPT.length))(
     'leaves no stale row when a line arrives while %i characters are typed',
     async (count) => {
       const { port, pane } = await startSession();
@@ -158,19 +162,19 @@ describeTmux('chat-client redraw in a terminal', () => {
     }
   );
 
-  it('leaves no stale row for 118 characters typed key by key', async () => {
+  it('leaves no stale row for two full rows typed key by key', async () => {
     const { port, pane } = await startSession();
-    const typed = 'b'.repeat(117) + 'z';
+    const typed = 'b'.repeat(2 * COLUMNS - PROMPT.length - 1) + 'z';
     const shown = await checkLineArrives(pane, port, typed, true);
     await checkEnter(pane, shown.slice(0, 3), typed);
   });
 
   it.each([
-    ['CJK filling a row exactly', '你'.repeat(29)],
+    ['CJK filling a row exactly', '你'.repeat((COLUMNS - PROMPT.length) / 2)],
     ['CJK wrapping', '你好'.repeat(30)],
     [
       'a wide character that does not fit the last column',
-      `a${'好'.repeat(29)}`
+      `a${'好'.repeat((COLUMNS - PROMPT.length) / 2)}`
     ],
     ['emoji', `${'😀'.repeat(30)}x`]
   ])(
@@ -210,7 +214,7 @@ describeTmux('chat-client redraw in a terminal', () => {
       GREETING,
       ...terminalRows(NOT_SENT_NOTICE, COLUMNS).rows,
       '(not sent) hello 你好',
-      '>'
+      PROMPT.trimEnd()
     ];
     await pane.waitFor(
       (rows) => rows.join('\n') === expected.join('\n'),

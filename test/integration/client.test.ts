@@ -8,6 +8,7 @@ import {
   NOT_SENT_NOTICE,
   UNAVAILABLE_NOTICE
 } from '../../src/protocol/format.js';
+import { HELP_LINES } from '../../src/protocol/command.js';
 import { startTestDaemon } from '../support/daemon.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -405,6 +406,24 @@ describe('chat-client exit status and refused lines', () => {
     expect(lines).toContain('[You] hello');
     expect(client.stdout()).not.toContain('(not sent)');
     expect(lines.at(-2)).toBe('exit');
+    expect(client.stderr()).toBe('');
+  });
+
+  it('prints the lines of /help as the server sends them, and no colour or prompt when piped', async () => {
+    const { daemon, port } = await startTestDaemon();
+    cleanups.push(() => daemon.close());
+    const client = runClient(['127.0.0.1', String(port)]);
+    await client.printed(`${GREETING}\n`);
+    client.endInput('/help\n/nick ana\n/msg ana self\n');
+
+    expect(await client.exited()).toBe(0);
+    const lines = client.stdout().split('\n');
+    expect(lines.slice(1, 1 + HELP_LINES.length)).toEqual(HELP_LINES);
+    // The private lines come byte for byte as the server sent them.
+    expect(lines).toContain('[ana -> you] self');
+    expect(lines).toContain('[you -> ana] self');
+    expect(client.stdout()).not.toContain('\x1b');
+    expect(client.stdout()).not.toMatch(/#lobby>|\(not sent\)/);
     expect(client.stderr()).toBe('');
   });
 

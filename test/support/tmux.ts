@@ -59,6 +59,8 @@ export interface TmuxPane {
   keys(...names: string[]): Promise<void>;
   /** The pane's rows as shown, trailing blank rows removed. */
   screen(): Promise<string[]>;
+  /** The same rows with the SGR sequences tmux draws their colours with. */
+  styledScreen(): Promise<string[]>;
   /** The cursor's column and row in the pane, from 0. */
   cursor(): Promise<{ x: number; y: number }>;
   /**
@@ -112,11 +114,12 @@ export async function startTmux(
   );
   await tmux('set-option', '-g', 'status', 'off');
 
-  const screen = async (): Promise<string[]> => {
-    const rows = (await tmux('capture-pane', '-p')).split('\n');
+  const capture = async (...flags: string[]): Promise<string[]> => {
+    const rows = (await tmux('capture-pane', '-p', ...flags)).split('\n');
     while (rows.length > 0 && rows.at(-1)?.trim() === '') rows.pop();
     return rows;
   };
+  const screen = (): Promise<string[]> => capture();
   let killed = false;
   return {
     async type(text) {
@@ -126,6 +129,7 @@ export async function startTmux(
       await tmux('send-keys', ...names);
     },
     screen,
+    styledScreen: () => capture('-e'),
     async cursor() {
       const [x, y] = (
         await tmux('display-message', '-p', '#{cursor_x} #{cursor_y}')

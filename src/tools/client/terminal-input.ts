@@ -30,6 +30,11 @@ export interface InputView {
   printAbove(line: string): void;
   /** Forgets what was drawn (the screen was cleared); nothing is erased. */
   forget(): void;
+  /**
+   * Sets the prompt the next drawing shows (the room or name changed);
+   * its width counts in the layout as the input's does.
+   */
+  setPrompt(prompt: string): void;
 }
 
 const CSI = '\x1b[';
@@ -38,7 +43,7 @@ const toColumn = (col: number): string => `${CSI}${col + 1}G`;
 const CLEAR_DOWN = `${CSI}0J`;
 
 /**
- * Creates the view that draws `prompt` and `input` on `out`.
+ * Creates the view that draws `prompt` (until setPrompt) and `input` on `out`.
  *
  * ```
  * > the first row of a long line that fills the whole ro   <- row 0
@@ -56,6 +61,7 @@ export function createInputView(
 ): InputView {
   let drawn = false;
   let cursorRow = 0;
+  let shownPrompt = prompt;
 
   function erase(): void {
     if (!drawn) return;
@@ -66,7 +72,7 @@ export function createInputView(
 
   function draw(): void {
     erase();
-    const layout = layoutText(`${prompt}${input.line}`, out.columns ?? 0);
+    const layout = layoutText(`${shownPrompt}${input.line}`, out.columns ?? 0);
     const columns = out.columns ?? 0;
     let endRow = layout.end.row;
     let text = `${toColumn(0)}${CLEAR_DOWN}${layout.display}`;
@@ -74,7 +80,7 @@ export function createInputView(
       text += '\r\n';
       endRow += 1;
     }
-    const cursor = layout.at(prompt.length + input.cursor);
+    const cursor = layout.at(shownPrompt.length + input.cursor);
     out.write(`${text}${up(endRow - cursor.row)}${toColumn(cursor.col)}`);
     drawn = true;
     cursorRow = cursor.row;
@@ -92,6 +98,9 @@ export function createInputView(
     forget() {
       drawn = false;
       cursorRow = 0;
+    },
+    setPrompt(next) {
+      shownPrompt = next;
     }
   };
 }

@@ -128,4 +128,22 @@ describe('createInputView', () => {
       `${COLUMN(1)}${CLEAR_DOWN}[You] there\r\n${COLUMN(1)}${CLEAR_DOWN}> hi${COLUMN(5)}`
     );
   });
+
+  it('draws a new prompt from the next drawing on, its width counted in the wrap', () => {
+    const terminal = fakeTerminal(10);
+    const input = { line: 'abcd', cursor: 4 };
+    const view = createInputView(terminal.out, '> ', input);
+    view.draw();
+    terminal.take();
+    view.setPrompt('al@#dev> ');
+    expect(terminal.take()).toBe('');
+    view.printAbove('Now in #dev (1 user online)');
+    // 9 + 4 columns: the input wraps after its first character.
+    expect(terminal.take()).toBe(
+      `${COLUMN(1)}${CLEAR_DOWN}Now in #dev (1 user online)\r\n` +
+        `${COLUMN(1)}${CLEAR_DOWN}al@#dev> abcd${COLUMN(4)}`
+    );
+    view.erase();
+    expect(terminal.take()).toBe(`${UP(1)}${COLUMN(1)}${CLEAR_DOWN}`);
+  });
 });
