@@ -5,6 +5,7 @@ import {
   type AdminOptions
 } from '../admin/server.js';
 import { ConnectionMonitor } from '../admin/monitor.js';
+import { reportRenames } from '../admin/name-watch.js';
 import {
   connectionMachine,
   type ConnectionActor
@@ -207,7 +208,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const commands = createCommands({
     enabled: options.cluster === undefined,
     rooms,
-    names,
+    // The inspector learns each nickname granted; rooms it reads itself.
+    names: monitor ? reportRenames(names, monitor) : names,
     logger
   });
   const sum = (count: (each: Room) => number): number =>
@@ -282,7 +284,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     options.admin && monitor && graph
       ? await startAdmin(
           options.admin,
-          { monitor, graph, stats, ready: () => closing === null },
+          {
+            monitor,
+            graph,
+            stats,
+            rooms: () => rooms.all(),
+            ready: () => closing === null
+          },
           logger
         ).catch((err: unknown) => {
           // Startup failed before it was announced: whoever connected in
