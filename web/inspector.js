@@ -2,8 +2,8 @@
 /**
  * The inspector page: one `/events` stream (docs/inspector.md) drives the
  * chart's counts, the room panel, one page of the connection table, the
- * watched connection's timeline and the transition log. Changing the page,
- * the filter or the watched connection reopens the stream with a new query;
+ * watched connection's timeline and the transition log. Changing a page,
+ * a filter or the watched connection reopens the stream with a new query;
  * the server batches updates, so the page renders at most a few times a
  * second however busy the daemon is, and never more than one page of rows.
  */
@@ -13,27 +13,40 @@
  * @typedef {{ from: string, to: string, events: string[] }} GraphEdge
  * @typedef {{ id: string, states: GraphState[], edges: GraphEdge[] }} MachineGraph
  * @typedef {{ id: string, remote: string, state: string, since: number,
+ *   name: string | null, room: string | null,
  *   openedAt: number, messagesIn: number, messagesOut: number,
  *   bytesIn: number, bytesOut: number, queuedBytes: number,
  *   reason: string | null }} Row
  * @typedef {{ at: number, event: string, from: string | null, to: string }} TimelineEntry
  * @typedef {TimelineEntry & { id: string, remote: string }} Transition
- * @typedef {{ id: string, remote: string, since: number }} Member
+ * @typedef {{ id: string, remote: string, from: string | null, to: string,
+ *   at: number }} IdentityChange
+ * @typedef {{ id: string, remote: string, name: string | null,
+ *   room: string | null, since: number }} Member
+ * @typedef {{ name: string, members: number, messages: number,
+ *   perSecond: number }} RoomRow
  * @typedef {{ startedAt: number, machine: MachineGraph }} Hello
  * @typedef {{ at: number,
- *   room: { members: number, messages: number },
+ *   room: { members: number, messages: number, rooms: number,
+ *     names: number },
  *   states: Record<string, number>,
  *   totals: { accepted: number, refused: Record<string, number>,
  *     disconnects: Record<string, number> },
- *   transitions: Transition[], dropped: number,
+ *   transitions: Transition[], renames: IdentityChange[],
+ *   moves: IdentityChange[], dropped: number,
  *   view?: { offset: number, limit: number, total: number, rows: Row[] },
  *   members?: { offset: number, limit: number, total: number,
  *     rows: Member[] },
+ *   rooms?: { offset: number, limit: number, total: number,
+ *     rows: RoomRow[] },
  *   watch?: { id: string, row: Row | null, timeline: TimelineEntry[] } }} Update
  */
 
 const PAGE_SIZE = 50;
 const MEMBER_PAGE_SIZE = 20;
+const ROOM_PAGE_SIZE = 20;
+/** A room name as the protocol allows it (docs/protocol.md, [CHAT-ROOM-1]). */
+const ROOM_NAME = /^#[A-Za-z0-9_-]{1,32}$/;
 const LOG_LENGTH = 200;
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -220,9 +233,21 @@ function main() {
   const memberBody = /** @type {HTMLTableSectionElement} */ (
     $('members').querySelector('tbody')
   );
+  const roomBody = /** @type {HTMLTableSectionElement} */ (
+    $('rooms').querySelector('tbody')
+  );
+  const roomFilter = /** @type {HTMLInputElement} */ ($('room-filter'));
   const log = $('log');
 
-  const view = { offset: 0, state: 'all', order: 'newest', memberOffset: 0 };
+  const view = {
+    offset: 0,
+    state: 'all',
+    order: 'newest',
+    /** The table's room filter; '' for every room. */
+    room: '',
+    memberOffset: 0,
+    roomOffset: 0
+  };
   /** @type {string | null} */
   let watch = null;
   /** @type {EventSource | null} */
@@ -240,6 +265,9 @@ function main() {
   /** @type {Member[]} */
   let members = [];
   let memberTotal = 0;
+  /** @type {RoomRow[]} */
+  let roomRows = [];
+  let roomTotal = 0;
   /** @type {Row | null} */
   let watchedRow = null;
 
@@ -275,6 +303,8 @@ function main() {
         tr.append(
           el('td', row.id, 'id'),
           el('td', row.remote, 'remote'),
+          el('td', row.name ?? '', 'name'),
+          el('td', row.room ?? '', 'room'),
           el('td', row.state, 'state'),
           el('td', ago(now - row.since), 'since'),
           el('td', String(row.messagesIn), 'num in'),
@@ -306,6 +336,8 @@ function main() {
         tr.classList.toggle('watched', member.id === watch);
         tr.append(
           el('td', member.remote, 'remote'),
+          el('td', member.name ?? '', 'name'),
+          el('td', member.room ?? '', 'room'),
           el('td', ago(now - member.since), 'since')
         );
         return tr;
@@ -321,6 +353,52 @@ function main() {
       view.memberOffset === 0;
     /** @type {HTMLButtonElement} */ ($('member-next')).disabled =
       view.memberOffset + MEMBER_PAGE_SIZE >= memberTotal;
+  };
+
+  const renderRooms = () => {
+    const filtered = view.room.toLowerCase();
+    roomBody.replaceChildren(
+      ...roomRows.map((room) => {
+        const tr = document.createElement('tr');
+        tr.classList.toggle('filtered', room.name.toLowerCase() === filtered);
+        const name = el('td', '', 'name');
+        const link = el('button', room.name, 'room-link');
+        link.type = 'button';
+        link.dataset['room'] = room.name;
+        link.title = `show only the connections in ${room.name}`;
+        name.append(link);
+        tr.append(
+          name,
+          el('td', String(room.members), 'num members'),
+          el('td', room.perSecond.toFixed(1), 'num rate')
+        );
+        return tr;
+      })
+    );
+    $('room-info').textContent =
+      roomTotal === 0
+        ? 'none'
+        : `${view.roomOffset + 1}–${view.roomOffset + roomRows.length} of ${roomTotal}`;
+    /** @type {HTMLButtonElement} */ ($('room-prev')).disabled =
+      view.roomOffset === 0;
+    /** @type {HTMLButtonElement} */ ($('room-next')).disabled =
+      view.roomOffset + ROOM_PAGE_SIZE >= roomTotal;
+    // Suggestions for the filter: the rooms on screen.
+    $('room-names').replaceChildren(
+      ...roomRows.map((room) => new Option(room.name, room.name))
+    );
+  };
+
+  /** @param {string} room the filter as typed; '' for every room */
+  const filterRoom = (room) => {
+    const valid = room === '' || ROOM_NAME.test(room);
+    roomFilter.setAttribute('aria-invalid', String(!valid));
+    $('room-filter-help').hidden = valid;
+    if (!valid || room === view.room) return;
+    view.room = room;
+    view.offset = 0;
+    renderRooms();
+    connect();
   };
 
   /** @param {NonNullable<Update['watch']>} watched */
@@ -349,6 +427,8 @@ function main() {
   const apply = (update) => {
     for (const [state, box] of boxes)
       box.count.textContent = String(update.states[state] ?? 0);
+    $('room-count').textContent = String(update.room.rooms);
+    $('name-count').textContent = String(update.room.names);
     $('room-members').textContent = String(update.room.members);
     $('room-messages').textContent = String(update.room.messages);
     samples.push({ at: update.at, messages: update.room.messages });
@@ -386,6 +466,20 @@ function main() {
       }
       renderMembers();
     }
+    if (update.rooms !== undefined) {
+      roomRows = update.rooms.rows;
+      roomTotal = update.rooms.total;
+      // Rooms closed since: show the last page there is.
+      if (roomRows.length === 0 && view.roomOffset > 0) {
+        view.roomOffset = Math.max(
+          0,
+          Math.floor((roomTotal - 1) / ROOM_PAGE_SIZE) * ROOM_PAGE_SIZE
+        );
+        connect();
+        return;
+      }
+      renderRooms();
+    }
     if (update.watch !== undefined) renderWatch(update.watch);
     const entries = update.transitions.map((t) =>
       el(
@@ -393,6 +487,20 @@ function main() {
         `${clock(t.at)} ${t.id} ${t.remote} ${t.from ?? '(start)'} → ${t.to} on ${t.event}`
       )
     );
+    for (const change of update.renames)
+      entries.push(
+        el(
+          'li',
+          `${clock(change.at)} ${change.id} ${change.remote} named ${change.from ?? '(none)'} → ${change.to}`
+        )
+      );
+    for (const change of update.moves)
+      entries.push(
+        el(
+          'li',
+          `${clock(change.at)} ${change.id} ${change.remote} moved ${change.from ?? '?'} → ${change.to}`
+        )
+      );
     if (update.dropped > 0)
       entries.push(el('li', `… ${update.dropped} more not shown`, 'muted'));
     log.prepend(...entries.reverse());
@@ -407,8 +515,11 @@ function main() {
       state: view.state,
       order: view.order,
       memberOffset: String(view.memberOffset),
-      memberLimit: String(MEMBER_PAGE_SIZE)
+      memberLimit: String(MEMBER_PAGE_SIZE),
+      roomOffset: String(view.roomOffset),
+      roomLimit: String(ROOM_PAGE_SIZE)
     });
+    if (view.room !== '') query.set('room', view.room);
     if (watch !== null) query.set('watch', watch);
     const events = new EventSource(`events?${query}`);
     source = events;
@@ -470,6 +581,32 @@ function main() {
   $('member-next').addEventListener('click', () => {
     view.memberOffset += MEMBER_PAGE_SIZE;
     connect();
+  });
+  $('room-prev').addEventListener('click', () => {
+    view.roomOffset = Math.max(0, view.roomOffset - ROOM_PAGE_SIZE);
+    connect();
+  });
+  $('room-next').addEventListener('click', () => {
+    view.roomOffset += ROOM_PAGE_SIZE;
+    connect();
+  });
+  // Typed: applied on Enter or on leaving the field (`change`), and at once
+  // when cleared; a room's button in the rooms list fills it in.
+  roomFilter.addEventListener('change', () =>
+    filterRoom(roomFilter.value.trim())
+  );
+  roomFilter.addEventListener('search', () =>
+    filterRoom(roomFilter.value.trim())
+  );
+  roomFilter.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') filterRoom(roomFilter.value.trim());
+  });
+  roomBody.addEventListener('click', (event) => {
+    const target = /** @type {Element} */ (event.target);
+    const room = target.closest('button')?.dataset['room'];
+    if (room === undefined) return;
+    roomFilter.value = room;
+    filterRoom(room);
   });
   /** @param {Event} event */
   const follow = (event) => {

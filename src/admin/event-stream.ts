@@ -1,19 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { AdminStats } from './stats.js';
-import type { ConnectionMonitor, RowQuery, Transition } from './monitor.js';
-
-/** What one `/events` stream shows: a page of the table and maybe one connection. */
-export interface ViewQuery extends RowQuery {
-  /** A connection whose row and timeline ride along. */
-  watch: string | null;
-  /** Milliseconds between updates: at most 10 a second. */
-  intervalMs: number;
-  /** Room members to skip in the members list. */
-  memberOffset: number;
-  /** Room members listed per page. */
-  memberLimit: number;
-}
+import type {
+  ConnectionMonitor,
+  IdentityChange,
+  Transition
+} from './monitor.js';
+import type { RoomBoard } from './room-board.js';
+import { VIEW_BOUNDS, type ViewQuery } from './view-query.js';
 
 /**
  * The connection machine's state of a room member: joined, not yet leaving
@@ -25,20 +19,13 @@ export const MEMBER_STATE = 'online';
 export interface MemberRow {
   readonly id: string;
   readonly remote: string;
+  /** Its nickname, `null` without one. */
+  readonly name: string | null;
+  /** The room it is a member of. */
+  readonly room: string | null;
   /** When it joined (entered `online`), epoch milliseconds. */
   readonly since: number;
 }
-
-/** Bounds of the query parameters (docs/inspector.md). */
-export const VIEW_BOUNDS = {
-  /** Where a page starts: the table's (`offset`) and the members' (`memberOffset`). */
-  offset: { min: 0, max: Number.MAX_SAFE_INTEGER, default: 0 },
-  limit: { min: 1, max: 500, default: 50 },
-  memberLimit: { min: 1, max: 500, default: 20 },
-  intervalMs: { min: 100, max: 10_000, default: 200 },
-  /** Transitions carried in one update; the rest are counted in `dropped`. */
-  transitionsPerUpdate: 1000
-} as const;
 
 /** Above this many unsent bytes, updates are skipped until the viewer catches up. */
 const BEHIND_BYTES = 256 * 1024;
@@ -47,65 +34,11 @@ const GIVE_UP_MS = 10_000;
 /** A comment line this often keeps idle proxies from closing the stream. */
 const HEARTBEAT_MS = 15_000;
 
-function intParam(
-  params: URLSearchParams,
-  name: string,
-  bounds: { min: number; max: number; default: number }
-): number | string {
-  const raw = params.get(name);
-  if (raw === null || raw === '') return bounds.default;
-  if (!/^\d+$/.test(raw))
-    return `invalid ${name} "${raw}" (expected a whole number)`;
-  const value = Number(raw);
-  if (value < bounds.min || value > bounds.max)
-    return `invalid ${name} ${raw} (expected ${bounds.min} to ${bounds.max})`;
-  return value;
-}
-
-/**
- * Reads `offset`, `limit`, `state`, `order`, `watch`, `interval`,
- * `memberOffset` and `memberLimit` from a query string; returns a one-line
- * error for a bad one.
- *
- * @example parseViewQuery(new URLSearchParams('state=online&watch=c7'), states)
- */
-export function parseViewQuery(
-  params: URLSearchParams,
-  states: readonly string[]
-): ViewQuery | string {
-  const offset = intParam(params, 'offset', VIEW_BOUNDS.offset);
-  if (typeof offset === 'string') return offset;
-  const limit = intParam(params, 'limit', VIEW_BOUNDS.limit);
-  if (typeof limit === 'string') return limit;
-  const intervalMs = intParam(params, 'interval', VIEW_BOUNDS.intervalMs);
-  if (typeof intervalMs === 'string') return intervalMs;
-  const memberOffset = intParam(params, 'memberOffset', VIEW_BOUNDS.offset);
-  if (typeof memberOffset === 'string') return memberOffset;
-  const memberLimit = intParam(params, 'memberLimit', VIEW_BOUNDS.memberLimit);
-  if (typeof memberLimit === 'string') return memberLimit;
-  const state = params.get('state') ?? 'all';
-  if (state !== 'all' && state !== 'live' && !states.includes(state)) {
-    return `invalid state "${state}" (expected all, live, ${states.join(', ')})`;
-  }
-  const order = params.get('order') ?? 'newest';
-  if (order !== 'newest' && order !== 'oldest')
-    return `invalid order "${order}" (expected newest or oldest)`;
-  const watch = params.get('watch');
-  return {
-    offset,
-    limit,
-    state,
-    order,
-    watch: watch === null || watch === '' ? null : watch,
-    intervalMs,
-    memberOffset,
-    memberLimit
-  };
-}
-
 /** What a stream reads from the daemon. */
 export interface StreamSource {
   readonly monitor: ConnectionMonitor;
+  /** The rooms, read and rated once for every viewer. */
+  readonly rooms: RoomBoard;
   stats(): AdminStats;
 }
 
@@ -119,11 +52,32 @@ function frame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** Collects what happens between two updates, at most `transitionsPerUpdate`. */
+class Pending<T> {
+  items: T[] = [];
+  dropped = 0;
+
+  add(item: T): void {
+    if (this.items.length < VIEW_BOUNDS.transitionsPerUpdate)
+      this.items.push(item);
+    else this.dropped += 1;
+  }
+
+  /** What was collected, then starts afresh (`dropped` too). */
+  take(): T[] {
+    const { items } = this;
+    this.items = [];
+    this.dropped = 0;
+    return items;
+  }
+}
+
 /**
  * Serves one `/events` viewer: `hello` once, then an `update` at most every
- * `intervalMs` when something changed (the aggregates and the transitions
- * since the last one always; the table page, the page of room members and
- * the watched connection only when they changed). A viewer that does not read is skipped while over
+ * `intervalMs` when something changed (the aggregates, and the transitions,
+ * renames and moves since the last one always; the table page, the page of
+ * room members, the page of rooms and the watched connection only when
+ * they changed). A viewer that does not read is skipped while over
  * 256 KiB behind, and cut off after 10 s of that: it never holds up the
  * daemon and never keeps its slot. Calls `onClose` once when the stream ends
  * for any reason.
@@ -137,9 +91,10 @@ export function openEventStream(
   onClose: () => void
 ): EventStream {
   const { monitor } = source;
-  let pending: Transition[] = [];
-  let dropped = 0;
-  let last = { aggregates: '', view: '', members: '', watch: '' };
+  const transitions = new Pending<Transition>();
+  const renames = new Pending<IdentityChange>();
+  const moves = new Pending<IdentityChange>();
+  let last = { aggregates: '', view: '', members: '', rooms: '', watch: '' };
   let lastWrite = Date.now();
   let behindSince: number | null = null;
   let ended = false;
@@ -153,13 +108,11 @@ export function openEventStream(
   // Browsers reconnect this long after the stream drops (a daemon restart).
   res.write(`retry: 1000\n\n${frame('hello', hello)}`);
 
-  const subscription: Subscription = monitor.transitions$.subscribe(
-    (transition) => {
-      if (pending.length < VIEW_BOUNDS.transitionsPerUpdate)
-        pending.push(transition);
-      else dropped += 1;
-    }
-  );
+  const subscriptions: Subscription[] = [
+    monitor.transitions$.subscribe((item) => transitions.add(item)),
+    monitor.renames$.subscribe((item) => renames.add(item)),
+    monitor.moves$.subscribe((item) => moves.add(item))
+  ];
 
   const tick = (): void => {
     const now = Date.now();
@@ -171,7 +124,12 @@ export function openEventStream(
     behindSince = null;
     const stats = source.stats();
     const aggregates = JSON.stringify({
-      room: { members: stats.members, messages: stats.messages },
+      room: {
+        members: stats.members,
+        messages: stats.messages,
+        rooms: stats.rooms,
+        names: stats.names
+      },
       states: monitor.stateCounts(),
       totals: {
         accepted: stats.accepted,
@@ -185,6 +143,7 @@ export function openEventStream(
       limit: query.limit,
       state: query.state,
       order: query.order,
+      room: query.room,
       total: page.total,
       rows: page.rows
     });
@@ -198,11 +157,21 @@ export function openEventStream(
       offset: query.memberOffset,
       limit: query.memberLimit,
       total: memberPage.total,
-      rows: memberPage.rows.map(({ id, remote, since }): MemberRow => ({
-        id,
-        remote,
-        since
-      }))
+      rows: memberPage.rows.map(
+        ({ id, remote, name, room, since }): MemberRow => ({
+          id,
+          remote,
+          name,
+          room,
+          since
+        })
+      )
+    });
+    const roomPage = source.rooms.page(query.roomOffset, query.roomLimit);
+    const rooms = JSON.stringify({
+      offset: query.roomOffset,
+      limit: query.roomLimit,
+      ...roomPage
     });
     const watch =
       query.watch === null
@@ -212,12 +181,16 @@ export function openEventStream(
             row: monitor.row(query.watch) ?? null,
             timeline: monitor.timeline(query.watch) ?? []
           });
+    const dropped = transitions.dropped + renames.dropped + moves.dropped;
     const changed =
-      pending.length > 0 ||
+      transitions.items.length > 0 ||
+      renames.items.length > 0 ||
+      moves.items.length > 0 ||
       dropped > 0 ||
       aggregates !== last.aggregates ||
       view !== last.view ||
       members !== last.members ||
+      rooms !== last.rooms ||
       watch !== last.watch;
     if (!changed) {
       if (now - lastWrite >= HEARTBEAT_MS) {
@@ -230,17 +203,18 @@ export function openEventStream(
     const parts = [
       `"at":${now}`,
       aggregates.slice(1, -1),
-      `"transitions":${JSON.stringify(pending)}`,
+      `"transitions":${JSON.stringify(transitions.take())}`,
+      `"renames":${JSON.stringify(renames.take())}`,
+      `"moves":${JSON.stringify(moves.take())}`,
       `"dropped":${dropped}`
     ];
     if (view !== last.view) parts.push(`"view":${view}`);
     if (members !== last.members) parts.push(`"members":${members}`);
+    if (rooms !== last.rooms) parts.push(`"rooms":${rooms}`);
     if (watch !== last.watch && watch !== '') parts.push(`"watch":${watch}`);
     res.write(`event: update\ndata: {${parts.join(',')}}\n\n`);
     lastWrite = now;
-    last = { aggregates, view, members, watch };
-    pending = [];
-    dropped = 0;
+    last = { aggregates, view, members, rooms, watch };
   };
 
   const timer = setInterval(tick, query.intervalMs);
@@ -248,7 +222,7 @@ export function openEventStream(
     if (ended) return;
     ended = true;
     clearInterval(timer);
-    subscription.unsubscribe();
+    for (const subscription of subscriptions) subscription.unsubscribe();
     res.end();
     onClose();
   };

@@ -7,11 +7,15 @@ import {
 } from 'prom-client';
 import type { AdminStats } from './stats.js';
 import type { ConnectionMonitor } from './monitor.js';
+import type { RoomSource } from './room-board.js';
+import { ROOM_SERIES, topRooms } from './top-rooms.js';
 
 /** What the metrics are read from, at scrape time. */
 export interface MetricsSource {
   stats(): AdminStats;
   readonly monitor: ConnectionMonitor;
+  /** Every running room. */
+  rooms(): readonly RoomSource[];
   /** Inspector pages and `/events` streams open right now. */
   viewers(): number;
 }
@@ -98,12 +102,34 @@ export function createMetrics(source: MetricsSource): Metrics {
     ['reason'],
     () => byLabel('reason', read().disconnects)
   );
-  gauge('chat_room_members', 'Members of the room right now.', [], () => [
-    [{}, read().members]
+  gauge('chat_rooms', 'Rooms open right now, #lobby included.', [], () => [
+    [{}, read().rooms]
   ]);
-  total('chat_room_messages_total', 'Messages the room relayed.', [], () => [
+  gauge('chat_names', 'Nicknames held right now.', [], () => [
+    [{}, read().names]
+  ]);
+  // One series per room would grow with every room a client opens: the
+  // top ROOM_SERIES by members get their own, the rest share "(other)".
+  gauge(
+    'chat_room_members',
+    `Members right now of the ${ROOM_SERIES} largest rooms, and of all the others as room="(other)".`,
+    ['room'],
+    () =>
+      topRooms(
+        source
+          .rooms()
+          .map((room) => ({ label: room.label, members: room.memberCount() }))
+      ).map(([room, members]) => [{ room }, members])
+  );
+  total('chat_room_messages_total', 'Messages the rooms relayed.', [], () => [
     [{}, read().messages]
   ]);
+  total(
+    'chat_command_refusals_total',
+    'Commands answered with an Error: line, by reason.',
+    ['reason'],
+    () => byLabel('reason', read().commandRefusals)
+  );
   total(
     'chat_lines_received_total',
     'Non-blank lines read from clients.',

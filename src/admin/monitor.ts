@@ -1,5 +1,6 @@
 import { Observable, Subject } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
+import { nameKey } from '../protocol/command.js';
 import type { Traffic } from '../transport/tcp-connection.js';
 
 /** The live numbers of one connection, read when a row is built. */
@@ -25,11 +26,29 @@ export interface Transition extends TimelineEntry {
   readonly remote: string;
 }
 
+/**
+ * A connection taking a nickname (`/nick`) or changing rooms (`/join`,
+ * `/part`), as `/events` streams it (docs/events.md).
+ */
+export interface IdentityChange {
+  readonly id: string;
+  readonly remote: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+  /** Its old nickname or room; `null` for a first nickname. */
+  readonly from: string | null;
+  readonly to: string;
+}
+
 /** One connection as the inspector's table shows it. */
 export interface ConnectionRow {
   readonly id: string;
   readonly remote: string;
   readonly state: string;
+  /** Its nickname (the last it held, once closed); `null` without one. */
+  readonly name: string | null;
+  /** Its room (`#lobby`, `#dev`); `null` before its actor started. */
+  readonly room: string | null;
   /** When it entered `state`, epoch milliseconds. */
   readonly since: number;
   readonly openedAt: number;
@@ -49,6 +68,8 @@ export interface RowQuery {
   /** A state name, `live` (every state but the final one) or `all`. */
   state: string;
   order: 'newest' | 'oldest';
+  /** Only connections in this room (`#dev`, any case); every room if left out or `null`. */
+  room?: string | null;
 }
 
 /** How a monitor is set up. */
@@ -71,6 +92,8 @@ interface ConnectionRecord {
   state: string;
   since: number;
   reason: string | null;
+  name: string | null;
+  room: string | null;
   readonly timeline: TimelineEntry[];
   /** Live while open; `null` once closed, when `final` holds the last numbers. */
   source: TrafficSource | null;
@@ -80,7 +103,11 @@ interface ConnectionRecord {
 interface SnapshotLike {
   readonly status?: string;
   readonly value?: unknown;
-  readonly context?: { readonly reason?: unknown };
+  readonly context?: {
+    readonly reason?: unknown;
+    /** The connection's RoomRef, whose id is `room:NAME`. */
+    readonly room?: { readonly id?: unknown };
+  };
 }
 
 const NOT_STARTED = '';
@@ -90,6 +117,12 @@ const NO_TRAFFIC: Readonly<Traffic> = Object.freeze({
   linesIn: 0,
   linesOut: 0
 });
+
+/** A RoomRef's id, `room:dev`, as members see the room: `#dev`. */
+function roomLabel(id: unknown): string | null {
+  if (typeof id !== 'string') return null;
+  return id.startsWith('room:') ? `#${id.slice('room:'.length)}` : id;
+}
 
 /** `xstate.after.leaveTimeout.connection.leaving` → `after leaveTimeout`. */
 function eventName(type: string): string {
@@ -102,9 +135,11 @@ function eventName(type: string): string {
 /**
  * Every connection's lifecycle, fed by the daemon's one inspection observer:
  * its state, when it got there, its timeline, and (through the transport)
- * its traffic. Keeps live connections and the last `retainClosed` closed
+ * its traffic, its room (from its snapshots' context) and its nickname
+ * (`renamed`, from the daemon's name registry). Keeps live connections and the last `retainClosed` closed
  * ones. Costs one map lookup per snapshot while nobody reads it; its
- * transitions are only built for `transitions$` while someone subscribes.
+ * transitions, renames and moves are only built for `transitions$`,
+ * `renames$` and `moves$` while someone subscribes.
  */
 export class ConnectionMonitor {
   readonly #records = new Map<string, ConnectionRecord>();
@@ -117,11 +152,17 @@ export class ConnectionMonitor {
   readonly #timelineLength: number;
   readonly #now: () => number;
   readonly #transitions = new Subject<Transition>();
+  readonly #renames = new Subject<IdentityChange>();
+  readonly #moves = new Subject<IdentityChange>();
   #closedTotal = 0;
 
   /** Every transition of every connection, as it happens. */
   readonly transitions$: Observable<Transition> =
     this.#transitions.asObservable();
+  /** Every nickname taken, as it happens. */
+  readonly renames$: Observable<IdentityChange> = this.#renames.asObservable();
+  /** Every change of room, as the connection takes its next room. */
+  readonly moves$: Observable<IdentityChange> = this.#moves.asObservable();
 
   constructor(options: MonitorOptions) {
     this.#states = options.states;
@@ -142,6 +183,8 @@ export class ConnectionMonitor {
       state: NOT_STARTED,
       since: now,
       reason: null,
+      name: null,
+      room: null,
       timeline: [],
       source,
       final: NO_TRAFFIC
@@ -160,6 +203,10 @@ export class ConnectionMonitor {
     const record = this.#records.get(String(actor.id));
     if (record === undefined || record.source === null) return;
     const snapshot = event.snapshot as SnapshotLike;
+    // The room changes in the step `moving` → `connecting` (the machine's
+    // takeNextRoom), before that transition is recorded below.
+    const room = roomLabel(snapshot.context?.room?.id);
+    if (room !== null && room !== record.room) this.#enter(record, room);
     if (snapshot.status === 'error') {
       this.#move(record, 'error', this.#finalState, 'internal error');
       return;
@@ -174,6 +221,36 @@ export class ConnectionMonitor {
       typeof reason === 'string' ? reason : null
     );
   };
+
+  /**
+   * `id` took the nickname `name` (the name registry said `claimed`). The
+   * name stays on its row after it closes, so the table still says who it
+   * was.
+   */
+  renamed(id: string, name: string): void {
+    const record = this.#records.get(id);
+    if (record === undefined || record.name === name) return;
+    const from = record.name;
+    record.name = name;
+    if (this.#renames.observed)
+      this.#renames.next(this.#change(record, from, name));
+  }
+
+  #enter(record: ConnectionRecord, room: string): void {
+    const from = record.room;
+    record.room = room;
+    // The first room is where it starts, not a move.
+    if (from !== null && this.#moves.observed)
+      this.#moves.next(this.#change(record, from, room));
+  }
+
+  #change(
+    record: ConnectionRecord,
+    from: string | null,
+    to: string
+  ): IdentityChange {
+    return { id: record.id, remote: record.remote, at: this.#now(), from, to };
+  }
 
   /**
    * The daemon's word that a connection is done, with why: closes its record
@@ -286,8 +363,14 @@ export class ConnectionMonitor {
     if (query.order === 'newest') all.reverse();
     const rows: ConnectionRow[] = [];
     let total = 0;
+    const room = query.room ? nameKey(query.room) : null;
     for (const record of all) {
       if (!this.#matches(record, query.state)) continue;
+      if (
+        room !== null &&
+        (record.room === null || nameKey(record.room) !== room)
+      )
+        continue;
       if (total >= query.offset && rows.length < query.limit)
         rows.push(this.#row(record));
       total += 1;
@@ -319,6 +402,8 @@ export class ConnectionMonitor {
       id: record.id,
       remote: record.remote,
       state: record.state,
+      name: record.name,
+      room: record.room,
       since: record.since,
       openedAt: record.openedAt,
       messagesIn: traffic.linesIn,
@@ -330,8 +415,10 @@ export class ConnectionMonitor {
     };
   }
 
-  /** Ends `transitions$`. */
+  /** Ends `transitions$`, `renames$` and `moves$`. */
   stop(): void {
     this.#transitions.complete();
+    this.#renames.complete();
+    this.#moves.complete();
   }
 }

@@ -11,12 +11,10 @@ import type { Logger } from '../app/logger.js';
 import type { ConnectionMonitor } from './monitor.js';
 import type { MachineGraph } from '../machines/graph.js';
 import { TOKEN_COOKIE, accessPolicy, isLoopbackHost } from './access.js';
-import {
-  openEventStream,
-  parseViewQuery,
-  type EventStream
-} from './event-stream.js';
+import { openEventStream, type EventStream } from './event-stream.js';
 import { createMetrics } from './metrics.js';
+import { RoomBoard, type RoomSource } from './room-board.js';
+import { parseViewQuery } from './view-query.js';
 
 /** Where the admin listener listens and who may use it. */
 export interface AdminOptions {
@@ -33,6 +31,8 @@ export interface AdminSource {
   /** The connection machine's chart, for the page. */
   readonly graph: MachineGraph;
   stats(): AdminStats;
+  /** Every running room, `#lobby` included. */
+  rooms(): readonly RoomSource[];
   /** Accepting chat connections (false while shutting down). */
   ready(): boolean;
 }
@@ -127,7 +127,8 @@ export function checkAdminOptions(options: AdminOptions): void {
 /**
  * Starts the admin HTTP listener: the inspector page (`/`), its event stream
  * (`/events`), `/metrics` (Prometheus), `/healthz`, `/readyz`, and JSON for
- * tools (`/api/machine`, `/api/connections`, `/api/connections/ID`).
+ * tools (`/api/machine`, `/api/connections`, `/api/connections/ID`,
+ * `/api/rooms`).
  * docs/inspector.md describes each.
  *
  * @example
@@ -146,8 +147,10 @@ export async function startAdmin(
   const metrics = createMetrics({
     stats: () => source.stats(),
     monitor: source.monitor,
+    rooms: () => source.rooms(),
     viewers: () => streams.size
   });
+  const rooms = new RoomBoard({ rooms: () => source.rooms() });
   const states = source.graph.states.map((state) => state.id);
   const startedAt = Date.now();
 
@@ -191,6 +194,12 @@ export async function startAdmin(
         else json(res, source.monitor.rows(query));
         return;
       }
+      case '/api/rooms': {
+        const query = parseViewQuery(url.searchParams, states);
+        if (typeof query === 'string') text(res, 400, query);
+        else json(res, rooms.page(query.roomOffset, query.roomLimit));
+        return;
+      }
       case '/events': {
         const query = parseViewQuery(url.searchParams, states);
         if (typeof query === 'string') {
@@ -204,7 +213,7 @@ export async function startAdmin(
         const hello = { startedAt, machine: source.graph, query };
         const stream = openEventStream(
           res,
-          source,
+          { monitor: source.monitor, rooms, stats: () => source.stats() },
           query,
           hello,
           SECURITY_HEADERS,

@@ -7,10 +7,16 @@ import type { Traffic } from '../transport/tcp-connection.js';
  * src/app, which starts it.
  */
 export interface AdminStats {
-  /** Room membership. */
+  /** Membership of every room. */
   readonly members: number;
-  /** Messages the room relayed. */
+  /** Messages the rooms relayed. */
   readonly messages: number;
+  /** Rooms open, `#lobby` included. */
+  readonly rooms: number;
+  /** Nicknames held. */
+  readonly names: number;
+  /** Commands answered with an `Error:` line, by reason. [CHAT-CMD-ERR] */
+  readonly commandRefusals: Readonly<Record<string, number>>;
   /** Connections accepted as chat connections since start. */
   readonly accepted: number;
   /** Connections refused at accept time, by reason. */

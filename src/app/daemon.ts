@@ -5,6 +5,7 @@ import {
   type AdminOptions
 } from '../admin/server.js';
 import { ConnectionMonitor } from '../admin/monitor.js';
+import { reportRenames } from '../admin/name-watch.js';
 import {
   connectionMachine,
   type ConnectionActor
@@ -238,7 +239,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }),
     ...(options.rooms && { limits: options.rooms })
   });
-  const names = createNameRegistry({ inspect, onFault });
+  const ownNames = createNameRegistry({ inspect, onFault });
+  // The inspector learns each nickname granted; rooms it reads itself.
+  const names = monitor ? reportRenames(ownNames, monitor) : ownNames;
   const directory = cluster
     ? await startClusterDirectory({
         cluster,
@@ -327,7 +330,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     options.admin && monitor && graph
       ? await startAdmin(
           options.admin,
-          { monitor, graph, stats, ready: () => closing === null },
+          {
+            monitor,
+            graph,
+            stats,
+            rooms: () => rooms.all(),
+            ready: () => closing === null
+          },
           logger
         ).catch((err: unknown) => {
           // Startup failed before it was announced: whoever connected in

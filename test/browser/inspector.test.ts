@@ -471,6 +471,101 @@ describe.skipIf(gate.skip)('the inspector page', () => {
     );
   });
 
+  it('lists the rooms 20 to a page and filters the table by a room, by keyboard', async () => {
+    const { port, adminUrl } = await startInspected();
+    // One room each: a connection may create only 5 rooms a minute.
+    const clients = await connectMany(port, 22, 11);
+    const room = (i: number): string => `#r${String(i + 1).padStart(2, '0')}`;
+    await Promise.all(
+      clients.map(async (client, i) => {
+        await client.send(`/join ${room(i)}`);
+        await client.waitForLine((line) => line.startsWith('Now in #r'));
+      })
+    );
+    const [ann] = clients;
+    if (ann === undefined) throw new Error('no clients');
+    const [second] = await connectMany(port, 1);
+    if (second === undefined) throw new Error('no client');
+    await second.send('/join #r01');
+    await second.waitForLine('Now in #r01 (2 users online)');
+    await ann.send('/nick ann');
+    await ann.waitForLine((line) => line.endsWith('is now known as ann'));
+    const { page, pageErrors } = await open(adminUrl);
+    await waitForStatus(page, 'live');
+
+    // The lobby, empty now, and #r01 … #r22, by name.
+    const info = page.locator('#room-info');
+    const names = () => page.locator('#rooms tbody td.name').allTextContents();
+    await waitForText(info, '1–20 of 23', 'the rooms page');
+    await waitForText(page.locator('#room-count'), '23', 'the room count');
+    await waitForText(page.locator('#name-count'), '1', 'the name count');
+    expect(await names()).toEqual([
+      '#lobby',
+      ...Array.from({ length: 19 }, (_, i) => room(i))
+    ]);
+    const members = await page
+      .locator('#rooms tbody td.members')
+      .allTextContents();
+    expect(members.slice(0, 3)).toEqual(['0', '2', '1']);
+    expect(await page.locator('#room-prev').isDisabled()).toBe(true);
+    await page.locator('#room-next').focus();
+    await page.keyboard.press('Enter');
+    await waitForText(info, '21–23 of 23', 'the rooms page');
+    expect(await names()).toEqual(['#r20', '#r21', '#r22']);
+    expect(await page.locator('#room-next').isDisabled()).toBe(true);
+    await page.locator('#room-prev').focus();
+    await page.keyboard.press('Enter');
+    await waitForText(info, '1–20 of 23', 'the rooms page');
+
+    // A room's button filters the table to it; Enter presses it.
+    const pageInfo = page.locator('#page-info');
+    await waitForText(pageInfo, '1–23 of 23', 'the page info');
+    await page.locator('#rooms button[data-room="#r01"]').focus();
+    await page.keyboard.press('Enter');
+    await waitForText(pageInfo, '1–2 of 2', 'the #r01 page info');
+    expect(await page.locator('#room-filter').inputValue()).toBe('#r01');
+    const shown = await eventually(
+      () => readRows(page),
+      (rows) => rows.length === 2,
+      'the table shows #r01’s two connections'
+    );
+    expect(
+      sameSet(
+        shown.map((row) => row.remote),
+        [ann.localAddr, second.localAddr]
+      )
+    ).toBe(true);
+    const cells = async (name: string) =>
+      page.locator(`#connections tbody td.${name}`).allTextContents();
+    expect(await cells('room')).toEqual(['#r01', '#r01']);
+    expect((await cells('name')).sort()).toEqual(['', 'ann']);
+
+    // Typed, in any case, and applied on Enter.
+    const filter = page.locator('#room-filter');
+    await filter.focus();
+    await filter.fill('');
+    await page.keyboard.type('#R07');
+    await page.keyboard.press('Enter');
+    await waitForText(pageInfo, '1–1 of 1', 'the #r07 page info');
+    expect(await cells('room')).toEqual(['#r07']);
+    // A name no room can have is refused where it is typed.
+    await filter.fill('r07 x');
+    await page.keyboard.press('Enter');
+    await eventually(
+      () => filter.getAttribute('aria-invalid'),
+      (value) => value === 'true',
+      'the filter is marked invalid'
+    );
+    expect(await page.locator('#room-filter-help').isVisible()).toBe(true);
+    expect(await textOf(pageInfo)).toBe('1–1 of 1');
+    // Cleared: every room again.
+    await filter.fill('');
+    await page.keyboard.press('Enter');
+    await waitForText(pageInfo, '1–23 of 23', 'the page info');
+    expect(await filter.getAttribute('aria-invalid')).toBe('false');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('requests nothing from anywhere but the admin listener', async () => {
     const { port, adminUrl } = await startInspected();
     await connectMany(port, 2);

@@ -5,7 +5,7 @@
  * the update rate, the viewer limit, and a few hundred connections.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ViewQuery } from '../../src/admin/event-stream.js';
+import type { ViewQuery } from '../../src/admin/view-query.js';
 import type {
   ConnectionRow,
   TimelineEntry,
@@ -37,7 +37,7 @@ interface View {
 
 interface Update {
   at: number;
-  room: { members: number; messages: number };
+  room: { members: number; messages: number; rooms: number; names: number };
   states: Record<string, number>;
   totals: {
     accepted: number;
@@ -145,16 +145,24 @@ describe('/events', () => {
       limit: 50,
       state: 'all',
       order: 'newest',
+      room: null,
       watch: null,
       intervalMs: 200,
       memberOffset: 0,
-      memberLimit: 20
+      memberLimit: 20,
+      roomOffset: 0,
+      roomLimit: 20
     });
     const machine = await request(`${url}api/machine`);
     expect(JSON.parse(machine.body)).toEqual(hello.machine);
 
     const update = await stream.next<Update>('update');
-    expect(update.room).toEqual({ members: 0, messages: 0 });
+    expect(update.room).toEqual({
+      members: 0,
+      messages: 0,
+      rooms: 1,
+      names: 0
+    });
     expect(update.states).toEqual({
       connecting: 0,
       online: 0,
@@ -170,6 +178,7 @@ describe('/events', () => {
       limit: 50,
       state: 'all',
       order: 'newest',
+      room: null,
       total: 0,
       rows: []
     });

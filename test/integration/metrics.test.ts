@@ -171,7 +171,15 @@ describe('/metrics', () => {
     expect(otherDisconnects.length).toBeGreaterThan(0);
     for (const s of otherDisconnects) expect(s.value, s.labels.reason).toBe(0);
 
-    expect(value(samples, 'chat_room_members')).toBe(1);
+    // One room, the lobby: its own series, and an empty "(other)".
+    expect(value(samples, 'chat_room_members', { room: '#lobby' })).toBe(1);
+    expect(value(samples, 'chat_room_members', { room: '(other)' })).toBe(0);
+    expect(value(samples, 'chat_rooms')).toBe(1);
+    expect(value(samples, 'chat_names')).toBe(0);
+    for (const s of samples.filter(
+      (s) => s.name === 'chat_command_refusals_total'
+    ))
+      expect(s.value, s.labels.reason).toBe(0);
     expect(value(samples, 'chat_room_messages_total')).toBe(5);
     expect(value(samples, 'chat_lines_received_total')).toBe(5);
     expect(value(samples, 'chat_lines_sent_total')).toBe(receivedLines);
@@ -209,7 +217,7 @@ describe('/metrics', () => {
     const after = parseSamples((await request(url)).body);
     expect(value(after, 'chat_connections_accepted_total')).toBe(1);
     expect(value(after, 'chat_room_messages_total')).toBe(1);
-    expect(value(after, 'chat_room_members')).toBe(1);
+    expect(value(after, 'chat_room_members', { room: '#lobby' })).toBe(1);
     expect(value(after, 'chat_connections', { state: 'online' })).toBe(1);
   });
 });

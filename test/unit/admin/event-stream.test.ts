@@ -8,14 +8,15 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InspectionEvent } from 'xstate';
+import { openEventStream } from '../../../src/admin/event-stream.js';
 import {
   VIEW_BOUNDS,
-  openEventStream,
   parseViewQuery,
   type ViewQuery
-} from '../../../src/admin/event-stream.js';
+} from '../../../src/admin/view-query.js';
 import type { DaemonStats } from '../../../src/app/daemon.js';
 import { ConnectionMonitor } from '../../../src/admin/monitor.js';
+import { RoomBoard, type RoomSource } from '../../../src/admin/room-board.js';
 
 const STATES = ['connecting', 'online', 'leaving', 'closed'];
 
@@ -106,15 +107,31 @@ function step(
   monitor: ConnectionMonitor,
   id: string,
   event: string,
-  to: string
+  to: string,
+  room = 'room:lobby'
 ): void {
   monitor.inspect({
     type: '@xstate.snapshot',
     actorRef: { id, sessionId: `s-${id}` },
     rootId: `s-${id}`,
     event: { type: event },
-    snapshot: { status: 'active', value: to, context: { reason: null } }
+    snapshot: {
+      status: 'active',
+      value: to,
+      context: { reason: null, room: { id: room } }
+    }
   } as unknown as InspectionEvent);
+}
+
+/** A room whose counts the test sets. */
+function fakeRoom(label: string, members = 0, messages = 0) {
+  const room = { label, members, messages };
+  const source: RoomSource = {
+    label,
+    memberCount: () => room.members,
+    messageCount: () => room.messages
+  };
+  return { room, source };
 }
 
 /** Tracks connection `id` and starts it (`xstate.init` → connecting). */
@@ -130,10 +147,12 @@ describe('openEventStream', () => {
   let monitor: ConnectionMonitor;
   let res: FakeResponse;
   let closed: number;
+  let rooms: RoomSource[];
 
   beforeEach(() => {
     vi.useFakeTimers();
     monitor = new ConnectionMonitor({ states: STATES, finalState: 'closed' });
+    rooms = [fakeRoom('#lobby').source];
     res = new FakeResponse();
     closed = 0;
   });
@@ -144,7 +163,11 @@ describe('openEventStream', () => {
   function open(text = 'interval=100'): { close(): void } {
     return openEventStream(
       res as unknown as ServerResponse,
-      { monitor, stats: () => STATS },
+      {
+        monitor,
+        rooms: new RoomBoard({ rooms: () => rooms }),
+        stats: () => STATS
+      },
       query(text),
       { hello: true },
       { 'x-content-type-options': 'nosniff' },
@@ -270,7 +293,9 @@ describe('openEventStream', () => {
     expect(members.rows.map((row) => row.id)).toEqual(['c2', 'c3']);
     expect(Object.keys(members.rows[0] ?? {}).sort()).toEqual([
       'id',
+      'name',
       'remote',
+      'room',
       'since'
     ]);
     step(monitor, 'c2', 'tcp.end', 'leaving');
@@ -280,6 +305,60 @@ describe('openEventStream', () => {
         (row) => row.id
       )
     ).toEqual(['c3']);
+  });
+
+  it('lists the rooms by name, a page at a time, with their rates, only when the page changed', () => {
+    const dev = fakeRoom('#dev', 2, 0);
+    rooms.push(dev.source, fakeRoom('#art', 1, 7).source);
+    open('interval=100&roomLimit=2');
+    expect(res.updates()[0]?.rooms).toEqual({
+      offset: 0,
+      limit: 2,
+      total: 3,
+      rows: [
+        { name: '#art', members: 1, messages: 7, perSecond: 0 },
+        { name: '#dev', members: 2, messages: 0, perSecond: 0 }
+      ]
+    });
+    vi.advanceTimersByTime(1000);
+    expect(res.updates()).toHaveLength(1);
+    // 20 messages in the 2.1 s since its first sample.
+    vi.advanceTimersByTime(1000);
+    dev.room.messages = 20;
+    vi.advanceTimersByTime(100);
+    const rows = (res.updates().at(-1)?.rooms as { rows: unknown[] }).rows;
+    expect(rows[1]).toEqual({
+      name: '#dev',
+      members: 2,
+      messages: 20,
+      perSecond: 9.5
+    });
+  });
+
+  it('carries renames and moves since the last update, then none', () => {
+    open();
+    connect(monitor, 'c1');
+    step(monitor, 'c1', 'room.joined', 'online');
+    monitor.renamed('c1', 'ann');
+    monitor.renamed('c1', 'ann');
+    monitor.renamed('c1', 'Ann2');
+    step(monitor, 'c1', 'cmd.join', 'moving');
+    step(monitor, 'c1', 'room.left', 'connecting', 'room:dev');
+    vi.advanceTimersByTime(100);
+    const update = res.updates()[1];
+    expect(update?.renames).toMatchObject([
+      { id: 'c1', from: null, to: 'ann' },
+      { id: 'c1', from: 'ann', to: 'Ann2' }
+    ]);
+    expect(update?.moves).toMatchObject([
+      { id: 'c1', remote: '127.0.0.1:1000', from: '#lobby', to: '#dev' }
+    ]);
+    expect(update?.view).toMatchObject({
+      rows: [{ id: 'c1', name: 'Ann2', room: '#dev', state: 'connecting' }]
+    });
+    step(monitor, 'c1', 'room.joined', 'online', 'room:dev');
+    vi.advanceTimersByTime(100);
+    expect(res.updates()[2]).toMatchObject({ renames: [], moves: [] });
   });
 
   it('sends the watched connection only when it changes, with a null row when unknown', () => {
@@ -309,11 +388,34 @@ describe('parseViewQuery', () => {
       limit: 50,
       state: 'all',
       order: 'newest',
+      room: null,
       watch: null,
       intervalMs: 200,
       memberOffset: 0,
-      memberLimit: 20
+      memberLimit: 20,
+      roomOffset: 0,
+      roomLimit: 20
     });
+  });
+
+  it('takes a room filter and a page of rooms, and rejects a bad one in one line', () => {
+    expect(query('room=%23Dev&roomOffset=20&roomLimit=5')).toMatchObject({
+      room: '#Dev',
+      roomOffset: 20,
+      roomLimit: 5
+    });
+    expect(query('room=')).toMatchObject({ room: null });
+    const parse = (text: string) =>
+      parseViewQuery(new URLSearchParams(text), STATES);
+    expect(parse('room=dev')).toBe(
+      'invalid room "dev" (expected # and 1-32 letters, digits, _ or -)'
+    );
+    expect(parse('room=%23a%20b')).toBe(
+      'invalid room "#a b" (expected # and 1-32 letters, digits, _ or -)'
+    );
+    expect(parse('roomLimit=501')).toBe(
+      'invalid roomLimit 501 (expected 1 to 500)'
+    );
   });
 
   it('takes the bounds inclusive', () => {
@@ -330,10 +432,13 @@ describe('parseViewQuery', () => {
       limit: 500,
       state: 'live',
       order: 'oldest',
+      room: null,
       watch: 'c3',
       intervalMs: 10_000,
       memberOffset: 40,
-      memberLimit: 500
+      memberLimit: 500,
+      roomOffset: 0,
+      roomLimit: 20
     });
     expect(query('memberLimit=1')).toMatchObject({ memberLimit: 1 });
   });

@@ -222,6 +222,63 @@ describe('ConnectionMonitor', () => {
     expect(monitor.row('room:lobby')).toBeUndefined();
   });
 
+  it('follows rooms from the context and names from renamed(), and filters rows by room in any case', () => {
+    const { monitor, tick } = setup();
+    // The connection machine keeps a RoomRef in `room`; its id names the room.
+    const lobby = { id: 'room:lobby' };
+    const dev = { id: 'room:Dev' };
+    const mover = createMachine({
+      id: 'connection',
+      context: { reason: null as string | null, room: lobby },
+      initial: 'connecting',
+      states: {
+        connecting: { on: { JOINED: 'online' } },
+        online: { on: { MOVE: 'moving' } },
+        moving: {
+          on: { LEFT: { target: 'connecting', actions: assign({ room: dev }) } }
+        }
+      }
+    });
+    const moves: string[] = [];
+    const renames: string[] = [];
+    const subscriptions = [
+      monitor.moves$.subscribe((m) => moves.push(`${m.id} ${m.from}→${m.to}`)),
+      monitor.renames$.subscribe((r) =>
+        renames.push(`${r.id} ${r.from ?? '-'}→${r.to}`)
+      )
+    ];
+    const actors = ['c1', 'c2'].map((id) => {
+      monitor.track(id, `127.0.0.1:${id.slice(1)}`, source());
+      const actor = createActor(mover, { id, inspect: monitor.inspect });
+      actor.start();
+      actor.send({ type: 'JOINED' });
+      return actor;
+    });
+    expect(monitor.row('c1')).toMatchObject({ room: '#lobby', name: null });
+    tick(5);
+    monitor.renamed('c1', 'ann');
+    monitor.renamed('nobody', 'x');
+    actors[0]?.send({ type: 'MOVE' });
+    actors[0]?.send({ type: 'LEFT' });
+    actors[0]?.send({ type: 'JOINED' });
+    for (const subscription of subscriptions) subscription.unsubscribe();
+
+    expect(moves).toEqual(['c1 #lobby→#Dev']);
+    expect(renames).toEqual(['c1 -→ann']);
+    expect(monitor.row('c1')).toMatchObject({
+      room: '#Dev',
+      name: 'ann',
+      state: 'online'
+    });
+    const inRoom = (room: string) =>
+      monitor
+        .rows({ offset: 0, limit: 9, state: 'all', order: 'oldest', room })
+        .rows.map((row) => row.id);
+    expect(inRoom('#dev')).toEqual(['c1']);
+    expect(inRoom('#LOBBY')).toEqual(['c2']);
+    expect(inRoom('#nowhere')).toEqual([]);
+  });
+
   it('returns at once for the events it does not use', () => {
     const { monitor } = setup();
     const event = { type: '@xstate.event' } as unknown as InspectionEvent;
