@@ -85,6 +85,8 @@ interface Spec extends Timing {
   logLevel?: string;
   stuckReaders?: number;
   roomSize?: number | null;
+  /** Longest wait for every client to connect, be greeted (and move). */
+  connectTimeoutMs?: number;
 }
 
 /** User + system jiffies of the whole machine (first line of /proc/stat). */
@@ -171,6 +173,9 @@ async function measure(spec: Spec): Promise<ChatRun> {
       seconds: spec.seconds,
       stuckReaders: spec.stuckReaders ?? 0,
       roomSize: spec.roomSize ?? null,
+      ...(spec.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: spec.connectTimeoutMs }),
       hooks: {
         sample,
         start: () => {
@@ -356,6 +361,10 @@ export function inRooms(
     clients,
     pace,
     roomSize,
+    // 1,000 joins make half a million notices before the last greeting: a
+    // few seconds alone, but a shared machine stretches it past the
+    // default 15 s bound.
+    connectTimeoutMs: 60_000,
     ...timing
   });
 }
