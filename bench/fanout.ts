@@ -1,7 +1,8 @@
 /**
  * The chatting workloads of `npm run bench` (issue 6): fan-out at full
- * speed, a fixed message rate, one stuck reader among the chatters, and ours
- * with per-message console logging on. Each run starts a fresh server of
+ * speed, a fixed message rate, one stuck reader among the chatters, ours
+ * with per-message console logging on, and ours with the chatters spread
+ * over many rooms (issue 17). Each run starts a fresh server of
  * the kind asked for, drives it with bench/loadgen.ts and stops it.
  */
 import { readFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ export const QUIET_LOG_LEVEL = 'info';
 export const CHAT_LOG_LEVEL = 'chat';
 
 /** Which workload a run belongs to. */
-export type Workload = 'fanout' | 'fixed' | 'stuck' | 'logging';
+export type Workload = 'fanout' | 'fixed' | 'stuck' | 'logging' | 'rooms';
 
 /** One measured run of a chatting workload against one server. */
 export interface ChatRun {
@@ -36,6 +37,10 @@ export interface ChatRun {
   window: number | null;
   /** Messages per second in total, at a fixed rate. */
   messagesPerSec: number | null;
+  /** Members per room after `/join`, or null: everyone in `#lobby`. */
+  roomSize: number | null;
+  /** Seconds the moves into the rooms took, or null. */
+  moveSeconds: number | null;
   /** Our server's `--log-level`; null for the references. */
   logLevel: string | null;
   /** The measured interval, seconds. */
@@ -79,6 +84,9 @@ interface Spec extends Timing {
   pace: Pace;
   logLevel?: string;
   stuckReaders?: number;
+  roomSize?: number | null;
+  /** Longest wait for every client to connect, be greeted (and move). */
+  connectTimeoutMs?: number;
 }
 
 /** User + system jiffies of the whole machine (first line of /proc/stat). */
@@ -116,6 +124,7 @@ async function measure(spec: Spec): Promise<ChatRun> {
     | 'stuckDisconnected'
     | 'stuckLeftAfterSeconds'
     | 'serverOutputMbPerSec'
+    | 'moveSeconds'
     | 'ok'
     | 'failures'
   > = {
@@ -124,6 +133,7 @@ async function measure(spec: Spec): Promise<ChatRun> {
     clients: spec.clients,
     window: spec.pace.kind === 'window' ? spec.pace.window : null,
     messagesPerSec: spec.pace.kind === 'rate' ? spec.pace.messagesPerSec : null,
+    roomSize: spec.roomSize ?? null,
     logLevel,
     seconds: spec.seconds
   };
@@ -162,6 +172,10 @@ async function measure(spec: Spec): Promise<ChatRun> {
       warmupSeconds: spec.warmupSeconds,
       seconds: spec.seconds,
       stuckReaders: spec.stuckReaders ?? 0,
+      roomSize: spec.roomSize ?? null,
+      ...(spec.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: spec.connectTimeoutMs }),
       hooks: {
         sample,
         start: () => {
@@ -219,6 +233,7 @@ async function measure(spec: Spec): Promise<ChatRun> {
       interval > 0
         ? Math.round(((outputTo - outputFrom) / 1e6 / interval) * 100) / 100
         : 0,
+    moveSeconds: load.moveSeconds,
     ok: failures.length === 0,
     failures
   };
@@ -232,6 +247,7 @@ function failed(
     | 'clients'
     | 'window'
     | 'messagesPerSec'
+    | 'roomSize'
     | 'logLevel'
     | 'seconds'
   >,
@@ -250,6 +266,7 @@ function failed(
     stuckDisconnected: null,
     stuckLeftAfterSeconds: null,
     serverOutputMbPerSec: 0,
+    moveSeconds: null,
     ok: false,
     failures: [why]
   };
@@ -320,6 +337,34 @@ export function withLogging(
     clients,
     pace: { kind: 'window', window },
     logLevel: CHAT_LOG_LEVEL,
+    ...timing
+  });
+}
+
+/**
+ * Ours with the `clients` chatters moved into rooms of `roomSize` by `/join`
+ * (issue 17), at `pace`, every check per room; `roomSize` null keeps them
+ * all in `#lobby`, the single-room run of the same size it is compared with.
+ * The default room limits suffice: each client creates at most one room
+ * (`--room-creates-per-minute` 5), and 1,000 clients make 100 (`--max-rooms`
+ * 10,000).
+ */
+export function inRooms(
+  clients: number,
+  roomSize: number | null,
+  pace: Pace,
+  timing: Timing
+): Promise<ChatRun> {
+  return measure({
+    workload: 'rooms',
+    kind: 'actor-chat',
+    clients,
+    pace,
+    roomSize,
+    // 1,000 joins make half a million notices before the last greeting: a
+    // few seconds alone, but a shared machine stretches it past the
+    // default 15 s bound.
+    connectTimeoutMs: 60_000,
     ...timing
   });
 }

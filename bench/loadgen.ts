@@ -15,14 +15,30 @@
  *   into an order-sensitive hash of two 32-bit lanes; at the end every
  *   receiver's count and hash must be equal.
  *
+ * With `roomSize` (issue 17) the chatters first move into rooms of that
+ * many with `/join` (bench/room-plan.ts), and every check holds per room:
+ * each line reaches every member of its sender's room exactly once, one
+ * order per room, and a line from another room is a failure (`leak`).
+ *
  * Greetings, join and leave notices are counted apart from the chat lines;
- * an `Error:` line, a leave notice for anyone but a stuck reader, a chatter
- * disconnected or any other line is a failure. A fast wrong answer is a
+ * an `Error:` line, a leave notice for anyone but a stuck reader (or, while
+ * moving, a chatter leaving `#lobby`), a chatter disconnected or any other
+ * line is a failure. A fast wrong answer is a
  * failure, never a number: `ok` is false and `failures` says why, one line
  * per kind.
  */
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import {
+  expectedDeliveries,
+  onlineCount,
+  orderDifferences,
+  parseNowIn,
+  planRooms,
+  roomCountFailures,
+  sentPerRoom,
+  type RoomPlan
+} from './room-plan.js';
 
 // Not from load.ts: importing it pins this process to a core, and the unit
 // tests import this file.
@@ -80,6 +96,12 @@ export interface LoadOptions {
   connectTimeoutMs?: number;
   /** Connects in flight at once. */
   connectConcurrency?: number;
+  /**
+   * Move the chatters into rooms of this many (`/join #bench-K`) once they
+   * are greeted, and check each room apart; absent or null: everyone stays
+   * in `#lobby`. Not with `stuckReaders`.
+   */
+  roomSize?: number | null;
   hooks?: LoadHooks;
   sampleMs?: number;
 }
@@ -115,6 +137,10 @@ export interface LoadResult {
   stuckLeaveNotices: number;
   /** Seconds from the first line sent to the first stuck reader's leave notice. */
   stuckLeftAfterSeconds: number | null;
+  /** Rooms the chatters were in (1: `#lobby`). */
+  rooms: number;
+  /** Seconds from the first `/join` to every client in its full room, or null. */
+  moveSeconds: number | null;
   ok: boolean;
   failures: string[];
 }
@@ -149,10 +175,14 @@ class Failures {
   }
 }
 
-/** What the whole run shares: the senders' prefixes and the tallies. */
+/** What the whole run shares: the senders' prefixes, their rooms and the tallies. */
 class Run {
   /** Hash of each sender's `[IP:PORT` prefix, as the receivers compute it. */
   readonly prefixHash: Int32Array;
+  readonly clients: number;
+  /** Each client's room, and each chatter's address to its room. */
+  readonly roomOf: Int32Array;
+  readonly roomOfAddress = new Map<string, number>();
   readonly failures = new Failures();
   readonly latencies: number[] = [];
   chatReceived = 0;
@@ -162,8 +192,10 @@ class Run {
   stuckLeftAt = 0;
   stuckAddresses = new Set<string>();
 
-  constructor(readonly clients: number) {
-    this.prefixHash = new Int32Array(clients);
+  constructor(readonly plan: RoomPlan) {
+    this.clients = plan.roomOf.length;
+    this.roomOf = plan.roomOf;
+    this.prefixHash = new Int32Array(this.clients);
   }
 }
 
@@ -193,6 +225,12 @@ class Client {
   greetingCount = 0;
   closed = false;
   readonly leftSeen: string[] = [];
+  /** Its room in the plan, and how far its move there has come. */
+  readonly room: number;
+  phase: 'lobby' | 'moving' | 'room' = 'lobby';
+  /** The count of its `Now in`, and the last count seen in its room. */
+  nowInCount = 0;
+  roomCount = 0;
 
   constructor(
     readonly id: number,
@@ -204,6 +242,7 @@ class Client {
     this.socket = socket;
     this.address = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
     this.next = new Int32Array(run.clients).fill(-1);
+    this.room = run.roomOf[id] ?? 0;
     chatter.inbox.attach(this);
     socket.on('close', () => {
       this.closed = true;
@@ -225,6 +264,19 @@ class Client {
     this.inFlight += count;
     this.sent += count;
     this.socket.write(text);
+  }
+
+  /** Moves to its room. [CHAT-CMD-JOIN] */
+  join(): void {
+    this.phase = 'moving';
+    this.socket.write(`/join ${this.run.plan.names[this.room] ?? '#lobby'}\n`);
+  }
+
+  /** In its room, with the room's full count. */
+  settled(): boolean {
+    return (
+      this.phase === 'room' && this.roomCount === this.run.plan.sizes[this.room]
+    );
   }
 
   /** Fills the window. */
@@ -320,6 +372,14 @@ class Client {
     if (p >= n) return -1;
     if (digits === 0 || c !== LF || sender >= run.clients)
       return this.malformed(b, s, p);
+    // [CHAT-ROOM-2] Not counted: the totals then show it too.
+    if (run.roomOf[sender] !== this.room) {
+      run.failures.add(
+        'leak',
+        `client ${this.id} in room ${this.room} got client ${sender}'s line from room ${run.roomOf[sender] ?? '?'}`
+      );
+      return p + 1;
+    }
     if (own) {
       if (sender !== this.id)
         run.failures.add(
@@ -362,36 +422,74 @@ class Client {
     return lf + 1;
   }
 
-  /** Greetings and notices; anything else is a failure. */
+  /** Greetings, notices and its move's reply; anything else is a failure. */
   private otherLine(line: string): void {
     this.nonChat += 1;
+    const run = this.run;
     if (line.startsWith('Connected to the chat server (')) {
       if (this.greeted)
-        this.run.failures.add(
-          'greeting',
-          `client ${this.id} was greeted twice`
-        );
+        run.failures.add('greeting', `client ${this.id} was greeted twice`);
       this.greeted = true;
-      this.greetingCount = Number(/\((\d+) users? online\)/.exec(line)?.[1]);
+      this.greetingCount = onlineCount(line) ?? 0;
     } else if (line.startsWith('New user ')) {
-      if (this.run.sending)
-        this.run.failures.add(
+      if (run.sending)
+        run.failures.add(
           'join',
           `client ${this.id} saw a join mid-run: ${line}`
         );
+      else if (this.phase === 'room') this.roomJoin(line);
     } else if (line.startsWith('The user ')) {
       const address = line.slice(9, line.indexOf(' left'));
+      // [CHAT-CMD-JOIN] Until its own `Now in`, it is still in #lobby and
+      // sees the chatters who moved before it leave.
+      if (this.phase === 'moving' && run.roomOfAddress.has(address)) return;
       this.leftSeen.push(address);
-      if (this.run.stuckAddresses.has(address) && this.run.stuckLeftAt === 0)
-        this.run.stuckLeftAt = performance.now();
-      if (!this.run.stuckAddresses.has(address))
-        this.run.failures.add('leave', `client ${this.id} saw ${line}`);
+      if (run.stuckAddresses.has(address) && run.stuckLeftAt === 0)
+        run.stuckLeftAt = performance.now();
+      if (!run.stuckAddresses.has(address))
+        run.failures.add('leave', `client ${this.id} saw ${line}`);
+    } else if (line.startsWith('Now in ')) {
+      this.nowIn(line);
     } else {
-      this.run.failures.add(
+      run.failures.add(
         line.startsWith('Error:') ? 'error line' : 'unexpected line',
         `client ${this.id} got ${JSON.stringify(line.slice(0, 120))}`
       );
     }
+  }
+
+  /** Its move's reply: the right room, and it comes once. [CHAT-CMD-JOIN] */
+  private nowIn(line: string): void {
+    const reply = parseNowIn(line);
+    const expected = this.run.plan.names[this.room];
+    if (this.phase !== 'moving' || reply === null || reply.room !== expected) {
+      this.run.failures.add(
+        'room',
+        `client ${this.id} (${this.phase}, for ${expected ?? '#lobby'}) got ${JSON.stringify(line)}`
+      );
+      return;
+    }
+    this.phase = 'room';
+    this.nowInCount = reply.count;
+    this.roomCount = reply.count;
+  }
+
+  /** A member entering its room: one of the room's, one more each time. */
+  private roomJoin(line: string): void {
+    const run = this.run;
+    const address = line.slice(9, line.indexOf(' entered'));
+    if (run.roomOfAddress.get(address) !== this.room)
+      run.failures.add(
+        'leak',
+        `client ${this.id} in room ${this.room} saw ${line} (from room ${run.roomOfAddress.get(address) ?? 'none'})`
+      );
+    const count = onlineCount(line) ?? 0;
+    if (count !== this.roomCount + 1)
+      run.failures.add(
+        'room count',
+        `client ${this.id} in room ${this.room} saw ${count} users online after ${this.roomCount}`
+      );
+    this.roomCount = count;
   }
 }
 
@@ -514,7 +612,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       ? options.ports
       : [options.port];
   const window = options.pace.kind === 'window' ? options.pace.window : 0;
-  const run = new Run(options.clients);
+  const roomSize = options.roomSize ?? null;
+  if (roomSize !== null && (options.stuckReaders ?? 0) > 0)
+    throw new Error('runLoad: stuck readers stay in #lobby; not with roomSize');
+  const plan = planRooms(options.clients, roomSize);
+  const run = new Run(plan);
   const connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
   const chatters: Chatter[] = [];
   const stuck: Socket[] = [];
@@ -536,7 +638,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         `connect timed out: ${chatters.length} of ${options.clients} connected`
       );
     const clients = chatters.map((c, i) => new Client(i, c, run, window));
-    clients.forEach((c, i) => (run.prefixHash[i] = prefixHashOf(c.address)));
+    clients.forEach((c, i) => {
+      run.prefixHash[i] = prefixHashOf(c.address);
+      run.roomOfAddress.set(c.address, c.room);
+    });
     if (!(await until(() => clients.every((c) => c.greeted), connectTimeoutMs)))
       throw new Error(
         `${clients.filter((c) => !c.greeted).length} of ${clients.length} clients got no greeting`
@@ -573,6 +678,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       connectTimeoutMs
     );
     if (!settled) run.failures.add('join', 'join notices did not all arrive');
+    const moveSeconds =
+      roomSize === null ? null : await move(run, clients, connectTimeoutMs);
 
     const hooks = options.hooks;
     if (hooks?.sample !== undefined)
@@ -614,9 +721,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     options.hooks?.stop?.();
     for (const t of timers) clearTimeout(t);
 
-    // Drain: every window back and every line everywhere.
+    // Drain: every window back and every line to every member of its room.
     const sent = clients.reduce((n, c) => n + c.sent, 0);
-    const expected = sent * clients.length;
+    const perRoom = sentPerRoom(
+      plan,
+      clients.map((c) => c.sent)
+    );
+    const expected = expectedDeliveries(plan, perRoom);
     const drained = await until(
       () =>
         run.chatReceived > expected ||
@@ -627,7 +738,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     // Late duplicates come right after the last line, if at all.
     await sleep(50);
     if (sampler !== null) clearInterval(sampler);
-    check(run, clients, sent, drained);
+    check(run, clients, perRoom, expected, drained);
 
     const seconds = (to - from) / 1000;
     const sorted = Float64Array.from(
@@ -661,6 +772,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         run.stuckLeftAt === 0
           ? null
           : round((run.stuckLeftAt - run.sendStart) / 1000),
+      rooms: plan.rooms,
+      moveSeconds: moveSeconds === null ? null : round(moveSeconds),
       ok: run.failures.size === 0,
       failures: run.failures.lines()
     };
@@ -673,14 +786,46 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
 }
 
-/** The end-of-run checks: every line everywhere, one order everywhere. */
+/**
+ * Sends every chatter to its room at once and waits until each is in it with
+ * the room's full count; checks the counts. Returns the seconds it took.
+ */
+async function move(
+  run: Run,
+  clients: readonly Client[],
+  timeoutMs: number
+): Promise<number> {
+  const from = performance.now();
+  for (const c of clients) c.join();
+  const moved = await until(() => clients.every((c) => c.settled()), timeoutMs);
+  if (!moved)
+    run.failures.add(
+      'room',
+      `${clients.filter((c) => !c.settled()).length} of ${clients.length} clients were not in their full room after ${timeoutMs} ms`
+    );
+  for (const f of roomCountFailures(
+    run.plan,
+    clients.map((c) => c.nowInCount),
+    clients.map((c) => c.roomCount)
+  ))
+    run.failures.add(f.kind, f.example);
+  return (performance.now() - from) / 1000;
+}
+
+/**
+ * The end-of-run checks: every line to every member of its room, one order
+ * per room (one room: everywhere).
+ *
+ * @param perRoom lines sent in each room
+ * @param expected deliveries owed in all
+ */
 function check(
   run: Run,
   clients: readonly Client[],
-  sent: number,
+  perRoom: readonly number[],
+  expected: number,
   drained: boolean
 ): void {
-  const expected = sent * clients.length;
   if (run.chatReceived < expected)
     run.failures.add(
       'lost',
@@ -692,23 +837,22 @@ function check(
       `${run.chatReceived - expected} deliveries too many (${run.chatReceived} for ${expected})`
     );
   for (const c of clients) {
-    if (c.received !== sent)
+    const owed = perRoom[c.room] ?? 0;
+    if (c.received !== owed)
       run.failures.add(
         'count',
-        `client ${c.id} received ${c.received} of ${sent} lines`
+        `client ${c.id} received ${c.received} of ${owed} lines`
       );
   }
-  // The most common (count, hash) is the reference; the rest differ.
-  const tally = new Map<string, number>();
-  for (const c of clients) {
-    const key = `${c.received}:${c.hashA}:${c.hashB}`;
-    tally.set(key, (tally.get(key) ?? 0) + 1);
-  }
-  if (tally.size > 1) {
-    const majority = Math.max(...tally.values());
+  const differ = orderDifferences(
+    run.plan,
+    clients.map((c) => `${c.received}:${c.hashA}:${c.hashB}`)
+  );
+  if (differ.clients > 0)
     run.failures.add(
       'order',
-      `order differs on ${clients.length - majority} of ${clients.length} clients`
+      run.plan.rooms === 1
+        ? `order differs on ${differ.clients} of ${clients.length} clients`
+        : `order differs on ${differ.clients} of ${clients.length} clients, in ${differ.rooms} of ${run.plan.rooms} rooms`
     );
-  }
 }

@@ -42,6 +42,11 @@ export interface BenchReport {
   churn: ChurnResult[];
   /** The cluster workload (issue 7), or null when it did not run. */
   cluster: ClusterReport | null;
+  /**
+   * The multi-room workload (issue 17): many rooms and one room of the same
+   * clients, at full speed and at a fixed rate.
+   */
+  rooms: ChatRun[];
   targets: Target[];
   /** Workloads that crashed instead of giving a result. */
   errors: string[];
@@ -447,6 +452,134 @@ export function clusterSection(cluster: ClusterReport | null): string {
   ].join('\n');
 }
 
+/** Rooms ÷ one room at one pace, each measure; null where either run failed. */
+export interface RoomsRatios {
+  deliveriesPerSec: number | null;
+  cpuPerDelivery: number | null;
+  cpuPerLine: number | null;
+  p50: number | null;
+  p99: number | null;
+}
+
+/**
+ * How the runs in rooms compare with the one-room run of the same clients
+ * and pace: a ratio per measure, null when either run failed or is absent.
+ * With rooms of 10 each line has 10 recipients, not all the clients, so the
+ * cost per delivery is the fair comparison, not deliveries/s.
+ */
+export function roomsRatios(
+  inRooms: ChatRun | undefined,
+  oneRoom: ChatRun | undefined
+): RoomsRatios {
+  const both = inRooms?.ok === true && oneRoom?.ok === true;
+  const of = (value: (r: ChatRun) => number): number | null => {
+    if (!both || inRooms === undefined || oneRoom === undefined) return null;
+    const base = value(oneRoom);
+    return base > 0 ? value(inRooms) / base : null;
+  };
+  return {
+    deliveriesPerSec: of((r) => r.deliveriesPerSec),
+    cpuPerDelivery: of((r) => r.cpuMsPer100k),
+    cpuPerLine: of(cpuMicrosPerLine),
+    p50: of((r) => r.latencyMs.p50),
+    p99: of((r) => r.latencyMs.p99)
+  };
+}
+
+/** The multi-room workload beside one room, with the ratios per pace. */
+export function roomsSection(runs: readonly ChatRun[]): string {
+  if (runs.length === 0) return '';
+  const paces = [...new Set(runs.map(paceOf))];
+  const layout = (r: ChatRun): string =>
+    r.roomSize === null
+      ? `one room of ${r.clients}`
+      : `${Math.ceil(r.clients / r.roomSize)} rooms of ${r.roomSize}`;
+  const times = (x: number | null): string =>
+    x === null ? 'FAILED' : `${x.toFixed(2)}×`;
+  const rows: string[][] = [];
+  for (const pace of paces) {
+    const at = runs.filter((r) => paceOf(r) === pace);
+    for (const run of at)
+      rows.push([
+        pace,
+        layout(run),
+        cell(run, (r) => rate(r.deliveriesPerSec)),
+        cell(run, (r) => ms(r.latencyMs.p50)),
+        cell(run, (r) => ms(r.latencyMs.p99)),
+        cell(run, (r) => ms(r.latencyMs.max)),
+        cell(run, (r) => r.cpuMsPer100k.toFixed(1)),
+        cell(run, (r) => cpuMicrosPerLine(r).toFixed(1)),
+        run.serverCpuSeconds.toFixed(2),
+        run.peakRssMb.toFixed(1),
+        run.moveSeconds === null ? '' : run.moveSeconds.toFixed(2),
+        generator(run),
+        run.backgroundCpuPercent.toFixed(0)
+      ]);
+    const split = at.find((r) => r.roomSize !== null);
+    const one = at.find((r) => r.roomSize === null);
+    if (split === undefined || one === undefined) continue;
+    const q = roomsRatios(split, one);
+    rows.push([
+      pace,
+      '**rooms ÷ one room**',
+      times(q.deliveriesPerSec),
+      times(q.p50),
+      times(q.p99),
+      '',
+      times(q.cpuPerDelivery),
+      times(q.cpuPerLine),
+      '',
+      '',
+      '',
+      '',
+      ''
+    ]);
+  }
+  const first = runs.find((r) => r.roomSize !== null) ?? runs[0];
+  return [
+    `### Rooms: ${first?.clients ?? '?'} clients in rooms of ${first?.roomSize ?? '?'} beside one room of the same clients (${first?.seconds.toFixed(1) ?? '?'} s measured)`,
+    '',
+    "- the clients connect to `#lobby`, then each sends `/join #bench-K` and waits for `Now in #bench-K (N users online)`; every room's `Now in` counts are 1..size once each and every member ends at the full count",
+    "- each line reaches the members of its sender's room only: in rooms of 10 a line is 10 deliveries, not one per client, so compare the CPU per delivery (and per line), not deliveries/s",
+    '- checked per room: every line to every member of its room exactly once, in order per sender, one order per room, and no line (or join notice) from another room',
+    '',
+    table(
+      [
+        'pace',
+        'layout',
+        'deliveries/s',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'CPU ms / 100k',
+        'CPU µs / line',
+        'server CPU s',
+        'peak RSS MB',
+        'moved in s',
+        'generator CPU %',
+        'other CPU %'
+      ],
+      rows,
+      2
+    )
+  ].join('\n');
+}
+
+/**
+ * Server CPU per line sent, µs: a line is one delivery to each member of
+ * its room (its sender's echo included), so the per-delivery cost times the
+ * room's size.
+ */
+export function cpuMicrosPerLine(run: ChatRun): number {
+  return (run.cpuMsPer100k / 100) * (run.roomSize ?? run.clients);
+}
+
+function paceOf(run: ChatRun): string {
+  return run.window !== null
+    ? `window ${run.window}`
+    : `${run.messagesPerSec ?? '?'} lines/s`;
+}
+
 /** Connect/disconnect churn. */
 export function churnSection(results: readonly ChurnResult[]): string {
   if (results.length === 0) return '';
@@ -637,10 +770,11 @@ export function notesSection(report: BenchReport): string {
     ...report.fixed,
     ...report.baselines,
     ...report.stuck,
-    ...report.logging
+    ...report.logging,
+    ...report.rooms
   ];
   const what = (r: ChatRun): string =>
-    `${r.workload} ${r.kind} ${r.clients} clients`;
+    `${r.workload} ${r.kind} ${r.clients} clients${r.roomSize !== null ? ` in rooms of ${r.roomSize}` : r.workload === 'rooms' ? ' in one room' : ''}`;
   const lines: string[] = report.errors.map((e) => `- FAILED ${e}`);
   for (const r of runs)
     for (const f of r.failures) lines.push(`- FAILED ${what(r)}: ${f}`);
@@ -690,6 +824,7 @@ export function markdown(report: BenchReport): string {
       scaleSection(report.scale),
       churnSection(report.churn),
       clusterSection(report.cluster),
+      roomsSection(report.rooms),
       targetsSection(report.targets),
       notesSection(report)
     ]

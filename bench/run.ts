@@ -3,13 +3,15 @@
  * servers (bench/raw-server.ts, flushing per tick as `raw` and per event-loop
  * turn as `raw-turn`) on the same workloads in the same run: fan-out at full
  * speed, a fixed rate, one stuck reader, ours with console logging on, idle
- * connections and churn. Prints what was pinned, markdown tables with ratios
+ * connections and churn; and ours with 1,000 clients in 100 rooms beside
+ * the same clients in one room (issue 17). Prints what was pinned, markdown tables with ratios
  * and the targets, then the JSON; writes bench.json, bench.md and bench.svg.
  * Exits 1 when any correctness check failed (after writing everything).
  *
  *   npm run bench                  (quick: under 2 minutes)
  *   npm run bench -- --full        (longer runs, 10,000 then 50,000 idle)
  *   npm run bench -- --only fanout,fixed --out DIR
+ *   npm run bench -- --only rooms --rooms-clients 200
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +23,7 @@ import { clusterBench, type ClusterSettings } from './cluster.js';
 import {
   fanout,
   fixedRate,
+  inRooms,
   stuckReader,
   withLogging,
   type ChatRun,
@@ -38,6 +41,7 @@ import {
   loggingSection,
   markdown,
   notesSection,
+  roomsSection,
   scaleSection,
   stuckSection,
   targetsSection,
@@ -52,7 +56,8 @@ const WORKLOADS = [
   'logging',
   'scale',
   'churn',
-  'cluster'
+  'cluster',
+  'rooms'
 ] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
@@ -79,7 +84,26 @@ interface ModeSettings {
   churnConcurrency: number;
   /** Single node, then 1, 2 and 3 nodes through Redis (issue 7). */
   cluster: ClusterSettings;
+  /** Many rooms beside one room of the same clients (issue 17). */
+  rooms: RoomsSettings;
 }
+
+/**
+ * The multi-room workload: `clients` in rooms of `roomSize`, then the same
+ * clients all in `#lobby`, each at full speed (a window per client) and at
+ * a fixed total rate.
+ */
+interface RoomsSettings {
+  clients: number;
+  roomSize: number;
+  window: number;
+  /** Lines per second in total, the same in both layouts. */
+  rate: number;
+  timing: Timing;
+}
+
+/** The most clients `--rooms-clients` takes: each is a socket on both sides. */
+const MAX_ROOMS_CLIENTS = 5_000;
 
 const QUICK: ModeSettings = {
   fanout: { warmupSeconds: 0.5, seconds: 2 },
@@ -106,6 +130,18 @@ const QUICK: ModeSettings = {
     fanout: { warmupSeconds: 0.5, seconds: 1 },
     fanoutClients: 100,
     window: 10
+  },
+  // Each of the four runs connects 1,000 clients (half a million join
+  // notices in #lobby, as many leave notices when they move): 10-30 s each.
+  // A window of 1: with 10, one room of 1,000 queues 10 M deliveries and its
+  // latency is seconds of queue. 500 lines/s is 0.5 M deliveries/s in one
+  // room, under what it carries at full speed.
+  rooms: {
+    clients: 1_000,
+    roomSize: 10,
+    window: 1,
+    rate: 500,
+    timing: { warmupSeconds: 1, seconds: 3 }
   }
 };
 
@@ -125,12 +161,13 @@ const FULL: ModeSettings = {
     ...QUICK.cluster,
     fixed: { warmupSeconds: 1, seconds: 20 },
     fanout: { warmupSeconds: 1, seconds: 10 }
-  }
+  },
+  rooms: { ...QUICK.rooms, timing: { warmupSeconds: 1, seconds: 10 } }
 };
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: tsx bench/run.ts [--quick | --full] [--out DIR] [--only ${WORKLOADS.join(',')}] [--skip-scale]\n`
+    `${message}\nusage: tsx bench/run.ts [--quick | --full] [--out DIR] [--only ${WORKLOADS.join(',')}] [--skip-scale] [--rooms-clients N]\n`
   );
   process.exit(2);
 }
@@ -139,6 +176,7 @@ function parse(): {
   mode: 'quick' | 'full';
   out: string;
   only: Set<WorkloadName>;
+  roomsClients: number | null;
 } {
   let values;
   try {
@@ -148,7 +186,8 @@ function parse(): {
         full: { type: 'boolean', default: false },
         out: { type: 'string', default: 'bench-results' },
         only: { type: 'string' },
-        'skip-scale': { type: 'boolean', default: false }
+        'skip-scale': { type: 'boolean', default: false },
+        'rooms-clients': { type: 'string' }
       }
     }));
   } catch (err) {
@@ -166,7 +205,24 @@ function parse(): {
     only.delete('scale');
     only.delete('churn');
   }
-  return { mode: values.full ? 'full' : 'quick', out: values.out, only };
+  let roomsClients: number | null = null;
+  if (values['rooms-clients'] !== undefined) {
+    roomsClients = Number(values['rooms-clients']);
+    if (
+      !Number.isInteger(roomsClients) ||
+      roomsClients < 2 ||
+      roomsClients > MAX_ROOMS_CLIENTS
+    )
+      usage(
+        `--rooms-clients must be a whole number from 2 to ${MAX_ROOMS_CLIENTS}, got ${values['rooms-clients']}`
+      );
+  }
+  return {
+    mode: values.full ? 'full' : 'quick',
+    out: values.out,
+    only,
+    roomsClients
+  };
 }
 
 function cpuModel(): string {
@@ -194,7 +250,7 @@ function brief(run: ChatRun): string {
 }
 
 const started = Date.now();
-const { mode, out, only } = parse();
+const { mode, out, only, roomsClients } = parse();
 const settings = mode === 'full' ? FULL : QUICK;
 const report: BenchReport = {
   timestamp: new Date().toISOString(),
@@ -218,6 +274,7 @@ const report: BenchReport = {
   scale: [],
   churn: [],
   cluster: null,
+  rooms: [],
   targets: [],
   errors: [],
   ok: true
@@ -353,6 +410,29 @@ if (only.has('cluster')) {
   print(clusterSection(report.cluster));
 }
 
+if (only.has('rooms')) {
+  const r = settings.rooms;
+  const clients = roomsClients ?? r.clients;
+  const layouts = [r.roomSize, null] as const;
+  const paces = [
+    { kind: 'window', window: r.window },
+    { kind: 'rate', messagesPerSec: r.rate }
+  ] as const;
+  for (const pace of paces) {
+    for (const roomSize of layouts) {
+      progress(
+        `${clients} clients ${roomSize === null ? 'in one room' : `in rooms of ${roomSize}`}, ${pace.kind === 'window' ? `window ${pace.window}` : `${pace.messagesPerSec} lines/s`}`
+      );
+      const run = await inRooms(clients, roomSize, pace, r.timing);
+      progress(
+        `  ${brief(run)}${run.moveSeconds === null ? '' : `, moved in ${run.moveSeconds} s`}`
+      );
+      report.rooms.push(run);
+    }
+  }
+  print(roomsSection(report.rooms));
+}
+
 report.targets = computeTargets(report);
 report.ok =
   report.errors.length === 0 &&
@@ -361,7 +441,8 @@ report.ok =
     ...report.fixed,
     ...report.baselines,
     ...report.stuck,
-    ...report.logging
+    ...report.logging,
+    ...report.rooms
   ].every((r) => r.ok) &&
   report.scale.every((s) => s.errors.length === 0) &&
   report.churn.every((c) => c.countsCorrect && c.errors.length === 0) &&

@@ -1,21 +1,13 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad, type LoadOptions } from '../../../bench/loadgen.js';
-
-/** How a test server hands one relayed line to one member. */
-type Deliver = (to: Member, text: string, body: Body) => void;
-
-interface Member {
-  readonly index: number;
-  readonly socket: Socket;
-  readonly remote: string;
-}
-
-/** The load generator's `<sender> <seq> <micros>` line, parsed. */
-interface Body {
-  sender: number;
-  seq: number;
-}
+import {
+  chatServer as startChatServer,
+  correct,
+  parseBody,
+  textFor,
+  type Member,
+  type Relay
+} from './chat-server.js';
 
 const cleanups: (() => void)[] = [];
 
@@ -23,75 +15,9 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-function online(n: number): string {
-  return `${n} ${n === 1 ? 'user' : 'users'} online`;
-}
-
-/**
- * A tiny chat server on 127.0.0.1 speaking the bench's protocol; `relay`
- * decides what each member gets for each line (`send` writes it).
- */
-async function chatServer(
-  relay: (
-    from: Member,
-    line: string,
-    members: readonly Member[],
-    send: Deliver
-  ) => void
-): Promise<number> {
-  const members: Member[] = [];
-  const server: Server = createServer((socket) => {
-    const member: Member = {
-      index: members.length,
-      socket,
-      remote: `${socket.remoteAddress}:${socket.remotePort}`
-    };
-    members.push(member);
-    socket.write(`Connected to the chat server (${online(members.length)})\n`);
-    for (const m of members)
-      if (m !== member)
-        m.socket.write(
-          `New user ${member.remote} entered (${online(members.length)})\n`
-        );
-    let partial = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) relay(member, line, members, deliver);
-    });
-    socket.on('error', () => undefined);
-  });
-  const deliver: Deliver = (to, text) => to.socket.write(text);
-  cleanups.push(() => {
-    for (const m of members) m.socket.destroy();
-    server.close();
-  });
-  await new Promise<void>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve())
-  );
-  const address = server.address();
-  if (address === null || typeof address === 'string')
-    throw new Error('no port');
-  return address.port;
-}
-
-function parseBody(line: string): Body {
-  const [sender = '0', seq = '0'] = line.split(' ');
-  return { sender: Number(sender), seq: Number(seq) };
-}
-
-function textFor(from: Member, to: Member, line: string): string {
-  return to === from ? `[You] ${line}\n` : `[${from.remote}] ${line}\n`;
-}
-
-/** Relays every line to every member, in arrival order. */
-function correct(
-  from: Member,
-  line: string,
-  members: readonly Member[],
-  send: Deliver
-): void {
-  for (const to of members) send(to, textFor(from, to, line), parseBody(line));
+/** The test chat server, closed after each test. */
+function chatServer(relay: Relay): Promise<number> {
+  return startChatServer(relay, cleanups);
 }
 
 function options(port: number): LoadOptions {
