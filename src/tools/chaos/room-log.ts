@@ -6,7 +6,7 @@
  * for each command's answer, so this log is exact, not guessed.
  */
 import type { Peer } from '../peers/peer.js';
-import type { ChaosViolation } from './types.js';
+import type { ChaosViolation, RoomActivity } from './types.js';
 
 /** One stay of an observer in a room, from its `Now in` line to its next. */
 export interface RoomVisit {
@@ -77,22 +77,6 @@ export interface RoomLog {
   readonly violations: readonly ChaosViolation[];
   /** Renames the server granted, the first names and the race included. */
   readonly renames: number;
-}
-
-/** What the room observers did in a run, for the report. */
-export interface RoomActivity {
-  readonly rooms: number;
-  readonly observers: number;
-  /** Lines said in rooms, markers included. */
-  readonly lines: number;
-  /** `/join`s answered `Now in`, the first ones included. */
-  readonly moves: number;
-  readonly renames: number;
-  /** `/msg`s answered `[you -> NAME]`. */
-  readonly privates: number;
-  /** Racers for one name, and how many got it (1 is right). */
-  readonly racers: number;
-  readonly winners: number;
 }
 
 /** Sums up `log` for the report. */

@@ -52,13 +52,17 @@ export interface RoomGroup {
   readonly peers: readonly Peer[];
   /** Lines and commands sent so far. */
   readonly sentCount: number;
+  /** Starts each observer's steps at `rate` a second, staggered. */
   startChatting(): void;
   /** Races `/nick SAME` from several named observers at once. */
   race(): Promise<void>;
+  /** Stops the steps; resolves once the last one was answered. */
   stopChatting(): Promise<void>;
   /** Every observer says its marker; waits (bounded) for its room's markers. */
   settle(timeoutMs: number): Promise<void>;
+  /** What the observers did, for the checks. */
   log(): RoomLog;
+  /** Destroys every room observer. */
   close(): void;
 }
 
@@ -68,7 +72,8 @@ async function probe(peer: Peer, plan: RoomPlan): Promise<void> {
   let answer = '';
   try {
     answer = await peer.waitForLine(
-      (l) => l === 'Commands:' || l.startsWith('Error: ') || l.startsWith('['),
+      (l) =>
+        l === 'Commands:' || l.startsWith('Error: ') || l === '[You] /help',
       ANSWER_TIMEOUT_MS
     );
   } catch {
@@ -129,7 +134,12 @@ export async function joinRoomObservers(
     }
     for (const actor of actors) {
       const i = actor.member.index;
-      await actor.join(chaosRoom((i % plan.rooms) + 1));
+      const room = chaosRoom((i % plan.rooms) + 1);
+      // Never named, never chatting in #lobby: the v1 observers' room.
+      if (!(await actor.join(room)))
+        throw new ChaosError(
+          `room observer ${i} could not enter ${room}: ${JSON.stringify(actor.member.peer.lines.at(-1) ?? '')}`
+        );
       if (!actor.member.anonymous) await actor.nick(nameOf(plan.seed, i, 0));
     }
   } catch (err) {

@@ -2,10 +2,6 @@
  * The shared vocabulary of chat-chaos: fault kinds, options, the schedule of
  * faults and the report (docs: /tmp/briefs/chaos-api.md, issue 4).
  */
-import type { RoomActivity } from './room-log.js';
-
-/** What the room observers did (`--rooms` above 1). */
-export type { RoomActivity };
 
 /** Every fault chat-chaos can inject, in the order reports list them. */
 export const FAULT_KINDS = [
@@ -94,6 +90,22 @@ export interface FaultAction {
   client: number;
   /** The kind's own settings (see src/tools/chaos/schedule.ts). */
   params: Record<string, number | string>;
+}
+
+/** What the room observers did in a run (`--rooms` above 1), for the report. */
+export interface RoomActivity {
+  readonly rooms: number;
+  readonly observers: number;
+  /** Lines said in rooms, markers included. */
+  readonly lines: number;
+  /** `/join`s answered `Now in`, the first ones included. */
+  readonly moves: number;
+  readonly renames: number;
+  /** `/msg`s answered `[you -> NAME]`. */
+  readonly privates: number;
+  /** Racers for one name, and how many got it (1 is right). */
+  readonly racers: number;
+  readonly winners: number;
 }
 
 /** What a run did and found. */
