@@ -1,12 +1,13 @@
 /**
- * `npm run test:chaos`: the bounded chaos run CI makes against our own
+ * `npm run test:chaos`: the bounded chaos runs CI makes against our own
  * server. Starts the built daemon (dist/) with its default limits on a free
- * loopback port, runs `chat-chaos --scenario all` against it, shuts the
- * daemon down with SIGTERM, and fails unless chat-chaos found no violation
- * and the daemon exited 0.
+ * loopback port, runs `chat-chaos --scenario all` against it, then a room
+ * run (`--rooms 3`: rooms, names, private lines and a name race beside the
+ * faults; issue 17), shuts the daemon down with SIGTERM, and fails unless
+ * chat-chaos found no violation in either run and the daemon exited 0.
  *
- *   npm run test:chaos                       (seed 1, 30 s)
- *   CHAOS_SEED=42 CHAOS_DURATION=10s npm run test:chaos
+ *   npm run test:chaos                       (seed 1, 30 s + 10 s of rooms)
+ *   CHAOS_SEED=42 CHAOS_DURATION=10s CHAOS_ROOMS_DURATION=5s npm run test:chaos
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const seed = process.env.CHAOS_SEED ?? '1';
 const duration = process.env.CHAOS_DURATION ?? '30s';
+const roomsDuration = process.env.CHAOS_ROOMS_DURATION ?? '10s';
 const STARTUP_MS = 10_000;
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -59,29 +61,36 @@ async function main(): Promise<number> {
   );
   try {
     const port = await startedOn(server);
-    const chaos = spawn(
-      process.execPath,
-      [
-        'dist/cli/chaos.js',
-        '127.0.0.1',
-        String(port),
-        '--scenario',
-        'all',
-        '--duration',
-        duration,
-        '--seed',
-        seed
-      ],
-      { cwd: root, stdio: 'inherit' }
-    );
-    const chaosCode = await exited(chaos);
+    const run = async (extra: string[], runDuration: string) =>
+      exited(
+        spawn(
+          process.execPath,
+          [
+            'dist/cli/chaos.js',
+            '127.0.0.1',
+            String(port),
+            '--scenario',
+            'all',
+            '--duration',
+            runDuration,
+            '--seed',
+            seed,
+            ...extra
+          ],
+          { cwd: root, stdio: 'inherit' }
+        )
+      );
+    const chaosCode = await run([], duration);
+    const roomsCode = await run(['--rooms', '3'], roomsDuration);
     server.kill('SIGTERM');
     const serverCode = await exited(server);
     if (chaosCode !== 0)
       console.error(`chat-chaos exited ${String(chaosCode)}`);
+    if (roomsCode !== 0)
+      console.error(`chat-chaos --rooms 3 exited ${String(roomsCode)}`);
     if (serverCode !== 0)
       console.error(`chat-server exited ${String(serverCode)} after SIGTERM`);
-    return chaosCode === 0 && serverCode === 0 ? 0 : 1;
+    return chaosCode === 0 && roomsCode === 0 && serverCode === 0 ? 0 : 1;
   } finally {
     if (server.exitCode === null) server.kill('SIGKILL');
   }

@@ -47,6 +47,13 @@ Options:
                             (default ${CHAOS_DEFAULTS.rate}; keep it under the server's flood rate)
   --seed N                  0-${MAX_SEED}; the same seed gives the same schedule
                             of faults (default: random, always printed)
+  --rooms N                 1-${CHAOS_LIMITS.maxRooms} (default ${CHAOS_DEFAULTS.rooms}); 1 is a pure v1 run that
+                            never sends a command. Above 1, room observers
+                            use protocol v2 (/join /nick /msg) in
+                            #chaos-1..N and the room checks run; the server
+                            must answer /help with its commands
+  --room-observers N        observers that use rooms, 2-${CHAOS_LIMITS.maxRoomObservers} (default ${CHAOS_DEFAULTS.roomObserversPerRoom} per
+                            room); only with --rooms above 1
   --max-connections N       simultaneous connections the tool opens, at most
                             (default ${CHAOS_DEFAULTS.maxConnections})
   --max-bytes SIZE          bytes the tool sends in all, at most, up to
@@ -107,6 +114,8 @@ export function parseChaosArgs(
     seed: { type: 'string' },
     'max-connections': { type: 'string' },
     'max-bytes': { type: 'string' },
+    rooms: { type: 'string' },
+    'room-observers': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' }
@@ -127,8 +136,28 @@ export function parseChaosArgs(
     values.observers === undefined
       ? CHAOS_DEFAULTS.observers
       : integer('observers', values.observers, 1, CHAOS_LIMITS.maxObservers);
+  const rooms =
+    values.rooms === undefined
+      ? CHAOS_DEFAULTS.rooms
+      : integer('rooms', values.rooms, 1, CHAOS_LIMITS.maxRooms);
+  if (rooms === 1 && values['room-observers'] !== undefined)
+    throw new UsageError('--room-observers needs --rooms above 1');
+  const roomObservers =
+    rooms === 1
+      ? 0
+      : values['room-observers'] === undefined
+        ? Math.min(
+            CHAOS_LIMITS.maxRoomObservers,
+            rooms * CHAOS_DEFAULTS.roomObserversPerRoom
+          )
+        : integer(
+            'room observers',
+            values['room-observers'],
+            2,
+            CHAOS_LIMITS.maxRoomObservers
+          );
   // Room for the observers, the liveness client and one faulty client.
-  const minConnections = observers + 2;
+  const minConnections = observers + roomObservers + 2;
   const maxConnections =
     values['max-connections'] === undefined
       ? Math.max(CHAOS_DEFAULTS.maxConnections, minConnections)
@@ -168,7 +197,14 @@ export function parseChaosArgs(
     maxBytes:
       values['max-bytes'] === undefined
         ? CHAOS_DEFAULTS.maxBytes
-        : sizeOption('max bytes', values['max-bytes'], 1, CHAOS_LIMITS.maxBytes)
+        : sizeOption(
+            'max bytes',
+            values['max-bytes'],
+            1,
+            CHAOS_LIMITS.maxBytes
+          ),
+    rooms,
+    roomObservers
   };
   return { kind: 'run', options, json: values.json === true };
 }

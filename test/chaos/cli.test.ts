@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runChaos } from '../../src/tools/chaos/run.js';
 import { FAULT_KINDS, type ChaosReport } from '../../src/tools/chaos/types.js';
 import { DEFAULT_FLOOD_RATE } from '../../src/protocol/constants.js';
+import { BUG_NAMES, startNaiveServer } from '../fixtures/naive-server.js';
 import { createHarness } from '../support/harness.js';
 
 const { cleanups, daemon } = createHarness();
@@ -162,5 +163,50 @@ describe('chat-chaos against our server', () => {
       `chat-chaos: cannot connect to 127.0.0.1:${port}: connection refused`
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('says in one line that a v1 server cannot take --rooms, and exits 1', async () => {
+    const naive = await startNaiveServer({
+      bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, false])),
+      v1Only: true
+    });
+    cleanups.add(() => naive.close());
+    const run = await chaos([
+      '127.0.0.1',
+      String(naive.port),
+      '--duration',
+      '1s',
+      '--rooms',
+      '2'
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n').at(-2)).toBe(
+      `chat-chaos: --rooms 2 needs a server that takes protocol v2 commands, but 127.0.0.1:${naive.port} answered /help with "[You] /help"; run with --rooms 1 for a v1 run`
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('prints what the room observers did as JSON', async () => {
+    const t = await daemon({ floodRate: DEFAULT_FLOOD_RATE });
+    const run = await chaos([
+      '127.0.0.1',
+      String(t.port),
+      '--duration',
+      '2s',
+      '--seed',
+      '78',
+      '--clients',
+      '4',
+      '--rooms',
+      '2',
+      '--json'
+    ]);
+    expect(run.code, run.stdout).toBe(0);
+    const report = JSON.parse(run.stdout) as ChaosReport;
+    expect(report).toMatchObject({
+      ok: true,
+      options: { rooms: 2, roomObservers: 6 },
+      rooms: { rooms: 2, observers: 6, winners: 1 }
+    });
   });
 });

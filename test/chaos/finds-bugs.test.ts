@@ -4,6 +4,7 @@
  * lines that show it; and it reports nothing against our own daemon.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ChaosError } from '../../src/tools/chaos/errors.js';
 import { runChaos } from '../../src/tools/chaos/run.js';
 import {
   FAULT_KINDS,
@@ -136,6 +137,85 @@ describe('chat-chaos against the naive server', () => {
   );
 });
 
+/** Issue 17: room bugs, caught by the room checks of `--rooms`. */
+const ROOM_CASES: readonly Omit<BugCase, 'scenarios'>[] = [
+  // A mover still hears the room it left: #lobby's lines reach #chaos-k.
+  { bug: 'roomLeak', invariant: 'leak' },
+  // Racers for one name all pass the check before any takes it.
+  { bug: 'dupNames', invariant: 'names' }
+];
+
+/** A short room run: 3 rooms, 6 room observers, a few resets in #lobby. */
+function roomOptions(port: number): ChaosOptions {
+  return options(port, ['reset'], { clients: 4, rooms: 3, roomObservers: 6 });
+}
+
+describe('chat-chaos --rooms against the naive server', () => {
+  it.concurrent.for(ROOM_CASES)(
+    'reports $bug as $invariant, with evidence',
+    { timeout: 40_000 },
+    async ({ bug, invariant }, { expect }) => {
+      const naive = await startNaiveServer({
+        bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, name === bug]))
+      });
+      let report: ChaosReport;
+      try {
+        report = await runChaos(roomOptions(naive.port));
+      } finally {
+        await naive.close();
+      }
+
+      const found = report.violations.filter((v) => v.invariant === invariant);
+      expect(found.length, summary(report)).toBeGreaterThan(0);
+      for (const violation of found)
+        expect(violation.evidence.length, violation.message).toBeGreaterThan(0);
+    }
+  );
+
+  it.concurrent(
+    'reports nothing once every bug is off, rooms, names and whispers used',
+    { timeout: 40_000 },
+    async ({ expect }) => {
+      const naive = await startNaiveServer({
+        bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, false]))
+      });
+      let report: ChaosReport;
+      try {
+        report = await runChaos(roomOptions(naive.port));
+      } finally {
+        await naive.close();
+      }
+
+      expect(report.violations, summary(report)).toEqual([]);
+      expect(report.rooms, summary(report)).toMatchObject({
+        rooms: 3,
+        observers: 6,
+        racers: 4,
+        winners: 1
+      });
+      expect(report.rooms?.moves).toBeGreaterThan(6);
+      expect(report.rooms?.renames).toBeGreaterThan(4);
+      expect(report.rooms?.privates).toBeGreaterThan(0);
+    }
+  );
+
+  it('refuses a room run against a server that takes no commands', async () => {
+    const naive = await startNaiveServer({
+      bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, false])),
+      v1Only: true
+    });
+    try {
+      const run = runChaos(roomOptions(naive.port));
+      await expect(run).rejects.toBeInstanceOf(ChaosError);
+      await expect(run).rejects.toThrow(
+        /answered \/help with "\[You\] \/help"; run with --rooms 1/
+      );
+    } finally {
+      await naive.close();
+    }
+  });
+});
+
 describe('chat-chaos against our daemon', () => {
   it('reports no violation with every fault kind injected', async () => {
     // The daemon's default pacing (the test daemon turns it off).
@@ -157,5 +237,28 @@ describe('chat-chaos against our daemon', () => {
       ).toBeGreaterThan(0);
     }
     expect(report.messages.delivered).toBeGreaterThan(0);
+  }, 40_000);
+
+  it('reports no violation with rooms, names, whispers and a name race', async () => {
+    const { port } = await daemon({ floodRate: 10 });
+
+    const report = await runChaos(
+      options(port, ['reset', 'churn', 'garbage'], {
+        clients: 8,
+        rooms: 3,
+        roomObservers: 9
+      })
+    );
+
+    expect(report.violations, summary(report)).toEqual([]);
+    expect(report.rooms, summary(report)).toMatchObject({
+      rooms: 3,
+      observers: 9,
+      racers: 4,
+      winners: 1
+    });
+    expect(report.rooms?.moves).toBeGreaterThan(9);
+    expect(report.rooms?.renames).toBeGreaterThan(6);
+    expect(report.rooms?.privates).toBeGreaterThan(0);
   }, 40_000);
 });

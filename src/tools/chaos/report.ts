@@ -31,6 +31,14 @@ export function replayCommand(options: ChaosOptions): string {
     '--rate',
     String(options.rate)
   ];
+  const rooms = options.rooms ?? CHAOS_DEFAULTS.rooms;
+  if (rooms !== CHAOS_DEFAULTS.rooms)
+    args.push(
+      '--rooms',
+      String(rooms),
+      '--room-observers',
+      String(options.roomObservers ?? 0)
+    );
   if (options.maxConnections !== CHAOS_DEFAULTS.maxConnections)
     args.push('--max-connections', String(options.maxConnections));
   if (options.maxBytes !== CHAOS_DEFAULTS.maxBytes)
@@ -88,6 +96,14 @@ function violationLines(report: ChaosReport): string[] {
   return out;
 }
 
+function roomLines(report: ChaosReport): string[] {
+  const r = report.rooms;
+  if (r === undefined) return [];
+  return [
+    `rooms: ${r.observers} observers in ${r.rooms} rooms said ${r.lines} lines, moved ${r.moves} times, took ${r.renames} names, whispered ${r.privates} private lines; ${r.winners} of ${r.racers} racers got one name`
+  ];
+}
+
 /**
  * Renders a report for people: the run's settings, a table of faults by
  * kind, messages, each violation with its evidence, and the replay command.
@@ -95,11 +111,12 @@ function violationLines(report: ChaosReport): string[] {
 export function renderReport(report: ChaosReport): string {
   const o = report.options;
   return [
-    `chat-chaos ${o.host}:${o.port}  seed ${report.seed}  ${formatDuration(o.durationMs)} of faults  ${o.observers} observers at ${o.rate} lines/s  ${o.clients} faulty clients`,
+    `chat-chaos ${o.host}:${o.port}  seed ${report.seed}  ${formatDuration(o.durationMs)} of faults  ${o.observers} observers at ${o.rate} lines/s  ${o.clients} faulty clients${(o.rooms ?? 1) > 1 ? `  ${o.roomObservers ?? 0} room observers in ${o.rooms} rooms` : ''}`,
     '',
     ...faultTable(report),
     '',
-    `messages: ${report.messages.sent} sent by all clients, ${report.messages.delivered} received by the ${report.options.observers} observers`,
+    `messages: ${report.messages.sent} sent by all clients, ${report.messages.delivered} received by the ${report.options.observers + (report.rooms?.observers ?? 0)} observers`,
+    ...roomLines(report),
     '',
     ...violationLines(report),
     '',

@@ -3,10 +3,11 @@
  * schedule, then the faults stop, the room settles, and the checks run.
  *
  *   0 ─ observers join ─ chat at --rate ─────────────── durationMs
+ *       room observers (--rooms N > 1): chat, move, rename, whisper; race for a name at durationMs / 2
  *       faults start at their atMs, hold, leave ───────┤ stop: reset what is left
  *                                                      ├ wait for their leaves (bounded)
  *                                                      ├ settle: every observer's marker reaches all (bounded)
- *                                                      ├ checks: I1 I2 framing sanitised
+ *                                                      ├ checks: I1 I2 framing sanitised (+ room checks)
  *                                                      └ liveness: a newcomer is served
  */
 import {
@@ -22,6 +23,9 @@ import { createFaultRuntime } from './faulty.js';
 import { BEHAVIOURS } from './faults/index.js';
 import { checkLiveness } from './liveness.js';
 import { joinObservers, type ObserverGroup } from './observers.js';
+import { checkRooms } from './room-checks.js';
+import { roomActivity } from './room-log.js';
+import { joinRoomObservers, type RoomGroup } from './room-observers.js';
 import { planSchedule } from './schedule.js';
 import {
   FAULT_KINDS,
@@ -120,6 +124,24 @@ export async function runChaos(
     options.rate,
     bounds
   );
+  let rooms: RoomGroup | null = null;
+  if ((options.rooms ?? 1) > 1) {
+    try {
+      rooms = await joinRoomObservers(
+        {
+          ...target,
+          rooms: options.rooms ?? 1,
+          observers: options.roomObservers ?? 0,
+          rate: options.rate,
+          seed: options.seed
+        },
+        bounds
+      );
+    } catch (err) {
+      observers.close();
+      throw err;
+    }
+  }
   const runtime = createFaultRuntime(target, bounds);
   const injected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<
     FaultKind,
@@ -135,11 +157,16 @@ export async function runChaos(
       ),
       totalMs: options.durationMs,
       injected: injectedTotal,
-      sent: observers.sentCount + faultsSent
+      sent: observers.sentCount + (rooms?.sentCount ?? 0) + faultsSent
     });
   const ticker = setInterval(progress, PROGRESS_EVERY_MS);
+  let race: Promise<void> = Promise.resolve();
+  const raceTimer = setTimeout(() => {
+    race = rooms?.race() ?? race;
+  }, options.durationMs / 2);
   try {
     observers.startChatting();
+    rooms?.startChatting();
     const faults = schedule.map(async (action) => {
       const ctx = runtime.context(action);
       await ctx.sleep(action.atMs);
@@ -151,8 +178,11 @@ export async function runChaos(
       }
     });
     await faultPhase(options.durationMs, hooks.signal);
+    clearTimeout(raceTimer);
     runtime.stop();
+    await race;
     await observers.stopChatting();
+    await rooms?.stopChatting();
     // Resetting what is still open also ends the faults' waits on it.
     await runtime.close();
     await within(faults, WIND_DOWN_MS);
@@ -192,6 +222,7 @@ export async function runChaos(
     violations.push(...departures.violations);
     const missing = await observers.settle(SETTLE_TIMEOUT_MS);
     const names = learn();
+    await rooms?.settle(SETTLE_TIMEOUT_MS);
     if (missing.length > 0)
       violations.push(settleViolation(missing, observers, names));
     const transcripts = observers
@@ -216,6 +247,8 @@ export async function runChaos(
         direct: names.direct
       })
     );
+    if (rooms !== null)
+      violations.push(...checkRooms(rooms.log(), transcripts));
     if (reference !== undefined) {
       bounds.releaseConnections(1);
       violations.push(
@@ -229,8 +262,11 @@ export async function runChaos(
         }))
       );
     }
-    const delivered = transcripts.reduce(
-      (sum, t) => sum + t.lines.filter((line) => line.startsWith('[')).length,
+    const delivered = [
+      ...transcripts.map((t) => t.lines),
+      ...(rooms?.peers ?? []).map((p) => p.lines)
+    ].reduce(
+      (sum, lines) => sum + lines.filter((line) => line.startsWith('[')).length,
       0
     );
     return {
@@ -238,15 +274,23 @@ export async function runChaos(
       options,
       schedule,
       injected,
-      messages: { sent: observers.sentCount + faultsSent, delivered },
+      messages: {
+        sent: observers.sentCount + (rooms?.sentCount ?? 0) + faultsSent,
+        delivered
+      },
+      ...(rooms === null
+        ? {}
+        : { rooms: roomActivity(rooms.log(), options.rooms ?? 1) }),
       violations,
       ok: violations.length === 0,
       durationMs: Math.round(performance.now() - started)
     };
   } finally {
     clearInterval(ticker);
+    clearTimeout(raceTimer);
     runtime.stop();
     observers.close();
+    rooms?.close();
     await runtime.close();
   }
 }

@@ -45,10 +45,34 @@ export interface ChaosOptions {
   maxConnections: number;
   /** Hard bound on the bytes the tool sends in all. */
   maxBytes: number;
+  /**
+   * Rooms the room observers spread over (`#chaos-1..N`); 1 (the default
+   * when absent) is a pure v1 run: no command is ever sent.
+   */
+  rooms?: number;
+  /** Observers that use rooms and names (with `rooms` > 1). */
+  roomObservers?: number;
 }
 
 /** What a violation broke; see docs/chaos.md. */
-export type ChaosInvariant = 'I1' | 'I2' | 'framing' | 'sanitised' | 'liveness';
+export type ChaosInvariant =
+  | 'I1'
+  | 'I2'
+  | 'framing'
+  | 'sanitised'
+  | 'liveness'
+  /** Per room: one order, each line once, counts. */
+  | 'rooms'
+  /** A line reached a member of another room. */
+  | 'leak'
+  /** A private line reached someone but its target, or not once. */
+  | 'private'
+  /** A name held twice, or a line under the wrong name. */
+  | 'names'
+  /** A v1 observer saw a command's line. */
+  | 'v1'
+  /** A command got no answer. */
+  | 'commands';
 
 /** One broken invariant, with the received lines that show it. */
 export interface ChaosViolation {
@@ -68,6 +92,22 @@ export interface FaultAction {
   params: Record<string, number | string>;
 }
 
+/** What the room observers did in a run (`--rooms` above 1), for the report. */
+export interface RoomActivity {
+  readonly rooms: number;
+  readonly observers: number;
+  /** Lines said in rooms, markers included. */
+  readonly lines: number;
+  /** `/join`s answered `Now in`, the first ones included. */
+  readonly moves: number;
+  readonly renames: number;
+  /** `/msg`s answered `[you -> NAME]`. */
+  readonly privates: number;
+  /** Racers for one name, and how many got it (1 is right). */
+  readonly racers: number;
+  readonly winners: number;
+}
+
 /** What a run did and found. */
 export interface ChaosReport {
   seed: number;
@@ -77,6 +117,8 @@ export interface ChaosReport {
   /** Faults actually carried out, by kind. */
   injected: Record<FaultKind, number>;
   messages: { sent: number; delivered: number };
+  /** What the room observers did; absent in a v1 run. */
+  rooms?: RoomActivity;
   violations: ChaosViolation[];
   /** `violations.length === 0`. */
   ok: boolean;

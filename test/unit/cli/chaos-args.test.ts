@@ -44,7 +44,9 @@ describe('parseChaosArgs', () => {
         rate: 2,
         seed: 99,
         maxConnections: 200,
-        maxBytes: 64 * 1024 * 1024
+        maxBytes: 64 * 1024 * 1024,
+        rooms: 1,
+        roomObservers: 0
       }
     });
   });
@@ -75,6 +77,10 @@ describe('parseChaosArgs', () => {
         '50',
         '--max-bytes',
         '2MiB',
+        '--rooms',
+        '4',
+        '--room-observers',
+        '6',
         '--json'
       ],
       seed
@@ -92,8 +98,17 @@ describe('parseChaosArgs', () => {
         rate: 5,
         seed: 4294967295,
         maxConnections: 50,
-        maxBytes: 2 * 1024 * 1024
+        maxBytes: 2 * 1024 * 1024,
+        rooms: 4,
+        roomObservers: 6
       }
+    });
+  });
+
+  it('puts three room observers in each room unless told', () => {
+    expect(optionsOf(['h', '1', '--rooms', '3'])).toMatchObject({
+      rooms: 3,
+      roomObservers: 9
     });
   });
 
@@ -142,7 +157,27 @@ describe('parseChaosArgs', () => {
       ['h', '1', '--max-bytes', '5MB'],
       'invalid max bytes "5MB" (expected a size from 1 to 1GiB: bytes, or a whole number with k, m, g, KiB, MiB or GiB)'
     ],
-    [['h', '1', '--bogus'], 'unknown option "--bogus"']
+    [['h', '1', '--bogus'], 'unknown option "--bogus"'],
+    [
+      ['h', '1', '--rooms', '0'],
+      'invalid rooms "0" (expected an integer from 1 to 20)'
+    ],
+    [
+      ['h', '1', '--rooms', '21'],
+      'invalid rooms "21" (expected an integer from 1 to 20)'
+    ],
+    [
+      ['h', '1', '--room-observers', '4'],
+      '--room-observers needs --rooms above 1'
+    ],
+    [
+      ['h', '1', '--rooms', '2', '--room-observers', '1'],
+      'invalid room observers "1" (expected an integer from 2 to 60)'
+    ],
+    [
+      ['h', '1', '--rooms', '2', '--max-connections', '12'],
+      'invalid max connections "12" (expected an integer from 13 to 10000)'
+    ]
   ])('rejects %j with one line', (argv, message) => {
     const got = error(argv);
     expect(got).toBe(message);

@@ -65,6 +65,39 @@ describe('replayCommand', () => {
       'chat-chaos 127.0.0.1 3333 --seed 1234 --scenario reset,flood --duration 1500ms --clients 11 --observers 5 --rate 2 --max-connections 50 --max-bytes 1000'
     );
   });
+
+  it('names the rooms of a room run, and nothing of them in a v1 run', () => {
+    expect(replayCommand({ ...OPTIONS, rooms: 1, roomObservers: 0 })).toBe(
+      replayCommand(OPTIONS)
+    );
+    expect(replayCommand({ ...OPTIONS, rooms: 3, roomObservers: 7 })).toBe(
+      'chat-chaos 127.0.0.1 3333 --seed 1234 --scenario all --duration 30s --clients 11 --observers 5 --rate 2 --rooms 3 --room-observers 7'
+    );
+  });
+});
+
+describe('renderReport of a room run', () => {
+  it('says what the room observers did', () => {
+    const options = { ...OPTIONS, rooms: 3, roomObservers: 7 };
+    const text = renderReport({
+      ...report([], options),
+      rooms: {
+        rooms: 3,
+        observers: 7,
+        lines: 80,
+        moves: 12,
+        renames: 9,
+        privates: 5,
+        racers: 4,
+        winners: 1
+      }
+    });
+    expect(text).toContain('7 room observers in 3 rooms');
+    expect(text).toContain('received by the 12 observers');
+    expect(text).toContain(
+      'rooms: 7 observers in 3 rooms said 80 lines, moved 12 times, took 9 names, whispered 5 private lines; 1 of 4 racers got one name'
+    );
+  });
 });
 
 describe('renderReport', () => {
