@@ -66,7 +66,8 @@ function answered(
  *   (compared without case) and OLD is who we are: our name, or an address
  *   while we are anonymous. Everyone in the room sees renames. [CHAT-CMD-NICK]
  * - `Error: nickname NAME is taken` or `... already known as NAME` answers
- *   our request; the cluster's refusal of every command answers them all.
+ *   our request; `Error: the chat is temporarily unavailable…` (a cluster
+ *   whose Redis is out of reach) answers every request still waiting.
  */
 export function readServerLine(
   state: SessionState,
@@ -98,7 +99,7 @@ export function readServerLine(
     }
     return state;
   }
-  if (line === COMMAND_ERRORS.cluster && state.pendingNicks.length > 0) {
+  if (line === COMMAND_ERRORS.unavailable && state.pendingNicks.length > 0) {
     return { ...state, pendingNicks: [] };
   }
   return state;

@@ -87,7 +87,7 @@ describe('session state', () => {
     state = nickRequested(state, 'c3');
     state = read(state, COMMAND_ERRORS.sameNick('b2'));
     expect(state.pendingNicks).toEqual(['c3']);
-    expect(read(state, COMMAND_ERRORS.cluster).pendingNicks).toEqual([]);
+    expect(read(state, COMMAND_ERRORS.unavailable).pendingNicks).toEqual([]);
   });
 
   it('follows two renames asked for in a row', () => {
