@@ -26,10 +26,8 @@ import {
 } from '../actors/room-registry.js';
 import { localOrder, type RoomOrder } from '../actors/room-order.js';
 import { localDirectory } from '../actors/commands/directory.js';
-import { nameKey } from '../protocol/command.js';
-import { startClusterDirectory } from '../cluster/cluster-directory.js';
+import { joinCluster } from '../cluster/cluster-chat.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
-import { createRedisOrder, startRedisOrder } from '../cluster/redis-order.js';
 import { SHUTDOWN_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
 import type { RefusalReason } from '../transport/admission.js';
 import type { TcpConnection, Traffic } from '../transport/tcp-connection.js';
@@ -185,39 +183,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       connections.get(connId)?.send({ type: 'server.unavailable', graceMs });
   };
   // The one choice between one process and a cluster: who orders a room.
-  const order = cluster
-    ? await startRedisOrder({
-        room: LOBBY,
-        label: `#${LOBBY}`,
-        lobby: true,
+  const clustered = cluster
+    ? await joinCluster({
+        cluster,
         logger,
         inspect,
-        cluster,
         onExpired: (graceMs) => unavailable(connections.keys(), graceMs)
       })
-    : localOrder();
+    : null;
+  const order = clustered?.lobby ?? localOrder();
   /** Another room's order: in Redis too on a cluster, started in the background. */
-  const orderOf = (name: string, after?: Promise<void>): RoomOrder => {
-    if (cluster === undefined) return localOrder();
-    const seated = (graceMs: number): void =>
-      unavailable(rooms.occupants(name), graceMs);
-    const started = createRedisOrder({
-      room: nameKey(name),
-      label: `#${name}`,
-      lobby: false,
-      after,
-      logger,
-      inspect,
-      cluster,
-      onExpired: seated
-    });
-    void started.started.then((error) => {
-      if (error === null) return;
-      logger.warn('room could not join the cluster', { room: name, error });
-      seated(cluster.graceMs);
-    });
-    return started.order;
-  };
+  const orderOf = (name: string, after?: Promise<void>): RoomOrder =>
+    clustered?.orderOf(name, after, (graceMs) =>
+      unavailable(rooms.occupants(name), graceMs)
+    ) ?? localOrder();
   const room: Room = createRoom({
     name: LOBBY,
     logger,
@@ -242,19 +221,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const ownNames = createNameRegistry({ inspect, onFault });
   // The inspector learns each nickname granted; rooms it reads itself.
   const names = monitor ? reportRenames(ownNames, monitor) : ownNames;
-  const directory = cluster
-    ? await startClusterDirectory({
-        cluster,
-        lobbyPrefix: `${cluster.name}:{${LOBBY}}:`,
-        rooms,
-        names,
-        present: (connId) => connections.has(connId),
-        logger
-      }).catch((err: unknown) => {
-        room.stop();
-        names.stop();
-        throw err;
-      })
+  const directory = clustered
+    ? await clustered
+        .startDirectory({
+          rooms,
+          names,
+          present: (connId) => connections.has(connId)
+        })
+        .catch((err: unknown) => {
+          room.stop();
+          names.stop();
+          clustered.close();
+          throw err;
+        })
     : localDirectory(rooms, names);
   const commands = createCommands({ rooms, names, directory, logger });
   const sum = (count: (each: Room) => number): number =>
@@ -302,6 +281,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     room.stop();
     names.stop();
     directory.stop();
+    clustered?.close();
     throw err;
   });
   let closing: Promise<void> | null = null;
@@ -346,6 +326,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           room.stop();
           names.stop();
           directory.stop();
+          clustered?.close();
           throw err;
         })
       : null;
@@ -387,6 +368,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await Promise.all(rooms.all().map((each) => each.close()));
     names.stop();
     directory.stop();
+    clustered?.close();
     await admin?.close();
     monitor?.stop();
     logger.info('exit', { event: 'exit' });

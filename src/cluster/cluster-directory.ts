@@ -3,13 +3,10 @@ import type { NameRegistry } from '../actors/name-registry.js';
 import type { RoomRegistry } from '../actors/room-registry.js';
 import type { Logger } from '../app/logger.js';
 import { formatPrivateIn } from '../protocol/command-format.js';
-import {
-  READ_BLOCK_MS,
-  RETRY_MS,
-  type ClusterOptions
-} from './cluster-options.js';
-import { fieldsOf, type RawEntry } from './entries.js';
-import { RedisLink } from './redis-link.js';
+import { RETRY_MS, type ClusterOptions } from './cluster-options.js';
+import { fieldsOf } from './entries.js';
+import type { RedisLink } from './redis-link.js';
+import type { StreamReader } from './stream-hub.js';
 
 /** Private lines an inbox keeps for a node that has not read them yet. */
 const INBOX_MAX_ENTRIES = 10_000;
@@ -17,6 +14,8 @@ const INBOX_MAX_ENTRIES = 10_000;
 /** What a cluster's directory needs. */
 export interface ClusterDirectoryOptions {
   cluster: ClusterOptions;
+  /** The node's connections to Redis, shared with its rooms. */
+  link: RedisLink;
   /** The lobby's key prefix: the name scripts read the cluster's from it. */
   lobbyPrefix: string;
   /** This node's rooms: private lines to its members go out through them. */
@@ -41,17 +40,12 @@ export interface ClusterDirectoryOptions {
 export async function startClusterDirectory(
   options: ClusterDirectoryOptions
 ): Promise<Directory> {
-  const { cluster, lobbyPrefix, rooms, names, present } = options;
+  const { cluster, link, lobbyPrefix, rooms, names, present } = options;
   const { nodeId } = cluster;
   const logger = options.logger.child({
     component: 'directory',
     node: nodeId
   });
-  const link = new RedisLink(cluster);
-  await link.connect();
-  link.watch({ up: () => undefined, lost: () => undefined }, (err) =>
-    logger.debug('redis connection error', { err })
-  );
   const inbox = `${cluster.name}:inbox:${nodeId}`;
   // What an earlier life of this node id left is not for today's members.
   await link.commands.del(inbox);
@@ -62,38 +56,30 @@ export async function startClusterDirectory(
       rooms.seatOf(conn).tell(conn, [formatPrivateIn(from, text)]);
     else logger.info('private line for a member that left', { connId: conn });
   };
-  const read = async (): Promise<void> => {
-    let lastId = '0-0';
-    while (running) {
-      let reply: Array<[string, RawEntry[]]> | null;
-      try {
-        reply = await link.reader.xread(
-          'COUNT',
-          1000,
-          'BLOCK',
-          READ_BLOCK_MS,
-          'STREAMS',
-          inbox,
-          lastId
-        );
-      } catch (err) {
-        if (!running) return;
-        logger.warn('redis inbox read failed', { err: link.failed(err) });
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-        continue;
-      }
-      for (const [id, raw] of reply?.[0]?.[1] ?? []) {
+  let lastId = '0-0';
+  const inboxReader: StreamReader = {
+    key: inbox,
+    lastId: () => lastId,
+    entries: (raw) => {
+      for (const [id, fields] of raw) {
         lastId = id;
-        const f = fieldsOf(raw);
+        const f = fieldsOf(fields);
         const conn = f.get('c');
         const from = f.get('f');
         const text = f.get('x');
         if (conn !== undefined && from !== undefined && text !== undefined)
           deliver(conn, from, text);
       }
+    },
+    failed: (err) => {
+      logger.warn('redis inbox read failed', { err: link.failed(err) });
+      // Read on from the last line read once Redis answers again.
+      setTimeout(() => {
+        if (running) link.streams.add(inboxReader);
+      }, RETRY_MS);
     }
   };
-  void read();
+  link.streams.add(inboxReader);
 
   const release = (connId: string): void => {
     link.scripts
@@ -161,7 +147,7 @@ export async function startClusterDirectory(
     who: (room) => room.who(),
     stop: () => {
       running = false;
-      link.close();
+      link.streams.remove(inboxReader);
     }
   };
 }

@@ -1,7 +1,6 @@
 import type { Logger } from '../app/logger.js';
-import { READ_BLOCK_MS, READ_COUNT } from './cluster-options.js';
 import { decodeEntry, type LogEntry, type RawEntry } from './entries.js';
-import type { RedisLink } from './redis-link.js';
+import type { StreamHub, StreamReader } from './stream-hub.js';
 
 /** What the reader hands on, in the log's order. */
 export interface ReaderHooks {
@@ -23,36 +22,34 @@ export function compareIds(a: string, b: string): number {
 }
 
 /**
- * The read loop: `XREAD BLOCK` on the room's log from the last id read, so
- * a node that lost its connection reads on where it stopped, missing
- * nothing and seeing nothing twice. Each entry's sequence number shows a
- * gap (the log is capped, docs/cluster.md). After a registration it knows
- * where the log ended then, and says when it has caught up to there.
+ * Reads the room's log through the node's `StreamHub` from the last id
+ * read, so a node that lost its connection reads on where it stopped,
+ * missing nothing and seeing nothing twice. Each entry's sequence number
+ * shows a gap (the log is capped, docs/cluster.md). After a registration it
+ * knows where the log ended then, and says when it has caught up to there.
  */
 export class LogReader {
-  readonly #link: RedisLink;
-  readonly #key: string;
+  readonly #hub: StreamHub;
   readonly #logger: Logger;
   readonly #hooks: ReaderHooks;
+  readonly #stream: StreamReader;
   /** The last entry read. */
   #lastId = '0-0';
   /** Its sequence number, to see gaps. */
   #lastSeq = 0;
   /** After a registration: reading is catching up until this entry. */
   #catchUpTo: string | null = null;
-  /** Bumped to stop the loop; a loop runs while it holds its number. */
-  #generation = 0;
 
-  constructor(
-    link: RedisLink,
-    key: string,
-    logger: Logger,
-    hooks: ReaderHooks
-  ) {
-    this.#link = link;
-    this.#key = key;
+  constructor(hub: StreamHub, key: string, logger: Logger, hooks: ReaderHooks) {
+    this.#hub = hub;
     this.#logger = logger;
     this.#hooks = hooks;
+    this.#stream = {
+      key,
+      lastId: () => this.#lastId,
+      entries: (raw) => this.#read(raw),
+      failed: (err) => hooks.failed(err)
+    };
   }
 
   /** True until what was logged before the last registration is read. */
@@ -71,44 +68,24 @@ export class LogReader {
     this.#catchUpTo = compareIds(this.#lastId, logEnd) >= 0 ? null : logEnd;
   }
 
-  /** Starts the loop (stopping any other). */
+  /** Starts reading (again) from the last id read. */
   start(): void {
-    this.#generation += 1;
-    void this.#read(this.#generation);
+    this.#hub.add(this.#stream);
   }
 
-  /** Stops the loop; a read out is ignored when it answers. */
+  /** Stops reading; a read out is ignored when it answers. */
   stop(): void {
-    this.#generation += 1;
+    this.#hub.remove(this.#stream);
   }
 
-  async #read(generation: number): Promise<void> {
-    while (this.#generation === generation) {
-      let reply: Array<[string, RawEntry[]]> | null;
-      try {
-        reply = await this.#link.reader.xread(
-          'COUNT',
-          READ_COUNT,
-          'BLOCK',
-          READ_BLOCK_MS,
-          'STREAMS',
-          this.#key,
-          this.#lastId
-        );
-      } catch (err) {
-        if (this.#generation === generation) this.#hooks.failed(err);
-        return;
-      }
-      if (this.#generation !== generation) return;
-      const entries = reply?.[0]?.[1] ?? [];
-      for (const raw of entries) this.#take(raw);
-      if (
-        this.#catchUpTo !== null &&
-        (entries.length === 0 || compareIds(this.#lastId, this.#catchUpTo) >= 0)
-      ) {
-        this.#catchUpTo = null;
-        this.#hooks.caughtUp();
-      }
+  #read(entries: RawEntry[]): void {
+    for (const raw of entries) this.#take(raw);
+    if (
+      this.#catchUpTo !== null &&
+      (entries.length === 0 || compareIds(this.#lastId, this.#catchUpTo) >= 0)
+    ) {
+      this.#catchUpTo = null;
+      this.#hooks.caughtUp();
     }
   }
 

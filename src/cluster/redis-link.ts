@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { READ_BLOCK_MS, type ClusterOptions } from './cluster-options.js';
+import { StreamHub } from './stream-hub.js';
 import {
   APPLY,
   BEAT,
@@ -32,17 +33,24 @@ export interface Scripts {
   ): Promise<[] | [node: string, conn: string, name: string]>;
 }
 
-/** What the link tells its owner about its two connections. */
+/** What the link tells each of its users (every room's order) about it. */
 export interface LinkEvents {
   /** Both connections are ready. */
   up(): void;
   /** A connection closed. */
   lost(): void;
+  /**
+   * Redis no longer has the node registered (it was taken for dead, or
+   * Redis lost its data): every room registers again.
+   */
+  stale(): void;
 }
 
 /**
- * A node's two connections to Redis: `commands` runs the scripts, `reader`
- * blocks in XREAD. This is the only place that opens one. Nothing waits for
+ * A node's two connections to Redis, shared by all its rooms and its
+ * directory: `commands` runs the scripts, `reader` blocks in XREAD for
+ * every stream the node reads (`streams`). This is the only place that
+ * opens one. Nothing waits for
  * a connection that is not there (no offline queue, no retried request): a
  * line sent while Redis is out of reach is answered with an error, not
  * queued and sent later out of order. A half-open connection (Redis gone
@@ -53,9 +61,12 @@ export class RedisLink {
   readonly commands: Redis;
   readonly reader: Redis;
   readonly scripts: Scripts;
+  /** The streams read over `reader`: each room's log, the node's inbox. */
+  readonly streams: StreamHub;
   /** Why the link last failed, for the outage log; '' before any failure. */
   lastError = '';
   readonly #url: string;
+  readonly #watchers = new Set<LinkEvents>();
   #open = true;
 
   constructor(cluster: ClusterOptions, connectTimeoutMs = 5000) {
@@ -83,6 +94,7 @@ export class RedisLink {
     ] as const)
       this.commands.defineCommand(name, { numberOfKeys: 1, lua });
     this.scripts = this.commands as unknown as Scripts;
+    this.streams = new StreamHub(this.reader, this.commands);
   }
 
   /** True when both connections can take commands. */
@@ -90,14 +102,34 @@ export class RedisLink {
     return this.commands.status === 'ready' && this.reader.status === 'ready';
   }
 
-  /** Reports the connections' changes to `events` until `close`. */
-  watch(events: LinkEvents, debug: (err: string) => void): void {
+  /** Reports the connections' changes to `events` until the returned function is called, or `close`. */
+  watch(events: LinkEvents): () => void {
+    this.#watchers.add(events);
+    return () => this.#watchers.delete(events);
+  }
+
+  /** Tells every user that Redis no longer has the node registered. */
+  stale(): void {
+    for (const watcher of [...this.#watchers]) watcher.stale();
+  }
+
+  /** Follows both connections, for the watchers; `debug` hears every error. */
+  #follow(debug: (err: string) => void): void {
     for (const connection of [this.commands, this.reader]) {
       connection.on('ready', () => {
-        if (this.#open && this.ready) events.up();
+        if (!this.#open || !this.ready) return;
+        // The hub wakes its read by the reading connection's id, new on
+        // every connection.
+        this.streams.identify().then(
+          () => {
+            for (const watcher of [...this.#watchers]) watcher.up();
+          },
+          (err: unknown) => debug(describe(err))
+        );
       });
       connection.on('close', () => {
-        if (this.#open) events.lost();
+        if (!this.#open) return;
+        for (const watcher of [...this.#watchers]) watcher.lost();
       });
       connection.on('error', (err: unknown) => {
         this.lastError = describe(err);
@@ -106,10 +138,15 @@ export class RedisLink {
     }
   }
 
-  /** Connects both; rejects with one line naming the URL (password hidden). */
-  async connect(): Promise<void> {
+  /**
+   * Connects both and follows them from then on; rejects with one line
+   * naming the URL (password hidden). `debug` hears every connection error.
+   */
+  async connect(debug: (err: string) => void): Promise<void> {
+    this.#follow(debug);
     try {
       await Promise.all([this.commands.connect(), this.reader.connect()]);
+      await this.streams.identify();
     } catch (err) {
       this.close();
       // ioredis rejects with "Connection is closed."; its error event said why.

@@ -15,7 +15,7 @@ import { LogReader } from './log-reader.js';
 import { NodeMembers } from './node-members.js';
 import { OutageLog } from './outage-log.js';
 import { Outbox } from './outbox.js';
-import { RedisLink } from './redis-link.js';
+import type { RedisLink } from './redis-link.js';
 import { Registration } from './registration.js';
 
 /** What a Redis order needs. */
@@ -27,6 +27,8 @@ export interface RedisOrderOptions {
   /** The lobby: every node is registered there, so it finds dead nodes. */
   lobby: boolean;
   cluster: ClusterOptions;
+  /** The node's connections to Redis, shared by its rooms; its owner closes it. */
+  link: RedisLink;
   logger: Logger;
   inspect?: ((event: InspectionEvent) => void) | undefined;
   /**
@@ -37,8 +39,6 @@ export interface RedisOrderOptions {
   onExpired: (graceMs: number) => void;
   /** Joins the order only once this settles: the room's last life leaving it. */
   after?: Promise<void> | undefined;
-  /** How long the first connection to Redis may take; default 5 s. */
-  connectTimeoutMs?: number;
 }
 
 /** A room's order kept in a Redis stream every node of the cluster shares. */
@@ -99,7 +99,7 @@ export function createRedisOrder(options: RedisOrderOptions): {
   });
   const outage = new OutageLog(logger);
   const prefix = `${cluster.name}:{${options.room}}:`;
-  const link = new RedisLink(cluster, options.connectTimeoutMs);
+  const { link } = options;
   const members = new NodeMembers();
   const lines = new LinesInFlight();
   const notices = new CatchUpNotices(lines, members);
@@ -125,7 +125,7 @@ export function createRedisOrder(options: RedisOrderOptions): {
     sink?.deliver(own ? entry : { ...entry, elsewhere: true });
   };
   const caughtUp = (): void => notices.caughtUp(tell);
-  const reader = new LogReader(link, `${prefix}log`, logger, {
+  const reader = new LogReader(link.streams, `${prefix}log`, logger, {
     entry: deliver,
     lost: (entries) => sink?.deliver({ type: 'lost', entries }),
     caughtUp,
@@ -192,37 +192,40 @@ export function createRedisOrder(options: RedisOrderOptions): {
       }
     }),
     {
-      id: `backplane:${nodeId}`,
+      id: options.lobby
+        ? `backplane:${nodeId}`
+        : `backplane:${nodeId}:#${options.room}`,
       input: { graceMs, retryMs: RETRY_MS },
       inspect: options.inspect
     }
   );
-  link.watch(
-    {
-      up: () => backplane.send({ type: 'link.up' }),
-      lost: () => {
-        if (isLive()) link.lastError = 'connection closed';
-        backplane.send({ type: 'link.lost' });
-      }
+  const unwatch = link.watch({
+    up: () => backplane.send({ type: 'link.up' }),
+    lost: () => {
+      if (isLive()) link.lastError = 'connection closed';
+      backplane.send({ type: 'link.lost' });
     },
-    (err) => logger.debug('redis connection error', { err })
-  );
+    stale: () => backplane.send({ type: 'link.stale' })
+  });
 
   let stopBeating = (): void => undefined;
   const started = (async (): Promise<string | null> => {
     try {
       await options.after;
-      await link.connect();
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
+    } catch {
+      // The room's last life failed to leave: this one registers anyway.
     }
     if (!running) return 'stopped before it started';
     backplane.start();
     if (!(await whenStarted(backplane)))
       return `cannot register with Redis at ${link.url}: ${link.lastError}`;
+    // One heartbeat per node, in the lobby: it keeps the node alive in
+    // every room, and finds the dead nodes of every room.
+    if (!options.lobby) return null;
     stopBeating = registration.beatEvery({
       isLive,
-      stale: () => backplane.send({ type: 'link.stale' }),
+      // Taken for dead: every room of the node registers again.
+      stale: () => link.stale(),
       reaped: (n) =>
         logger.warn('removed the members of dead nodes', {
           event: 'reap',
@@ -239,7 +242,7 @@ export function createRedisOrder(options: RedisOrderOptions): {
     reader.stop();
     stopBeating();
     backplane.send({ type: 'link.close' });
-    link.close();
+    unwatch();
   };
   const order: RedisOrder = {
     node: nodeId,

@@ -250,8 +250,10 @@ return {current, last_id(), tonumber(redis.call('GET', P .. 'seq') or '0')}
 /**
  * `BEAT node epoch ttl maxlen whole`: refreshes the node's heartbeat in the
  * room, then retires from it every other node whose heartbeat there has
- * expired; with `whole` 1 (the lobby, where every node is registered) such
- * a node is retired from every room and its names are freed. Returns
+ * expired. With `whole` 1 (the lobby, where every node is registered, and
+ * the only room a node beats in) it refreshes the node's heartbeat in every
+ * room it is in, and a dead node is retired from every room and its names
+ * are freed. Returns
  * `{'resync'}` when this node must register again (as for APPLY),
  * otherwise `{'ok', removed}` with the members it removed.
  */
@@ -259,6 +261,11 @@ export const BEAT = `${PRELUDE}
 local node, known, ttl, maxlen, whole = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if stale(node, known) then return {'resync'} end
 redis.call('SET', P .. 'alive:' .. node, '1', 'PX', ttl)
+if whole == '1' then
+  for _, R in ipairs(redis.call('SMEMBERS', C .. 'noderooms:' .. node)) do
+    redis.call('SET', R .. 'alive:' .. node, '1', 'PX', ttl)
+  end
+end
 local removed = 0
 for _, other in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do
   if redis.call('EXISTS', P .. 'alive:' .. other) == 0 then

@@ -3,6 +3,8 @@
  * one real Redis, every node with a 1 s node timeout. [CLUSTER-ROOM-1]
  * [CLUSTER-NICK-1] [CLUSTER-MSG-1]
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import {
   COMMAND_ERRORS,
@@ -209,5 +211,42 @@ describeRedis('rooms, names and private lines across a cluster', () => {
     await c.waitForLine(matching(/^Rooms:/));
     expect(await c.nextLine()).toBe(`  #dev ${online(2)}`);
     expect(c.lines.some((line) => line.includes('still here'))).toBe(false);
+  });
+
+  it('serves many rooms over two connections, and takes a room away with its last member', async () => {
+    const redis = await startRedis({ cleanups });
+    const { name, nodes } = await startCluster(
+      { redisUrl: redis.url, nodes: 1 },
+      cleanups
+    );
+    const port = nodes[0]?.port ?? 0;
+    const clients: TestClient[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const client = await join(port, 1);
+      await client.send(`/join #r${i}`);
+      await client.waitForLine(formatNowIn(`#r${i}`, 1));
+      clients.push(client);
+    }
+    const probe = new Redis(redis.url, { lazyConnect: true });
+    cleanups.add(() => probe.disconnect());
+    await probe.connect();
+    const list = String(await probe.call('CLIENT', 'LIST'));
+    expect(list.match(/name=actor-chat:n1 /g)).toHaveLength(2);
+    expect(await probe.exists(`${name}:{r0}:log`)).toBe(1);
+    expect(await probe.hget(`${name}:rooms`, 'r0')).toBe('1');
+
+    await clients[0]?.send('/part');
+    await clients[0]?.waitForLine(formatNowIn('#lobby', 1));
+    // The room closes once its last seat is given up, then leaves Redis.
+    let left: string[] = [];
+    for (let i = 0; i < 50; i += 1) {
+      left = await probe.keys(`${name}:{r0}:*`);
+      if (left.length === 0) break;
+      await sleep(100);
+    }
+    expect(left).toEqual([]);
+    expect(await probe.hget(`${name}:rooms`, 'r0')).toBe(null);
+    expect(await probe.hget(`${name}:labels`, 'r0')).toBe(null);
+    expect(await probe.exists(`${name}:{r1}:log`)).toBe(1);
   });
 });
