@@ -25,10 +25,11 @@ export const CLUSTER_OPTIONS = {
 
 /** The `--help` lines of those options. */
 export const CLUSTER_USAGE = `Cluster (docs/cluster.md):
-  --redis URL                 share the room with every daemon of the same
-                              cluster through Redis at URL
+  --redis URL                 share the rooms and names with every daemon
+                              of the same cluster through Redis at URL
                               (redis://[:PASSWORD@]HOST[:PORT][/DB], or
-                              rediss:// for TLS): one order, one count
+                              rediss:// for TLS): one order and one count
+                              per room, one holder per name
   --node-id ID                this daemon's name in the cluster, unique
                               among live ones (default HOSTNAME-PID)
   --cluster NAME              the cluster: every Redis key starts with
