@@ -42,16 +42,25 @@ async function join(port: number, count: number): Promise<TestClient> {
   return client;
 }
 
+/**
+ * Two nodes on a Redis of their own (`own`: one the test may restart) and
+ * a member on each: `a` on n1, then `b` on n2.
+ */
+async function twoMembers({ own }: { own: boolean }) {
+  const redis = await startRedis({ own, cleanups });
+  const { nodes } = await startCluster(
+    { redisUrl: redis.url, nodes: 2 },
+    cleanups
+  );
+  const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const a = await join(n1.port, 1);
+  const b = await join(n2.port, 2);
+  return { redis, n1, n2, a, b };
+}
+
 describeRedis('rooms, names and private lines across a cluster', () => {
   it('renames, moves, speaks, acts and whispers between members of two nodes', async () => {
-    const redis = await startRedis({ cleanups });
-    const { nodes } = await startCluster(
-      { redisUrl: redis.url, nodes: 2 },
-      cleanups
-    );
-    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
-    const a = await join(n1.port, 1);
-    const b = await join(n2.port, 2);
+    const { n2, a, b } = await twoMembers({ own: false });
     await a.waitForLine(entered(b.localAddr, 2));
 
     await a.send('/nick alice');
@@ -141,14 +150,7 @@ describeRedis('rooms, names and private lines across a cluster', () => {
   });
 
   it('frees the names and seats of a node that dies, in every room', async () => {
-    const redis = await startRedis({ cleanups });
-    const { nodes } = await startCluster(
-      { redisUrl: redis.url, nodes: 2 },
-      cleanups
-    );
-    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
-    const a = await join(n1.port, 1);
-    const b = await join(n2.port, 2);
+    const { n2, a, b } = await twoMembers({ own: false });
     await b.send('/nick carol');
     await a.waitForLine(formatRename(b.localAddr, 'carol'));
     await a.send('/join #ops');
@@ -172,14 +174,7 @@ describeRedis('rooms, names and private lines across a cluster', () => {
   });
 
   it('keeps rooms and names through a Redis that restarts empty', async () => {
-    const redis = await startRedis({ own: true, cleanups });
-    const { nodes } = await startCluster(
-      { redisUrl: redis.url, nodes: 2 },
-      cleanups
-    );
-    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
-    const a = await join(n1.port, 1);
-    const b = await join(n2.port, 2);
+    const { redis, n1, a, b } = await twoMembers({ own: true });
     for (const [client, nick] of [
       [a, 'alice'],
       [b, 'bob']
