@@ -10,6 +10,7 @@ import { NOT_SENT_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
 import { CatchUpNotices } from './catch-up-notices.js';
 import { RETRY_MS, type ClusterOptions } from './cluster-options.js';
 import type { LogEntry } from './entries.js';
+import { LeavesOut } from './leaves-out.js';
 import { LinesInFlight } from './lines-in-flight.js';
 import { LogReader } from './log-reader.js';
 import { NodeMembers } from './node-members.js';
@@ -103,6 +104,7 @@ export function createRedisOrder(options: RedisOrderOptions): {
   const members = new NodeMembers();
   const lines = new LinesInFlight();
   const notices = new CatchUpNotices(lines, members);
+  const leaves = new LeavesOut();
   let sink: OrderSink | null = null;
   let running = true;
 
@@ -121,7 +123,10 @@ export function createRedisOrder(options: RedisOrderOptions): {
     if (own && (entry.type === 'line' || entry.type === 'act'))
       lines.readBack(entry.conn, old);
     else if (own && entry.type === 'join') members.greet(entry.conn);
-    else if (own && entry.type === 'leave') members.forget(entry.conn);
+    else if (own && entry.type === 'leave') {
+      members.forget(entry.conn);
+      leaves.back(entry.conn);
+    }
     sink?.deliver(own ? entry : { ...entry, elsewhere: true });
   };
   const caughtUp = (): void => notices.caughtUp(tell);
@@ -176,6 +181,7 @@ export function createRedisOrder(options: RedisOrderOptions): {
           lines.becomeUncertain();
           for (const conn of outbox.drop()) tell([conn], NOT_SENT_NOTICE);
           sink?.releaseLeaves();
+          leaves.clear();
           tell(members.ids(), UNAVAILABLE_NOTICE);
         },
         announceAvailable: () => notices.available(),
@@ -285,6 +291,7 @@ export function createRedisOrder(options: RedisOrderOptions): {
             ...entry.detail
           });
           members.leave(conn);
+          if (isLive()) leaves.out(conn);
           outbox.push({
             kind: 'l',
             conn,
@@ -307,8 +314,12 @@ export function createRedisOrder(options: RedisOrderOptions): {
       // No heartbeat after RETIRE: it would find the node gone and register
       // it again.
       stopBeating();
-      // What members said and their leaves go out first, in order.
+      // What members said and their leaves go out first, in order, and
+      // each leaver gets everything ordered before its leave: its leave
+      // comes back before the node leaves the room (within the node
+      // timeout; after that it goes with what it has).
       outbox.send();
+      if (!(await leaves.allBack(cluster.nodeTimeoutMs))) sink?.releaseLeaves();
       if (isLive())
         await registration
           .retire()

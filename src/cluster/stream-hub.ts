@@ -80,7 +80,7 @@ export class StreamHub {
       let reply: Array<[string, RawEntry[]]> | null;
       this.#blocked = true;
       try {
-        reply = (await this.#reader.xread(
+        reply = await this.#reader.xread(
           'COUNT',
           READ_COUNT,
           'BLOCK',
@@ -88,7 +88,7 @@ export class StreamHub {
           'STREAMS',
           ...readers.map((r) => r.key),
           ...readers.map((r) => r.lastId())
-        ));
+        );
       } catch (err) {
         this.#blocked = false;
         for (const r of readers) if (this.#readers.delete(r)) r.failed(err);

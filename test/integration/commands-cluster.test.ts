@@ -244,4 +244,22 @@ describeRedis('rooms, names and private lines across a cluster', () => {
     expect(await probe.hget(`${name}:labels`, 'r0')).toBe(null);
     expect(await probe.exists(`${name}:{r1}:log`)).toBe(1);
   });
+
+  it('gives a member leaving a room it was last in everything it said there first', async () => {
+    const redis = await startRedis({ cleanups });
+    const { nodes } = await startCluster(
+      { redisUrl: redis.url, nodes: 1 },
+      cleanups
+    );
+    const x = await join(nodes[0]?.port ?? 0, 1);
+    await x.send('/join #solo');
+    await x.waitForLine(formatNowIn('#solo', 1));
+    const said = Array.from({ length: 20 }, (_, i) => `line ${i}`);
+    // One write: the room closes on this node as soon as the member moves.
+    await x.write(`${[...said, '/part'].join('\n')}\n`);
+    await x.waitForLine(formatNowIn('#lobby', 1));
+    expect(x.lines.filter((line) => line.startsWith('[You] '))).toEqual(
+      said.map((text) => `[You] ${text}`)
+    );
+  });
 });
