@@ -96,8 +96,10 @@ export function createRoomRegistry(options: RoomRegistryOptions): RoomRegistry {
       if (key === lobbyKey || entry === undefined || entry.seats.size > 0)
         return;
       rooms.delete(key);
-      byRef.delete(entry.room.ref);
+      // Found by its ref until it is closed: a leaver's feed is still in
+      // it until its farewell (a cluster's comes back from Redis).
       const closed = entry.room.close().finally(() => {
+        byRef.delete(entry.room.ref);
         if (closing.get(key) === closed) closing.delete(key);
       });
       closing.set(key, closed);

@@ -221,20 +221,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const ownNames = createNameRegistry({ inspect, onFault });
   // The inspector learns each nickname granted; rooms it reads itself.
   const names = monitor ? reportRenames(ownNames, monitor) : ownNames;
+  const roomNow = (connId: string): Room | undefined => {
+    const ref = connections.get(connId)?.getSnapshot().context.room;
+    return ref === undefined ? undefined : rooms.byRef(ref);
+  };
   const directory = clustered
     ? await clustered
-        .startDirectory({
-          rooms,
-          names,
-          present: (connId) => connections.has(connId)
-        })
+        .startDirectory({ rooms, names, roomNow })
         .catch((err: unknown) => {
           room.stop();
           names.stop();
           clustered.close();
           throw err;
         })
-    : localDirectory(rooms, names);
+    : localDirectory(rooms, names, roomNow);
   const commands = createCommands({ rooms, names, directory, logger });
   const sum = (count: (each: Room) => number): number =>
     rooms.all().reduce((n, each) => n + count(each), 0);

@@ -1,5 +1,5 @@
 import type { InspectionEvent } from 'xstate';
-import type { Directory } from '../actors/commands/directory.js';
+import type { Directory, RoomNow } from '../actors/commands/directory.js';
 import type { NameRegistry } from '../actors/name-registry.js';
 import type { RoomOrder } from '../actors/room-order.js';
 import type { RoomRegistry } from '../actors/room-registry.js';
@@ -33,7 +33,7 @@ export interface ClusterChat {
   startDirectory(options: {
     rooms: RoomRegistry;
     names: NameRegistry;
-    present: (connId: string) => boolean;
+    roomNow: RoomNow;
   }): Promise<Directory>;
   /** Closes the link; the rooms' orders have left first. */
   close(): void;

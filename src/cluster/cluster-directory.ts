@@ -1,4 +1,8 @@
-import type { Directory, RoomCount } from '../actors/commands/directory.js';
+import type {
+  Directory,
+  RoomCount,
+  RoomNow
+} from '../actors/commands/directory.js';
 import type { NameRegistry } from '../actors/name-registry.js';
 import type { RoomRegistry } from '../actors/room-registry.js';
 import type { Logger } from '../app/logger.js';
@@ -18,12 +22,12 @@ export interface ClusterDirectoryOptions {
   link: RedisLink;
   /** The lobby's key prefix: the name scripts read the cluster's from it. */
   lobbyPrefix: string;
-  /** This node's rooms: private lines to its members go out through them. */
+  /** This node's rooms, for `/rooms`. */
   rooms: RoomRegistry;
+  /** Where a private line to one of this node's members goes. */
+  roomNow: RoomNow;
   /** The names of this node's members, kept in step with Redis's. */
   names: NameRegistry;
-  /** True while `connId` is one of this node's connections. */
-  present: (connId: string) => boolean;
   logger: Logger;
 }
 
@@ -40,7 +44,9 @@ export interface ClusterDirectoryOptions {
 export async function startClusterDirectory(
   options: ClusterDirectoryOptions
 ): Promise<Directory> {
-  const { cluster, link, lobbyPrefix, rooms, names, present } = options;
+  const { cluster, link, lobbyPrefix, rooms, names, roomNow } = options;
+  /** True while `connId` is one of this node's connections. */
+  const present = (connId: string): boolean => roomNow(connId) !== undefined;
   const { nodeId } = cluster;
   const logger = options.logger.child({
     component: 'directory',
@@ -52,8 +58,8 @@ export async function startClusterDirectory(
   let running = true;
 
   const deliver = (conn: string, from: string, text: string): void => {
-    if (present(conn))
-      rooms.seatOf(conn).tell(conn, [formatPrivateIn(from, text)]);
+    const room = roomNow(conn);
+    if (room !== undefined) room.tell(conn, [formatPrivateIn(from, text)]);
     else logger.info('private line for a member that left', { connId: conn });
   };
   let lastId = '0-0';

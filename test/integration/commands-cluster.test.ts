@@ -262,4 +262,73 @@ describeRedis('rooms, names and private lines across a cluster', () => {
       said.map((text) => `[You] ${text}`)
     );
   });
+
+  it('answers every move between rooms other nodes keep busy, and delivers every private line to a member while it moves', async () => {
+    const redis = await startRedis({ cleanups });
+    const { nodes } = await startCluster(
+      {
+        redisUrl: redis.url,
+        nodes: 2,
+        extraArgs: ['--room-creates-per-minute', '1000']
+      },
+      cleanups
+    );
+    const [n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    // Members of n2 keep #x0 and #x1 open and busy; the movers on n1 are
+    // their node's only members in each, so n1 leaves a room's stream at
+    // every move while its log is full of others' lines.
+    const sitters: TestClient[] = [];
+    for (const room of ['#x0', '#x1']) {
+      const sitter = await join(n2.port, 1);
+      await sitter.send(`/join ${room}`);
+      await sitter.waitForLine(matching(/^Now in/));
+      sitters.push(sitter);
+    }
+    const busy = setInterval(() => {
+      for (const sitter of sitters) void sitter.send('busy');
+    }, 20);
+    cleanups.add(() => clearInterval(busy));
+    const movers: TestClient[] = [];
+    for (let i = 0; i < 3; i += 1) movers.push(await join(n1.port, i + 1));
+    await movers[0]?.send('/nick target');
+    await movers[0]?.waitForLine(matching(/is now known as target$/));
+    const sender = await join(n2.port, 4);
+
+    const MOVES = 30;
+    const unanswered: string[] = [];
+    const move = async (mover: TestClient, k: number): Promise<void> => {
+      for (let i = 0; i < MOVES; i += 1) {
+        const room = `#x${(i + k) % 2}`;
+        await mover.send(`/join ${room}`);
+        try {
+          await mover.waitForLine(
+            matching((line) => line.startsWith(`Now in ${room} `)),
+            5000
+          );
+        } catch {
+          unanswered.push(`mover ${k}: /join ${room} (move ${i})`);
+          return;
+        }
+      }
+    };
+    const whisper = async (): Promise<void> => {
+      for (let i = 0; i < MOVES; i += 1) {
+        await sender.send(`/msg target p${i}`);
+        await sender.waitForLine(formatPrivateOut('target', `p${i}`));
+        await sleep(10);
+      }
+    };
+    await Promise.all([...movers.map(move), whisper()]);
+    clearInterval(busy);
+    expect(unanswered).toEqual([]);
+    const target = movers[0] as TestClient;
+    await target.send('/who');
+    await target.waitForLine(matching(/^Members of/));
+    const got = target.lines.filter((line) => line.includes(' -> you] '));
+    expect(got).toEqual(
+      Array.from({ length: MOVES }, (_, i) =>
+        formatPrivateIn(sender.localAddr, `p${i}`)
+      )
+    );
+  });
 });

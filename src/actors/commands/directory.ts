@@ -40,10 +40,19 @@ export interface Directory {
   stop(): void;
 }
 
+/**
+ * The room a connection's feed is in right now, where a line for it alone
+ * must go; undefined when it is gone. During a move that is still the room
+ * it is leaving, until its farewell there (its seat is in the next room
+ * already, and a line told there would reach it before it listens).
+ */
+export type RoomNow = (connId: string) => Room | undefined;
+
 /** The directory of one process: its own rooms and names, at once. */
 export function localDirectory(
   rooms: RoomRegistry,
-  names: NameRegistry
+  names: NameRegistry,
+  roomNow: RoomNow
 ): Directory {
   return {
     claim: (connId, name) => names.claim(connId, name),
@@ -51,9 +60,9 @@ export function localDirectory(
     send: (from, name, text) => {
       const target = names.holder(name);
       if (target === undefined) return null;
-      rooms
-        .seatOf(target.connId)
-        .tell(target.connId, [formatPrivateIn(from, text)]);
+      roomNow(target.connId)?.tell(target.connId, [
+        formatPrivateIn(from, text)
+      ]);
       return target.name;
     },
     rooms: () => rooms.list(),
