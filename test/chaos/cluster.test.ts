@@ -9,6 +9,11 @@
  * the balancer: it passes FIN and RST through, it hides the clients'
  * addresses, and a single daemon behind it gives chat-chaos nothing to
  * report; so what the cluster run reports is the cluster's.
+ *
+ * The room run (`--rooms 3`, issue 17) puts room observers of every node in
+ * each room: one order and the cluster's counts per room, private lines
+ * across nodes, one winner of a name race, each room observer named by
+ * what the rooms showed (src/tools/chaos/room-addresses.ts).
  */
 import { spawn } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
@@ -28,6 +33,9 @@ afterEach(() => cleanups.run());
 /** Replays with `chat-chaos … --seed 7 --duration 8s`. */
 const SEED = '7';
 const CLUSTER_DURATION = '8s';
+/** The room run (`--rooms 3`): rooms, names and whispers beside a few faults. */
+const ROOM_DURATION = '10s';
+const ROOM_SCENARIO = 'reset,churn,garbage,slicer';
 /** The whole chat-chaos run, settle and checks included, must end by then. */
 const CHAOS_KILL_MS = 60_000;
 
@@ -225,5 +233,45 @@ describeRedis('chat-chaos against a 3-node cluster behind a balancer', () => {
       expect(node.run.child.exitCode, cluster.describe()).toBeNull();
       expect(await node.stop(), cluster.describe()).toBe(0);
     }
+  }, 90_000);
+
+  it('finds no violation in rooms, names, private lines and a name race across nodes', async () => {
+    const redis = await startRedis({ cleanups });
+    const cluster = await startCluster(
+      { redisUrl: redis.url, nodes: 3 },
+      cleanups
+    );
+    const lb = await balancer(cluster.nodes.map((node) => node.port));
+
+    const run = await chaos(lb.port, [
+      '--scenario',
+      ROOM_SCENARIO,
+      '--duration',
+      ROOM_DURATION,
+      '--seed',
+      SEED,
+      '--rooms',
+      '3',
+      '--room-observers',
+      '9'
+    ]);
+    const shown = `${run.shown}\n${cluster.describe()}`;
+    expect(run.code, shown).toBe(0);
+    const report = run.report as ChaosReport;
+    expect(report.violations, shown).toEqual([]);
+    // Nine room observers after five v1 ones, round robin: three a node,
+    // so every room holds members of several nodes.
+    expect(Math.min(...lb.perBackend()), shown).toBeGreaterThanOrEqual(4);
+    expect(report.rooms, shown).toMatchObject({
+      rooms: 3,
+      observers: 9,
+      racers: 4,
+      winners: 1
+    });
+    expect(report.rooms?.moves, shown).toBeGreaterThan(9);
+    expect(report.rooms?.renames, shown).toBeGreaterThan(6);
+    expect(report.rooms?.privates, shown).toBeGreaterThan(0);
+    for (const node of cluster.nodes)
+      expect(await node.stop(), cluster.describe()).toBe(0);
   }, 90_000);
 });

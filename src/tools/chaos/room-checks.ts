@@ -24,6 +24,7 @@ import {
   type RoomLog,
   type RoomMember
 } from './room-log.js';
+import { withServerAddresses } from './room-addresses.js';
 import {
   checkSegmentCounts,
   compareSegments,
@@ -243,13 +244,16 @@ function checkV1(lobby: readonly Transcript[], out: ChaosViolation[]): void {
 }
 
 /**
- * Every room violation in a run: the room observers' `log`, and `lobby`,
- * the v1 observers' transcripts.
+ * Every room violation in a run: the room observers' `actedLog` (recorded
+ * under their local addresses, read under the server's), and `lobby`, the
+ * v1 observers' transcripts.
  */
 export function checkRooms(
-  log: RoomLog,
+  actedLog: RoomLog,
   lobby: readonly Transcript[]
 ): ChaosViolation[] {
+  // Behind a balancer the rooms show other addresses than our sockets'.
+  const log = withServerAddresses(actedLog);
   const out: ChaosViolation[] = [...log.violations];
   const segments = log.members.flatMap((m) => segmentsOf(m, out));
   checkLines(segments, log, out);

@@ -21,8 +21,13 @@ export interface RoomVisit {
 export interface RoomMember {
   readonly index: number;
   readonly peer: Peer;
-  /** Its ADDR, as the server shows it. [CHAT-ADDR-1] */
+  /**
+   * Its ADDR [CHAT-ADDR-1]: while it acts, its local address; for the
+   * checks, as the server shows it (room-addresses.ts).
+   */
   readonly addr: string;
+  /** The names the server granted it, in order (names are never reused in a run). */
+  readonly names: string[];
   /** Its visits, one per `Now in` line it got, in order. */
   readonly visits: RoomVisit[];
   /** True for an observer that never takes a name. */

@@ -4,6 +4,7 @@
  * knows at every moment which room it is in and what it is called (the
  * facts room-log.ts records). [CHAT-CMD-ERR] every command is answered.
  */
+import { parseMemberLine } from '../peers/member-line.js';
 import type { Peer } from '../peers/peer.js';
 import type { PrivateLine, RoomMember, SaidLine } from './room-log.js';
 import type { ChaosViolation } from './types.js';
@@ -104,10 +105,12 @@ export function createMemberActor(
       return true;
     },
     async nick(next) {
-      const renamed = `${speaker()} is now known as ${next}`;
-      const answer = await command(`/nick ${next}`, (l) => l === renamed);
-      if (answer === renamed) {
+      const answer = await command(`/nick ${next}`, (l) =>
+        isRenameTo(l, next, name)
+      );
+      if (isRenameTo(answer, next, name)) {
         name = next;
+        member.names.push(next);
         sink.renames += 1;
         const visit = member.visits.at(-1);
         if (visit !== undefined) visit.labelOut = label();
@@ -130,6 +133,25 @@ export function createMemberActor(
       else if (answer !== '') record.outcome = 'refused';
     }
   };
+}
+
+/**
+ * True for `OLD is now known as next`, the answer to this member's
+ * `/nick next`: OLD is its name, or while it has none any ADDR, as behind
+ * a balancer the server shows an ADDR the member cannot know beforehand
+ * (room-addresses.ts learns it afterwards). `next` is unique in the run but
+ * for the race's name, which only named members race for.
+ */
+function isRenameTo(
+  line: string,
+  next: string,
+  name: string | undefined
+): boolean {
+  const parsed = parseMemberLine(line);
+  if (parsed.kind !== 'rename' || parsed.name !== next) return false;
+  return name === undefined
+    ? /^(?:\d|\[)/.test(parsed.old)
+    : parsed.old === name;
 }
 
 function unanswered(peer: Peer, line: string, sink: MemberSink): void {

@@ -125,6 +125,7 @@ export async function joinRoomObservers(
         index: i,
         peer,
         addr: peer.localAddr,
+        names: [],
         visits: [],
         // Every third stays anonymous all along.
         anonymous: i % 3 === 2
@@ -210,7 +211,12 @@ export async function joinRoomObservers(
       loops = actors.map((a, i) => chat(a, rngs[i] ?? createRng(i)));
     },
     async race() {
-      const racers = actors.filter((a) => !a.member.anonymous).slice(0, RACERS);
+      // Named ones only: an anonymous racer's answer would start with an
+      // ADDR it may not know (behind a balancer), so it could not tell its
+      // own win from another's.
+      const racers = actors
+        .filter((a) => a.name !== undefined)
+        .slice(0, RACERS);
       if (racers.length < 2) return;
       const name = raceName;
       // A barrier: every racer sends only once all are between steps, so

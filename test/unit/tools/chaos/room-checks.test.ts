@@ -59,6 +59,7 @@ function member(
     addr,
     peer: peer as unknown as Peer,
     anonymous: false,
+    names: [labelOut.split(' ')[0] ?? ''],
     visits: [{ room: '#chaos-1', labelIn: addr, labelOut }]
   };
 }
@@ -129,6 +130,20 @@ function invariants(l: RoomLog, lobbyLines = v1Lines): string[] {
 describe('checkRooms', () => {
   it('finds nothing wrong in a clean run', () => {
     expect(checkRooms(log(), lobby(v1Lines))).toEqual([]);
+  });
+
+  it('finds nothing wrong behind a balancer, and still what is wrong', () => {
+    // The server shows other addresses than our sockets' local ones.
+    const shown = (lines: string[]) =>
+      lines.map((l) =>
+        l.replaceAll(A, '127.0.0.1:7001').replaceAll(B, '127.0.0.1:7002')
+      );
+    const balanced = log(shown(aliceLines()), shown(bobLines()));
+    expect(checkRooms(balanced, lobby(v1Lines))).toEqual([]);
+    const alice = shown(aliceLines()).map((l) =>
+      l === '[bob] r1.2' ? '[127.0.0.1:7002] r1.2' : l
+    );
+    expect(invariants(log(alice, shown(bobLines())))).toContain('names');
   });
 
   it('reports two members of a room that saw its lines in two orders', () => {
