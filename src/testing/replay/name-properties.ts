@@ -12,7 +12,7 @@
  *   held the name [CHAT-CMD-MSG].
  */
 import { nameKey } from '../../protocol/command.js';
-import type { ReplayConnection, ReplayResult } from './harness.js';
+import type { ReplayConnection, ReplayResult, Typed } from './harness.js';
 import type { V2Line } from './v2-line.js';
 
 /**
@@ -20,7 +20,7 @@ import type { V2Line } from './v2-line.js';
  * rename or its leave. Transcripts do not always show the leave (nobody
  * may see it, nor the leaver if it stopped reading), so the end is known
  * as a range: held at least until `sure` (the last line it received as
- * that name), at most until `to` (its `/quit` notice, or the tick by which
+ * that name; for good if it stayed, every `/nick` answered), at most until `to` (its `/quit` notice, or the tick by which
  * its connection was gone).
  */
 interface Hold {
@@ -72,7 +72,7 @@ function readHolds(lines: ReadonlyMap<ReplayConnection, readonly V2Line[]>) {
     const asked = conn.typed.filter((t) => t.line.startsWith('/nick '));
     let answered = 0;
     let current: Hold | null = null;
-    parsed.forEach((line, i) => {
+    for (const [i, line] of parsed.entries()) {
       const tick = conn.ticks[i] ?? -1;
       if (current !== null) current.sure = tick;
       const name = asked[answered]?.line.slice('/nick '.length);
@@ -83,12 +83,29 @@ function readHolds(lines: ReadonlyMap<ReplayConnection, readonly V2Line[]>) {
       }
       const me = current?.name ?? conn.addr;
       if (line.kind !== 'rename' || line.old !== me || line.name !== name)
-        return;
+        continue;
       answered += 1;
-      if (current !== null) current.to = tick;
+      // Within one tick its lines are not ordered against others': the
+      // old name is surely held only until the tick before.
+      if (current !== null)
+        Object.assign(current, { to: tick, sure: tick - 1 });
       current = { conn, name: line.name, from: tick, sure: tick, to: gone };
       all.push(current);
-    });
+    }
+    if (current !== null) {
+      const { from } = current;
+      // It read all it was sent and is still there: it holds its name still.
+      if (conn.stayed && answered === asked.length) current.sure = Infinity;
+      // A rename or quit it typed and never saw answered may have ended the
+      // hold as soon as it was typed, whatever it received after that.
+      const ending = conn.typed.find(
+        (t) =>
+          (t.line.startsWith('/quit') && t.tick >= from) ||
+          t === asked[answered]
+      );
+      if (ending !== undefined)
+        current.sure = Math.min(current.sure, ending.tick - 1);
+    }
     for (const { line, tick } of asked.slice(answered)) {
       const name = line.slice('/nick '.length);
       all.push({ conn, name, from: tick, sure: tick - 1, to: gone });
@@ -129,23 +146,21 @@ function checkPrivate(
   out: string[]
 ): void {
   const received = new Map<string, number>();
+  const privates = new Map<string, Typed>();
+  for (const c of r.connections)
+    for (const t of c.typed)
+      if (t.text !== undefined && t.line.startsWith('/msg '))
+        privates.set(t.text, t);
   for (const [conn, parsed] of lines)
     parsed.forEach((line, i) => {
-      if (line.kind === 'own' || line.kind === 'relayed' || line.kind === 'act')
-        if (
-          r.connections.some((c) =>
-            c.typed.some(
-              (t) => t.text === line.text && t.line.startsWith('/msg ')
-            )
-          )
-        )
-          out.push(`private: a private text as a room line: ${at(conn, i)}`);
+      const inRoom =
+        line.kind === 'own' || line.kind === 'relayed' || line.kind === 'act';
+      if (inRoom && privates.has(line.text))
+        out.push(`private: a private text as a room line: ${at(conn, i)}`);
       if (line.kind !== 'privateIn') return;
       received.set(line.text, (received.get(line.text) ?? 0) + 1);
       const tick = conn.ticks[i] ?? -1;
-      const sent = r.connections
-        .flatMap((c) => c.typed)
-        .find((t) => t.text === line.text && t.line.startsWith('/msg '));
+      const sent = privates.get(line.text);
       if (sent === undefined) {
         out.push(`private: nobody sent ${at(conn, i)}`);
         return;
@@ -178,7 +193,9 @@ function checkPrivate(
       }
       if (line.kind !== 'privateOut') return;
       const key = nameKey(line.to);
-      const target = all.find((h) => h.conn !== sender && holds(h, key, tick));
+      const target = all.find(
+        (h) => h.conn !== sender && surelyHolds(h, key, tick)
+      );
       if (target?.conn.stayed === true && !received.has(line.text))
         out.push(
           `private: ${target.conn.addr} stayed but never got ${at(sender, i)}`

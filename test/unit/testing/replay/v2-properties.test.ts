@@ -81,6 +81,36 @@ function leaksAcrossRooms() {
   };
 }
 
+/**
+ * A planted name bug: a port that turns a refused `/nick` into a granted
+ * one for its member (`Error: nickname X is taken` reads as the member's
+ * own rename), as a registry that let two members hold one name would.
+ */
+function grantsTakenNames(port: ConnectionPort): ConnectionPort {
+  return {
+    remote: port.remote,
+    get queuedBytes() {
+      return port.queuedBytes;
+    },
+    write: (data, lines) =>
+      port.write(
+        data
+          .toString()
+          .replace(
+            /^Error: nickname (\S+) is taken$/m,
+            `${port.remote} is now known as $1`
+          ),
+        lines
+      ),
+    end: (farewell) => port.end(farewell),
+    destroy: () => port.destroy(),
+    pauseInput: () => port.pauseInput(),
+    resumeInput: () => port.resumeInput(),
+    attach: (sink) => port.attach(sink),
+    relay: (sink) => port.relay(sink)
+  };
+}
+
 describe('replay properties of rooms and names', () => {
   it('keeps I1-I4 per room, unique names and private lines over random v2 schedules', () => {
     fc.assert(
@@ -135,5 +165,24 @@ describe('replay properties of rooms and names', () => {
       'say'
     ]);
     expect(String(details.errorInstance)).toMatch(/I4: /);
+  });
+
+  it('catches one name held twice, shrunk to two joins and two claims', () => {
+    const details = fc.check(
+      fc.property(v2ScheduleArb, runArb, (schedule, run) =>
+        keepsV2Invariants(schedule, run, grantsTakenNames)
+      ),
+      { numRuns: 200, seed: 4242 }
+    );
+    expect(details.failed).toBe(true);
+    const [schedule] = details.counterexample ?? [[]];
+    const shown = `seed ${details.seed} path ${details.counterexamplePath ?? ''}: ${JSON.stringify(schedule)}`;
+    expect(schedule.map((step) => step.kind).sort(), shown).toEqual([
+      'join',
+      'join',
+      'nick',
+      'nick'
+    ]);
+    expect(String(details.errorInstance)).toMatch(/names: /);
   });
 });
