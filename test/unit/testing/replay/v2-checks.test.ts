@@ -190,6 +190,15 @@ describe('v2 checks', () => {
       /^private: 127\.0\.0\.1:50003 .* reached a connection not holding ann/
     ],
     [
+      'two of its own lines answered out of order (order)',
+      1,
+      (rows) => {
+        const i = rows.indexOf(row(rows, '[you -> ann] c1.2'));
+        return rows.toSpliced(i, 2, rows[i + 1] as Row, rows[i] as Row);
+      },
+      /^order: 127\.0\.0\.1:50002 line \d+ "\* 127\.0\.0\.1:50002 c1\.3" does not answer the next line it typed, "\/msg ANN c1\.2"/
+    ],
+    [
       'a private line relayed to a room (private)',
       0,
       (rows) => rows.toSpliced(8, 0, { line: `[${B}] c1.2`, tick: 8 }),
