@@ -130,7 +130,10 @@ export default tseslint.config(
     [REDIS],
     [
       publicApiOnly([
+        'actors/commands/commands',
+        'actors/name-registry',
         'actors/room-actor',
+        'actors/room-registry',
         'machines/types',
         'transport/memory-connection'
       ])

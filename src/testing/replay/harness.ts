@@ -25,17 +25,15 @@ import { resolveLimits, type Limits } from '../../app/limits.js';
 import { createLogger, type Logger } from '../../app/logger.js';
 import type { ConnectionPort } from '../../machines/types.js';
 import { LEAVE_TIMEOUT_MS, LINGER_MS } from '../../protocol/constants.js';
-import type { Transcript } from '../../tools/peers/transcript.js';
 import type { MemoryConnection } from '../../transport/memory-connection.js';
-import {
-  createMemoryServer,
-  type MemoryServer,
-  type ReplayStats
-} from './memory-server.js';
+import { createMemoryServer, type MemoryServer } from './memory-server.js';
+import type { ReplayConnection, ReplayResult, Typed } from './replay-result.js';
 import { Scheduler } from './scheduler.js';
-import type { ReplayStep } from './steps.js';
+import { carriesText, isTyping, typedLine, type ReplayStep } from './steps.js';
+import { WriteLog } from './write-log.js';
 
 export type { ReplayStats } from './memory-server.js';
+export type { ReplayConnection, ReplayResult, Typed } from './replay-result.js';
 
 /** How to run a replay. */
 export interface ReplayOptions {
@@ -56,45 +54,13 @@ export interface ReplayOptions {
   logger?: Logger;
 }
 
-/** One connection of one client, as the harness saw it. */
-export interface ReplayConnection {
-  readonly client: number;
-  readonly connId: string;
-  /** Its address as the server shows it. */
-  readonly addr: string;
-  /** Every line it received by the end of the window. */
-  readonly lines: readonly string[];
-  /** A cut line at the end of what it received, if any. */
-  readonly partial: string;
-  /** Joined, and still connected, reading and unharmed when the window ended. */
-  readonly stayed: boolean;
-  /** The chat texts it sent, in order. */
-  readonly sent: readonly string[];
-}
-
-/** What a replay observed. */
-export interface ReplayResult {
-  readonly seed: number;
-  readonly connections: readonly ReplayConnection[];
-  /** The window's transcripts, for `checkTranscripts`. */
-  readonly transcripts: readonly Transcript[];
-  /** Sender → texts, for the connections that stayed (`CheckOptions.sent`). */
-  readonly sent: ReadonlyMap<string, readonly string[]>;
-  /** Steps skipped as meaningless in their state. */
-  readonly skipped: number;
-  /** Stats when the window ended (before a shutdown, if it ended with one). */
-  readonly window: ReplayStats;
-  /** Stats once everyone left and the room went idle (before it stopped). */
-  readonly final: ReplayStats;
-  /** Daemon (room) faults; none expected. */
-  readonly faults: readonly string[];
-}
-
 interface Client {
   readonly client: number;
   readonly connId: string;
   readonly conn: MemoryConnection;
   readonly sent: string[];
+  readonly typed: Typed[];
+  closedAt: number | null;
 }
 
 const FIRST_PORT = 50_000;
@@ -119,15 +85,31 @@ export function replay(
   const seed = options.seed ?? 0;
   const limits = resolveLimits(options.limits ?? {});
   const scheduler = new Scheduler<ReplayStep>(seed);
+  const run = { skipped: 0, says: 0, shutDown: false, step: 0 };
+  const tick = { key: '', value: -1 };
+  const tickNow = (): number => {
+    const key = `${run.step}:${scheduler.clock.now()}`;
+    if (key !== tick.key) Object.assign(tick, { key, value: tick.value + 1 });
+    return tick.value;
+  };
+  const log = new WriteLog(tickNow);
+  const { wrapPort } = options;
   const server = createMemoryServer({
     limits,
     clock: scheduler.clock,
     logger: options.logger ?? createLogger({ console: false }),
-    wrapPort: options.wrapPort
+    // The log sees what reaches the connection: below any injected fault.
+    wrapPort: (port, connId) => {
+      const logged = log.wrap(port, connId);
+      return wrapPort ? wrapPort(logged, connId) : logged;
+    }
   });
   const clients: Client[] = [];
   const current = new Map<number, Client>();
-  const run = { skipped: 0, says: 0, shutDown: false };
+  const noteClosed = (): void => {
+    for (const c of clients)
+      if (c.closedAt === null && !c.conn.isOpen) c.closedAt = tickNow();
+  };
 
   const send = (c: Client, text: string): void => {
     const bytes = Buffer.from(`${text}\n`);
@@ -143,6 +125,8 @@ export function replay(
   };
 
   const apply = (step: ReplayStep): boolean => {
+    noteClosed();
+    run.step += 1;
     if (step.kind === 'advance') {
       scheduler.clock.advance(step.ms);
       return true;
@@ -154,23 +138,35 @@ export function replay(
     const c = current.get(step.client);
     const open = c !== undefined && c.conn.isOpen;
     const canSend = open && c.conn.peerState === 'open';
+    if (isTyping(step)) {
+      if (!canSend) {
+        run.skipped += 1;
+        return true;
+      }
+      const text = carriesText(step) ? `c${step.client}.${++run.says}` : '';
+      const line = typedLine(step, text);
+      if (step.kind === 'say') c.sent.push(text);
+      c.typed.push({ line, tick: tickNow(), ...(text && { text }) });
+      send(c, line);
+      return true;
+    }
     switch (step.kind) {
       case 'join': {
         if (open) break;
         const remote = `127.0.0.1:${FIRST_PORT + clients.length + 1}`;
         const accepted = server.accept(remote);
         if (accepted === null) break;
-        const joined = { client: step.client, ...accepted, sent: [] };
+        const joined = {
+          client: step.client,
+          ...accepted,
+          sent: [],
+          typed: [],
+          closedAt: null
+        };
         clients.push(joined);
         current.set(step.client, joined);
         return true;
       }
-      case 'say':
-        if (!canSend) break;
-        run.says += 1;
-        c.sent.push(`c${step.client}.${run.says}`);
-        send(c, c.sent.at(-1) ?? '');
-        return true;
       case 'oversize':
         if (!canSend) break;
         send(c, 'x'.repeat(limits.maxLineBytes + 1));
@@ -203,11 +199,14 @@ export function replay(
 
   scheduler.enqueue(...schedule);
   scheduler.runQueued(apply, schedule.length);
+  noteClosed();
   // At a shutdown the window ends as it begins: who was online then stays.
   const stayed = new Set(clients.filter(isStaying));
   const window = server.stats();
   if (run.shutDown) server.shutdown();
-  const connections = clients.map((c) => report(c, stayed.has(c)));
+  const connections = clients.map((c) =>
+    report(c, stayed.has(c), log.read(c.connId, c.conn.transcript()))
+  );
   if (options.settle !== false) settle(server, clients, limits, scheduler);
   const final = server.stats();
   server.stop();
@@ -241,7 +240,11 @@ function isStaying(c: Client): boolean {
   );
 }
 
-function report(c: Client, stayed: boolean): ReplayConnection {
+function report(
+  c: Client,
+  stayed: boolean,
+  read: { ticks: number[]; missedFrom: number }
+): ReplayConnection {
   return {
     client: c.client,
     connId: c.connId,
@@ -249,7 +252,10 @@ function report(c: Client, stayed: boolean): ReplayConnection {
     lines: c.conn.transcript(),
     partial: c.conn.partialLine(),
     stayed,
-    sent: [...c.sent]
+    sent: [...c.sent],
+    ...read,
+    typed: [...c.typed],
+    closedAt: c.closedAt
   };
 }
 

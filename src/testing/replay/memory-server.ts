@@ -1,4 +1,7 @@
-import { createRoom } from '../../actors/room-actor.js';
+import { createCommands } from '../../actors/commands/commands.js';
+import { createNameRegistry } from '../../actors/name-registry.js';
+import { createRoom, type Room } from '../../actors/room-actor.js';
+import { createRoomRegistry } from '../../actors/room-registry.js';
 import { ConnectionRegistry } from '../../app/connection-registry.js';
 import type { Limits } from '../../app/limits.js';
 import type { Logger } from '../../app/logger.js';
@@ -15,17 +18,21 @@ export interface ReplayStats {
   actors: number;
   /** Live connection actors. */
   connections: number;
-  /** Room membership. */
+  /** Membership of every room. */
   members: number;
-  /** Live subscriptions to the room's broadcast. */
+  /** Live subscriptions to the rooms' broadcasts. */
   feeds: number;
+  /** Rooms running, `#lobby` included. */
+  rooms: number;
+  /** Nicknames held. */
+  names: number;
   /** Connections not yet closed on both sides (the daemon's `sockets`). */
   open: number;
   /** Timers armed on the virtual clock: XState's and the transport's. */
   pendingTimers: number;
   accepted: number;
   disconnects: Record<LeaveReason, number>;
-  /** Every value the room's `count$` took, in order. */
+  /** Every value the lobby's `count$` took, in order. */
   counts: number[];
 }
 
@@ -47,35 +54,54 @@ export interface MemoryServer {
   readonly faults: readonly string[];
   /** The daemon's graceful shutdown, on virtual time. Idempotent. */
   shutdown(): void;
-  /** Stops the room; call last. */
+  /** Stops every room and the names; call last. */
   stop(): void;
 }
 
 /**
- * The daemon's own composition minus the sockets: one room actor, and the
- * `ConnectionRegistry` `startDaemon` uses (numbering, one standalone
+ * The daemon's own composition minus the sockets: the lobby, the room and
+ * name registries and protocol v2's commands wired as `startDaemon` wires
+ * them, and the `ConnectionRegistry` it uses (numbering, one standalone
  * connection actor per accepted `MemoryConnection`, disconnect counts, the
  * shutdown announcement), with every timer on `clock`. Each
  * `MemoryConnection` runs the daemon's `InputGate` and `SendLimits`.
+ *
+ * One difference: the room registry retires an empty room on a microtask,
+ * and a replay never yields, so within one replay an emptied room stays
+ * open (empty) and is reused by its next joiner; nothing on the wire shows
+ * it but the spelling of its name, which is the first creator's.
  */
 export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
   const { limits, clock, logger, wrapPort } = options;
   const faults: string[] = [];
-  const room = createRoom({
-    name: LOBBY,
-    logger,
-    onFault: (err) => faults.push(String(err)),
-    // A turn's batch goes out on virtual time too, so replays stay exact.
-    // Notices do not wait here: the delay saves writes, it means nothing.
-    scheduler: {
-      set: (flush) => clock.setTimeout(flush, 0),
-      clear: (handle) => clock.clearTimeout(handle)
-    }
+  const onFault = (err: unknown): void => void faults.push(String(err));
+  const startRoom = (name: string): Room =>
+    createRoom({
+      name,
+      logger,
+      onFault,
+      // A turn's batch goes out on virtual time too, so replays stay exact.
+      // Notices do not wait here: the delay saves writes, it means nothing.
+      scheduler: {
+        set: (flush) => clock.setTimeout(flush, 0),
+        clear: (handle) => clock.clearTimeout(handle)
+      }
+    });
+  const room = startRoom(LOBBY);
+  const rooms = createRoomRegistry({
+    lobby: room,
+    create: startRoom,
+    now: () => clock.now()
   });
+  const names = createNameRegistry({ onFault });
+  const commands = createCommands({ enabled: true, rooms, names, logger });
+  const sum = (count: (each: Room) => number): number =>
+    rooms.all().reduce((n, each) => n + count(each), 0);
   const counts: number[] = [];
   const countSubscription = room.count$.subscribe((n) => counts.push(n));
   const connections = new ConnectionRegistry<MemoryConnection>({
     room,
+    commands,
     logger,
     clock,
     wrapPort
@@ -93,10 +119,12 @@ export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
     },
     stats: () => ({
       now: clock.now(),
-      actors: connections.size + (room.isRunning() ? 1 : 0),
+      actors: connections.size + sum((each) => (each.isRunning() ? 1 : 0)),
       connections: connections.size,
-      members: room.memberCount(),
-      feeds: room.feedCount(),
+      members: sum((each) => each.memberCount()),
+      feeds: sum((each) => each.feedCount()),
+      rooms: rooms.all().length,
+      names: names.size(),
       open: openSockets().length,
       pendingTimers: clock.pendingTimers,
       accepted: connections.accepted,
@@ -116,7 +144,8 @@ export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
     },
     stop() {
       countSubscription.unsubscribe();
-      room.stop();
+      for (const each of rooms.all()) each.stop();
+      names.stop();
     }
   };
 }

@@ -13,6 +13,18 @@ export type ReplayStep =
   | { kind: 'join'; client: number }
   /** It sends one chat line (a text unique in the run). */
   | { kind: 'say'; client: number }
+  /** It takes a nickname: `/nick NAME`. [CHAT-CMD-NICK] */
+  | { kind: 'nick'; client: number; name: string }
+  /** It moves: `/join ROOM` (`#lobby` too). [CHAT-CMD-JOIN] */
+  | { kind: 'move'; client: number; room: string }
+  /** It goes back to the lobby: `/part`. [CHAT-CMD-JOIN] */
+  | { kind: 'part'; client: number }
+  /** It sends a private line (a text unique in the run) to `to`. [CHAT-CMD-MSG] */
+  | { kind: 'msg'; client: number; to: string }
+  /** It acts: `/me` and a text unique in the run. [CHAT-CMD-ME] */
+  | { kind: 'me'; client: number }
+  /** It leaves with `/quit`, with a reason or without. [CHAT-CMD-QUIT] */
+  | { kind: 'quit'; client: number; reason?: string }
   /** It sends a line over `maxLineBytes`. [CHAT-IN-4] */
   | { kind: 'oversize'; client: number }
   /** It half-closes (FIN) and keeps reading. */
@@ -41,7 +53,52 @@ export function describeStep(step: ReplayStep): string {
       return `client ${step.client} stall (budget ${step.budget} B)`;
     case 'reset':
       return `client ${step.client} reset${step.midLine === true ? ' mid-line' : ''}`;
+    case 'nick':
+    case 'move':
+    case 'part':
+    case 'msg':
+    case 'me':
+    case 'quit':
+      return `client ${step.client} ${typedLine(step, '…')}`;
     default:
       return `client ${step.client} ${step.kind}`;
+  }
+}
+
+/** The steps that type one line: chat or a command. */
+export type TypingStep = Extract<
+  ReplayStep,
+  { kind: 'say' | 'nick' | 'move' | 'part' | 'msg' | 'me' | 'quit' }
+>;
+
+/** True for a step that types one line (`typedLine`). */
+export function isTyping(step: ReplayStep): step is TypingStep {
+  return ['say', 'nick', 'move', 'part', 'msg', 'me', 'quit'].includes(
+    step.kind
+  );
+}
+
+/** True for a typing step whose line carries a text unique in the run. */
+export function carriesText(step: TypingStep): boolean {
+  return step.kind === 'say' || step.kind === 'msg' || step.kind === 'me';
+}
+
+/** The line a typing step sends, with `text` where it carries one. */
+export function typedLine(step: TypingStep, text: string): string {
+  switch (step.kind) {
+    case 'say':
+      return text;
+    case 'nick':
+      return `/nick ${step.name}`;
+    case 'move':
+      return `/join ${step.room}`;
+    case 'part':
+      return '/part';
+    case 'msg':
+      return `/msg ${step.to} ${text}`;
+    case 'me':
+      return `/me ${text}`;
+    case 'quit':
+      return step.reason === undefined ? '/quit' : `/quit ${step.reason}`;
   }
 }

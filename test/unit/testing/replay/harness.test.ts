@@ -57,6 +57,41 @@ describe('replay', () => {
     expect(r.final.disconnects['client quit']).toBe(3);
   });
 
+  it('types v2 commands, and stamps each line one room event sends with one tick', () => {
+    const r = replay([
+      { kind: 'join', client: 0 },
+      { kind: 'join', client: 1 },
+      { kind: 'nick', client: 0, name: 'ann' },
+      { kind: 'move', client: 1, room: '#a' },
+      { kind: 'msg', client: 1, to: 'ANN' },
+      { kind: 'quit', client: 0, reason: 'bye' }
+    ]);
+    const [a, b] = r.connections;
+    expect(a?.typed.map((t) => t.line)).toEqual(['/nick ann', '/quit bye']);
+    expect(b?.typed).toEqual([
+      { line: '/join #a', tick: 3 },
+      { line: '/msg ANN c1.1', tick: 4, text: 'c1.1' }
+    ]);
+    expect(a?.lines).toEqual([
+      'Connected to the chat server (1 user online)',
+      `New user ${B} entered (2 users online)`,
+      `${A} is now known as ann`,
+      `The user ${B} left (1 user online)`,
+      `[${B} -> you] c1.1`
+    ]);
+    expect(b?.lines).toEqual([
+      'Connected to the chat server (2 users online)',
+      `${A} is now known as ann`,
+      'Now in #a (1 user online)',
+      '[you -> ann] c1.1'
+    ]);
+    expect(a?.ticks).toEqual([0, 1, 2, 3, 4]);
+    expect(b?.ticks).toEqual([1, 2, 3, 4]);
+    expect(a?.closedAt).toBe(5);
+    expect(b?.missedFrom).toBe(Infinity);
+    expect(r.window).toMatchObject({ rooms: 2, names: 0 });
+  });
+
   it('skips steps that make no sense in their state, and counts them', () => {
     const r = replay([
       { kind: 'say', client: 0 },

@@ -16,20 +16,9 @@ import {
   TEST_LIMITS,
   invariantProblems,
   runArb,
+  runParameters,
   scheduleArb
 } from './schedules.js';
-
-/** fc options: bounded runs, or exactly the failure named in the environment. */
-function runParameters(numRuns: number): fc.Parameters<unknown> {
-  const seed = process.env['REPLAY_SEED'];
-  const path = process.env['REPLAY_PATH'];
-  if (seed === undefined) return { numRuns };
-  return {
-    numRuns,
-    seed: Number(seed),
-    ...(path === undefined ? {} : { path, endOnFailure: true })
-  };
-}
 
 /** The invariants as a property: a failure lists every broken one. */
 function keepsInvariants(
