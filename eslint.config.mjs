@@ -131,6 +131,7 @@ export default tseslint.config(
     [
       publicApiOnly([
         'actors/commands/commands',
+        'actors/commands/directory',
         'actors/name-registry',
         'actors/room-actor',
         'actors/room-registry',

@@ -40,8 +40,11 @@ export interface ConnectionRegistryOptions<P extends ConnectionPort> {
    * Where the live actors are kept, for a caller that must reach them
    * before the registry exists; a new map by default.
    */
-  actors?: Map<string, ConnectionActor>;
+  actors?: ConnectionActors;
 }
+
+/** The live connection actors, by connection id. */
+export type ConnectionActors = Map<string, ConnectionActor>;
 
 /**
  * The connections of one room, as the daemon and the replay server both run

@@ -25,7 +25,7 @@ import {
   type RoomLimits
 } from '../actors/room-registry.js';
 import { localOrder, type RoomOrder } from '../actors/room-order.js';
-import { localDirectory } from '../actors/commands/directory.js';
+import { localDirectory, roomNowOf } from '../actors/commands/directory.js';
 import { joinCluster } from '../cluster/cluster-chat.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 import { SHUTDOWN_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
@@ -221,10 +221,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const ownNames = createNameRegistry({ inspect, onFault });
   // The inspector learns each nickname granted; rooms it reads itself.
   const names = monitor ? reportRenames(ownNames, monitor) : ownNames;
-  const roomNow = (connId: string): Room | undefined => {
-    const ref = connections.get(connId)?.getSnapshot().context.room;
-    return ref === undefined ? undefined : rooms.byRef(ref);
-  };
+  const roomNow = roomNowOf(connections, rooms);
   const directory = clustered
     ? await clustered
         .startDirectory({ rooms, names, roomNow })

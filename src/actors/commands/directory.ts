@@ -1,3 +1,4 @@
+import type { ConnectionActor } from '../../machines/connection-machine.js';
 import { formatPrivateIn } from '../../protocol/command-format.js';
 import type { NameRegistry } from '../name-registry.js';
 import type { Room } from '../room-actor.js';
@@ -47,6 +48,17 @@ export interface Directory {
  * already, and a line told there would reach it before it listens).
  */
 export type RoomNow = (connId: string) => Room | undefined;
+
+/** `RoomNow` read from each connection actor's machine (`context.room`). */
+export function roomNowOf(
+  actors: ReadonlyMap<string, ConnectionActor>,
+  rooms: RoomRegistry
+): RoomNow {
+  return (connId) => {
+    const ref = actors.get(connId)?.getSnapshot().context.room;
+    return ref === undefined ? undefined : rooms.byRef(ref);
+  };
+}
 
 /** The directory of one process: its own rooms and names, at once. */
 export function localDirectory(

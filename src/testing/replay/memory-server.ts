@@ -1,8 +1,12 @@
 import { createCommands } from '../../actors/commands/commands.js';
+import { localDirectory, roomNowOf } from '../../actors/commands/directory.js';
 import { createNameRegistry } from '../../actors/name-registry.js';
 import { createRoom, type Room } from '../../actors/room-actor.js';
 import { createRoomRegistry } from '../../actors/room-registry.js';
-import { ConnectionRegistry } from '../../app/connection-registry.js';
+import {
+  ConnectionRegistry,
+  type ConnectionActors
+} from '../../app/connection-registry.js';
 import type { Limits } from '../../app/limits.js';
 import type { Logger } from '../../app/logger.js';
 import type { ConnectionPort, LeaveReason } from '../../machines/types.js';
@@ -94,7 +98,9 @@ export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
     now: () => clock.now()
   });
   const names = createNameRegistry({ onFault });
-  const commands = createCommands({ enabled: true, rooms, names, logger });
+  const actors: ConnectionActors = new Map();
+  const directory = localDirectory(rooms, names, roomNowOf(actors, rooms));
+  const commands = createCommands({ rooms, names, directory, logger });
   const sum = (count: (each: Room) => number): number =>
     rooms.all().reduce((n, each) => n + count(each), 0);
   const counts: number[] = [];
@@ -102,6 +108,7 @@ export function createMemoryServer(options: MemoryServerOptions): MemoryServer {
   const connections = new ConnectionRegistry<MemoryConnection>({
     room,
     commands,
+    actors,
     logger,
     clock,
     wrapPort
