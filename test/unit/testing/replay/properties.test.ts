@@ -16,7 +16,7 @@ import {
   IDLE_LIMITS,
   TEST_LIMITS,
   invariantProblems,
-  keepsInvariants,
+  assertInvariants,
   plantedBugFailure,
   type PlantedBug,
   runArb,
@@ -60,23 +60,11 @@ function dropsOneLine(victim: string): PlantedBug {
 
 describe('replay properties', () => {
   it('keeps I1, I2 and I4 over random joins, messages, faults and leaves', () => {
-    fc.assert(
-      fc.property(scheduleArb, runArb, (schedule, run) =>
-        keepsInvariants(invariantProblems, schedule, run)
-      ),
-      runParameters(200)
-    );
+    assertInvariants(scheduleArb, invariantProblems, 200);
   });
 
   it('keeps them with an idle timeout cutting quiet members off', () => {
-    fc.assert(
-      fc.property(scheduleArb, runArb, (schedule, run) =>
-        keepsInvariants(invariantProblems, schedule, run, {
-          limits: IDLE_LIMITS
-        })
-      ),
-      runParameters(100)
-    );
+    assertInvariants(scheduleArb, invariantProblems, 100, IDLE_LIMITS);
   });
 
   it('gives the same transcripts and stats for the same schedule and seed', () => {

@@ -160,11 +160,30 @@ export const IDLE_LIMITS: Partial<Limits> = {
 export type PlantedBug = NonNullable<ReplayOptions['wrapPort']>;
 
 /**
+ * Asserts the invariants `problemsOf` checks over `numRuns` replays of
+ * schedules from `schedules` (or the one failure `runParameters` is told
+ * to replay), on `limits`; a failure lists every broken one.
+ */
+export function assertInvariants(
+  schedules: fc.Arbitrary<ReplayStep[]>,
+  problemsOf: (r: ReplayResult) => string[],
+  numRuns: number,
+  limits: Partial<Limits> = TEST_LIMITS
+): void {
+  fc.assert(
+    fc.property(schedules, runArb, (schedule, run) =>
+      keepsInvariants(problemsOf, schedule, run, { limits })
+    ),
+    runParameters(numRuns)
+  );
+}
+
+/**
  * The invariants `problemsOf` finds broken, as a property: replays
  * `schedule` with `run` on `TEST_LIMITS` (or `options`' own) and throws one
  * error that lists every broken one.
  */
-export function keepsInvariants(
+function keepsInvariants(
   problemsOf: (r: ReplayResult) => string[],
   schedule: ReplayStep[],
   run: ReplayRun,

@@ -16,7 +16,7 @@ import { replay } from '../../../../src/testing/replay/harness.js';
 import {
   IDLE_LIMITS,
   TEST_LIMITS,
-  keepsInvariants,
+  assertInvariants,
   plantedBugFailure,
   runArb,
   runParameters,
@@ -81,23 +81,11 @@ const grantsTakenNames: PlantedBug = (port) =>
 
 describe('replay properties of rooms and names', () => {
   it('keeps I1-I4 per room, unique names and private lines over random v2 schedules', () => {
-    fc.assert(
-      fc.property(v2ScheduleArb, runArb, (schedule, run) =>
-        keepsInvariants(v2InvariantProblems, schedule, run)
-      ),
-      runParameters(150)
-    );
+    assertInvariants(v2ScheduleArb, v2InvariantProblems, 150);
   });
 
   it('keeps them with an idle timeout cutting quiet members off', () => {
-    fc.assert(
-      fc.property(v2ScheduleArb, runArb, (schedule, run) =>
-        keepsInvariants(v2InvariantProblems, schedule, run, {
-          limits: IDLE_LIMITS
-        })
-      ),
-      runParameters(50)
-    );
+    assertInvariants(v2ScheduleArb, v2InvariantProblems, 50, IDLE_LIMITS);
   });
 
   it('gives the same transcripts for the same v2 schedule and seed', () => {
