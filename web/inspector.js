@@ -111,16 +111,6 @@ function showPage(ids, page) {
     offset + size >= total;
 }
 
-/**
- * The offset of the last page of `total` rows, for a page that came back
- * empty because its rows went away since it was asked for.
- * @param {number} total
- * @param {number} size
- */
-function lastPage(total, size) {
-  return Math.max(0, Math.floor((total - 1) / size) * size);
-}
-
 /** @param {Record<string, number>} counts */
 function sum(counts) {
   return Object.values(counts).reduce((a, b) => a + b, 0);
@@ -426,6 +416,21 @@ function main() {
     connect();
   };
 
+  /**
+   * Whether `page` came back empty though it is not the first, its rows gone
+   * since it was asked for; if so, turns `view[key]` to the last page there
+   * is and asks for that instead.
+   * @param {{ rows: unknown[], total: number }} page
+   * @param {'memberOffset' | 'roomOffset'} key
+   * @param {number} size
+   */
+  const pageGone = (page, key, size) => {
+    if (page.rows.length > 0 || view[key] === 0) return false;
+    view[key] = Math.max(0, Math.floor((page.total - 1) / size) * size);
+    connect();
+    return true;
+  };
+
   /** @param {NonNullable<Update['watch']>} watched */
   const renderWatch = (watched) => {
     watchedRow = watched.row;
@@ -481,22 +486,14 @@ function main() {
       members = update.members.rows;
       memberTotal = update.members.total;
       // Members left since: show the last page there is.
-      if (members.length === 0 && view.memberOffset > 0) {
-        view.memberOffset = lastPage(memberTotal, MEMBER_PAGE_SIZE);
-        connect();
-        return;
-      }
+      if (pageGone(update.members, 'memberOffset', MEMBER_PAGE_SIZE)) return;
       renderMembers();
     }
     if (update.rooms !== undefined) {
       roomRows = update.rooms.rows;
       roomTotal = update.rooms.total;
       // Rooms closed since: show the last page there is.
-      if (roomRows.length === 0 && view.roomOffset > 0) {
-        view.roomOffset = lastPage(roomTotal, ROOM_PAGE_SIZE);
-        connect();
-        return;
-      }
+      if (pageGone(update.rooms, 'roomOffset', ROOM_PAGE_SIZE)) return;
       renderRooms();
     }
     if (update.watch !== undefined) renderWatch(update.watch);
