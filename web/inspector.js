@@ -95,6 +95,22 @@ function clock(at) {
   return `${d.toLocaleTimeString(undefined, { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
+/**
+ * Shows which page of a paged table is on screen: the text of `ids.info`
+ * (`11–20 of 45`, or `none`) and whether its ‹ and › buttons lead anywhere.
+ * @param {{ info: string, prev: string, next: string }} ids
+ * @param {{ offset: number, shown: number, total: number, size: number }} page
+ *   the first row's offset, the rows shown, the rows there are, a page's size
+ */
+function showPage(ids, page) {
+  const { offset, shown, total, size } = page;
+  $(ids.info).textContent =
+    total === 0 ? 'none' : `${offset + 1}–${offset + shown} of ${total}`;
+  /** @type {HTMLButtonElement} */ ($(ids.prev)).disabled = offset === 0;
+  /** @type {HTMLButtonElement} */ ($(ids.next)).disabled =
+    offset + size >= total;
+}
+
 /** @param {Record<string, number>} counts */
 function sum(counts) {
   return Object.values(counts).reduce((a, b) => a + b, 0);
@@ -315,13 +331,10 @@ function main() {
         return tr;
       })
     );
-    $('page-info').textContent =
-      total === 0
-        ? 'none'
-        : `${view.offset + 1}–${view.offset + rows.length} of ${total}`;
-    /** @type {HTMLButtonElement} */ ($('prev')).disabled = view.offset === 0;
-    /** @type {HTMLButtonElement} */ ($('next')).disabled =
-      view.offset + PAGE_SIZE >= total;
+    showPage(
+      { info: 'page-info', prev: 'prev', next: 'next' },
+      { offset: view.offset, shown: rows.length, total, size: PAGE_SIZE }
+    );
     // Nothing to click yet: the hint would point at nothing.
     $('table-hint').hidden = total === 0;
   };
@@ -343,16 +356,17 @@ function main() {
         return tr;
       })
     );
-    $('member-info').textContent =
-      memberTotal === 0
-        ? 'none'
-        : `${view.memberOffset + 1}–${view.memberOffset + members.length} of ${memberTotal}`;
+    showPage(
+      { info: 'member-info', prev: 'member-prev', next: 'member-next' },
+      {
+        offset: view.memberOffset,
+        shown: members.length,
+        total: memberTotal,
+        size: MEMBER_PAGE_SIZE
+      }
+    );
     $('members-empty').hidden = memberTotal > 0;
     $('members').hidden = memberTotal === 0;
-    /** @type {HTMLButtonElement} */ ($('member-prev')).disabled =
-      view.memberOffset === 0;
-    /** @type {HTMLButtonElement} */ ($('member-next')).disabled =
-      view.memberOffset + MEMBER_PAGE_SIZE >= memberTotal;
   };
 
   const renderRooms = () => {
@@ -375,14 +389,15 @@ function main() {
         return tr;
       })
     );
-    $('room-info').textContent =
-      roomTotal === 0
-        ? 'none'
-        : `${view.roomOffset + 1}–${view.roomOffset + roomRows.length} of ${roomTotal}`;
-    /** @type {HTMLButtonElement} */ ($('room-prev')).disabled =
-      view.roomOffset === 0;
-    /** @type {HTMLButtonElement} */ ($('room-next')).disabled =
-      view.roomOffset + ROOM_PAGE_SIZE >= roomTotal;
+    showPage(
+      { info: 'room-info', prev: 'room-prev', next: 'room-next' },
+      {
+        offset: view.roomOffset,
+        shown: roomRows.length,
+        total: roomTotal,
+        size: ROOM_PAGE_SIZE
+      }
+    );
     // Suggestions for the filter: the rooms on screen.
     $('room-names').replaceChildren(
       ...roomRows.map((room) => new Option(room.name, room.name))
@@ -399,6 +414,21 @@ function main() {
     view.offset = 0;
     renderRooms();
     connect();
+  };
+
+  /**
+   * Whether `page` came back empty though it is not the first, its rows gone
+   * since it was asked for; if so, turns `view[key]` to the last page there
+   * is and asks for that instead.
+   * @param {{ rows: unknown[], total: number }} page
+   * @param {'memberOffset' | 'roomOffset'} key
+   * @param {number} size
+   */
+  const pageGone = (page, key, size) => {
+    if (page.rows.length > 0 || view[key] === 0) return false;
+    view[key] = Math.max(0, Math.floor((page.total - 1) / size) * size);
+    connect();
+    return true;
   };
 
   /** @param {NonNullable<Update['watch']>} watched */
@@ -456,28 +486,14 @@ function main() {
       members = update.members.rows;
       memberTotal = update.members.total;
       // Members left since: show the last page there is.
-      if (members.length === 0 && view.memberOffset > 0) {
-        view.memberOffset = Math.max(
-          0,
-          Math.floor((memberTotal - 1) / MEMBER_PAGE_SIZE) * MEMBER_PAGE_SIZE
-        );
-        connect();
-        return;
-      }
+      if (pageGone(update.members, 'memberOffset', MEMBER_PAGE_SIZE)) return;
       renderMembers();
     }
     if (update.rooms !== undefined) {
       roomRows = update.rooms.rows;
       roomTotal = update.rooms.total;
       // Rooms closed since: show the last page there is.
-      if (roomRows.length === 0 && view.roomOffset > 0) {
-        view.roomOffset = Math.max(
-          0,
-          Math.floor((roomTotal - 1) / ROOM_PAGE_SIZE) * ROOM_PAGE_SIZE
-        );
-        connect();
-        return;
-      }
+      if (pageGone(update.rooms, 'roomOffset', ROOM_PAGE_SIZE)) return;
       renderRooms();
     }
     if (update.watch !== undefined) renderWatch(update.watch);
@@ -566,30 +582,27 @@ function main() {
     view.offset = 0;
     connect();
   });
-  $('prev').addEventListener('click', () => {
-    view.offset = Math.max(0, view.offset - PAGE_SIZE);
-    connect();
-  });
-  $('next').addEventListener('click', () => {
-    view.offset += PAGE_SIZE;
-    connect();
-  });
-  $('member-prev').addEventListener('click', () => {
-    view.memberOffset = Math.max(0, view.memberOffset - MEMBER_PAGE_SIZE);
-    connect();
-  });
-  $('member-next').addEventListener('click', () => {
-    view.memberOffset += MEMBER_PAGE_SIZE;
-    connect();
-  });
-  $('room-prev').addEventListener('click', () => {
-    view.roomOffset = Math.max(0, view.roomOffset - ROOM_PAGE_SIZE);
-    connect();
-  });
-  $('room-next').addEventListener('click', () => {
-    view.roomOffset += ROOM_PAGE_SIZE;
-    connect();
-  });
+  /**
+   * Makes a table's ‹ and › buttons turn its page (`view[key]`, by `size`
+   * rows) and ask the server for the new one.
+   * @param {string} prev
+   * @param {string} next
+   * @param {'offset' | 'memberOffset' | 'roomOffset'} key
+   * @param {number} size
+   */
+  const pageButtons = (prev, next, key, size) => {
+    $(prev).addEventListener('click', () => {
+      view[key] = Math.max(0, view[key] - size);
+      connect();
+    });
+    $(next).addEventListener('click', () => {
+      view[key] += size;
+      connect();
+    });
+  };
+  pageButtons('prev', 'next', 'offset', PAGE_SIZE);
+  pageButtons('member-prev', 'member-next', 'memberOffset', MEMBER_PAGE_SIZE);
+  pageButtons('room-prev', 'room-next', 'roomOffset', ROOM_PAGE_SIZE);
   // Typed: applied on Enter or on leaving the field (`change`), and at once
   // when cleared; a room's button in the rooms list fills it in.
   roomFilter.addEventListener('change', () =>

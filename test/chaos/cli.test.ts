@@ -40,6 +40,31 @@ function chaos(args: string[]): Promise<Exit> {
   );
 }
 
+/**
+ * chat-chaos with `--json` against a fresh daemon as shipped (flood pacing
+ * on) for `duration` with `seed`, and `args` after them: its exit, which
+ * must be 0, and its report.
+ */
+async function chaosJson(
+  duration: string,
+  seed: number,
+  args: string[] = []
+): Promise<{ run: Exit; report: ChaosReport; port: number }> {
+  const t = await daemon({ floodRate: DEFAULT_FLOOD_RATE });
+  const run = await chaos([
+    '127.0.0.1',
+    String(t.port),
+    '--duration',
+    duration,
+    '--seed',
+    String(seed),
+    ...args,
+    '--json'
+  ]);
+  expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+  return { run, report: JSON.parse(run.stdout) as ChaosReport, port: t.port };
+}
+
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -82,23 +107,12 @@ describe('chat-chaos against our server', () => {
   });
 
   it('prints the report as JSON and exits 0', async () => {
-    const t = await daemon({ floodRate: DEFAULT_FLOOD_RATE });
-    const run = await chaos([
-      '127.0.0.1',
-      String(t.port),
-      '--duration',
-      '2s',
-      '--seed',
-      '77',
-      '--json'
-    ]);
-    expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout) as ChaosReport;
+    const { run, report, port } = await chaosJson('2s', 77);
     expect(report).toMatchObject({
       seed: 77,
       ok: true,
       violations: [],
-      options: { port: t.port, durationMs: 2000, clients: 20, observers: 5 }
+      options: { port, durationMs: 2000, clients: 20, observers: 5 }
     });
     expect(report.schedule).toHaveLength(20);
     expect(run.stderr).toMatch(/^chat-chaos: 127\.0\.0\.1:\d+, seed 77, /);
@@ -187,22 +201,12 @@ describe('chat-chaos against our server', () => {
   });
 
   it('prints what the room observers did as JSON', async () => {
-    const t = await daemon({ floodRate: DEFAULT_FLOOD_RATE });
-    const run = await chaos([
-      '127.0.0.1',
-      String(t.port),
-      '--duration',
-      '2s',
-      '--seed',
-      '78',
+    const { report } = await chaosJson('2s', 78, [
       '--clients',
       '4',
       '--rooms',
-      '2',
-      '--json'
+      '2'
     ]);
-    expect(run.code, run.stdout).toBe(0);
-    const report = JSON.parse(run.stdout) as ChaosReport;
     expect(report).toMatchObject({
       ok: true,
       options: { rooms: 2, roomObservers: 6 },

@@ -18,6 +18,7 @@ import {
   startNaiveServer,
   type BugName
 } from '../fixtures/naive-server.js';
+import { expectCleanRoomRun } from '../support/chaos-rooms.js';
 import { createHarness } from '../support/harness.js';
 
 const { cleanups, daemon } = createHarness();
@@ -62,6 +63,24 @@ function summary(report: ChaosReport): string {
   );
 }
 
+/**
+ * A run against the naive server with only `bug` on (none for null), the
+ * server closed once it ends.
+ */
+async function runAgainstNaive(
+  bug: BugName | null,
+  optionsFor: (port: number) => ChaosOptions
+): Promise<ChaosReport> {
+  const naive = await startNaiveServer({
+    bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, name === bug]))
+  });
+  try {
+    return await runChaos(optionsFor(naive.port));
+  } finally {
+    await naive.close();
+  }
+}
+
 interface BugCase {
   readonly bug: BugName;
   /** The faults that expose it. */
@@ -91,15 +110,9 @@ describe('chat-chaos against the naive server', () => {
     'reports $bug as $invariant, with evidence',
     { timeout: 40_000 },
     async ({ bug, scenarios, invariant }, { expect }) => {
-      const naive = await startNaiveServer({
-        bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, name === bug]))
-      });
-      let report: ChaosReport;
-      try {
-        report = await runChaos(options(naive.port, scenarios));
-      } finally {
-        await naive.close();
-      }
+      const report = await runAgainstNaive(bug, (port) =>
+        options(port, scenarios)
+      );
 
       for (const kind of scenarios) {
         expect(report.injected[kind], summary(report)).toBeGreaterThan(0);
@@ -121,15 +134,9 @@ describe('chat-chaos against the naive server', () => {
     { timeout: 40_000 },
     async ({ expect }) => {
       const scenarios = [...new Set(CASES.flatMap((c) => c.scenarios))];
-      const naive = await startNaiveServer({
-        bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, false]))
-      });
-      let report: ChaosReport;
-      try {
-        report = await runChaos(options(naive.port, scenarios));
-      } finally {
-        await naive.close();
-      }
+      const report = await runAgainstNaive(null, (port) =>
+        options(port, scenarios)
+      );
 
       expect(report.violations, summary(report)).toEqual([]);
       expect(report.messages.delivered).toBeGreaterThan(0);
@@ -155,15 +162,7 @@ describe('chat-chaos --rooms against the naive server', () => {
     'reports $bug as $invariant, with evidence',
     { timeout: 40_000 },
     async ({ bug, invariant }, { expect }) => {
-      const naive = await startNaiveServer({
-        bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, name === bug]))
-      });
-      let report: ChaosReport;
-      try {
-        report = await runChaos(roomOptions(naive.port));
-      } finally {
-        await naive.close();
-      }
+      const report = await runAgainstNaive(bug, roomOptions);
 
       const found = report.violations.filter((v) => v.invariant === invariant);
       expect(found.length, summary(report)).toBeGreaterThan(0);
@@ -176,26 +175,9 @@ describe('chat-chaos --rooms against the naive server', () => {
     'reports nothing once every bug is off, rooms, names and whispers used',
     { timeout: 40_000 },
     async ({ expect }) => {
-      const naive = await startNaiveServer({
-        bugs: Object.fromEntries(BUG_NAMES.map((name) => [name, false]))
-      });
-      let report: ChaosReport;
-      try {
-        report = await runChaos(roomOptions(naive.port));
-      } finally {
-        await naive.close();
-      }
+      const report = await runAgainstNaive(null, roomOptions);
 
-      expect(report.violations, summary(report)).toEqual([]);
-      expect(report.rooms, summary(report)).toMatchObject({
-        rooms: 3,
-        observers: 6,
-        racers: 4,
-        winners: 1
-      });
-      expect(report.rooms?.moves).toBeGreaterThan(6);
-      expect(report.rooms?.renames).toBeGreaterThan(4);
-      expect(report.rooms?.privates).toBeGreaterThan(0);
+      expectCleanRoomRun(report, 6, summary(report), expect);
     }
   );
 
@@ -250,15 +232,6 @@ describe('chat-chaos against our daemon', () => {
       })
     );
 
-    expect(report.violations, summary(report)).toEqual([]);
-    expect(report.rooms, summary(report)).toMatchObject({
-      rooms: 3,
-      observers: 9,
-      racers: 4,
-      winners: 1
-    });
-    expect(report.rooms?.moves).toBeGreaterThan(9);
-    expect(report.rooms?.renames).toBeGreaterThan(6);
-    expect(report.rooms?.privates).toBeGreaterThan(0);
+    expectCleanRoomRun(report, 9, summary(report));
   }, 40_000);
 });

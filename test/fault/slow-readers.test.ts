@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectionPort } from '../../src/machines/types.js';
+import { forwardPort } from '../../src/testing/forward-port.js';
 import { connectPeer, type Peer } from '../../src/tools/peers/peer.js';
 import { createRng, type Rng } from '../../src/tools/peers/rng.js';
 import {
@@ -261,24 +262,14 @@ function queuePeaks(): {
   const ports = new Map<string, ConnectionPort>();
   const wrapPort = (port: ConnectionPort): ConnectionPort => {
     ports.set(port.remote, port);
-    return {
-      remote: port.remote,
-      get queuedBytes() {
-        return port.queuedBytes;
-      },
+    return forwardPort(port, {
       write: (data, lines) => {
         port.write(data, lines);
         const queued = port.queuedBytes;
         if (queued > (peaks.get(port.remote) ?? 0))
           peaks.set(port.remote, queued);
-      },
-      end: (farewell) => port.end(farewell),
-      destroy: () => port.destroy(),
-      pauseInput: () => port.pauseInput(),
-      resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink),
-      relay: (sink) => port.relay(sink)
-    };
+      }
+    });
   };
   return {
     peaks,

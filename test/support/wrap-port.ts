@@ -1,4 +1,5 @@
 import type { ConnectionPort } from '../../src/machines/types.js';
+import { forwardPort } from '../../src/testing/forward-port.js';
 
 /**
  * A `wrapPort` for `startDaemon` that gives the connection `victim` (`c1`,
@@ -14,20 +15,6 @@ export function replacePort(
 ): (port: ConnectionPort, connId: string) => ConnectionPort {
   return (port, connId) => {
     if (connId !== victim) return port;
-    const wrapped: ConnectionPort = {
-      remote: port.remote,
-      get queuedBytes() {
-        return port.queuedBytes;
-      },
-      // `lines`: a batch is one write of several lines (for the counters).
-      write: (data, lines) => port.write(data, lines),
-      end: (farewell) => port.end(farewell),
-      destroy: () => port.destroy(),
-      pauseInput: () => port.pauseInput(),
-      resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink),
-      relay: (sink) => port.relay(sink)
-    };
-    return Object.assign(wrapped, change(port));
+    return forwardPort(port, change(port));
   };
 }

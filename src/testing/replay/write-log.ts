@@ -1,4 +1,5 @@
 import type { ConnectionPort } from '../../machines/types.js';
+import { forwardPort } from '../forward-port.js';
 
 /**
  * When each line was written to each connection, in ticks: a tick is one
@@ -28,11 +29,7 @@ export class WriteLog {
       if (lines.at(-1) === '') lines.pop();
       for (const line of lines) written.push({ line, tick });
     };
-    return {
-      remote: port.remote,
-      get queuedBytes() {
-        return port.queuedBytes;
-      },
+    return forwardPort(port, {
       write: (data, lines) => {
         record(data);
         port.write(data, lines);
@@ -40,13 +37,8 @@ export class WriteLog {
       end: (farewell) => {
         if (farewell !== undefined) record(farewell);
         port.end(farewell);
-      },
-      destroy: () => port.destroy(),
-      pauseInput: () => port.pauseInput(),
-      resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink),
-      relay: (sink) => port.relay(sink)
-    };
+      }
+    });
   }
 
   /**

@@ -7,6 +7,7 @@ import { connectPeer, type Peer } from '../peers/peer.js';
 import type { Transcript } from '../peers/transcript.js';
 import type { Bounds } from './bounds.js';
 import { ChaosError } from './errors.js';
+import { createPauses } from './pauses.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 const GREETING_TIMEOUT_MS = 5000;
@@ -102,7 +103,7 @@ export async function joinObservers(
   let sentCount = 0;
   let chatting = false;
   let loops: Promise<void>[] = [];
-  const wakers = new Set<() => void>();
+  const { pause, wakeAll } = createPauses();
   let cut: number[] | null = null;
 
   // Markers skip the byte budget: without them the run cannot settle.
@@ -117,16 +118,6 @@ export async function joinObservers(
     sentCount += 1;
     await peer.send(text);
   };
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        wakers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakers.add(done);
-    });
   const chat = async (peer: Peer, i: number): Promise<void> => {
     const interval = 1000 / rate;
     await pause((interval * i) / Math.max(1, peers.length));
@@ -149,7 +140,7 @@ export async function joinObservers(
     },
     async stopChatting() {
       chatting = false;
-      for (const wake of [...wakers]) wake();
+      wakeAll();
       await Promise.all(loops);
     },
     async settle(timeoutMs) {
@@ -187,7 +178,7 @@ export async function joinObservers(
     },
     close() {
       chatting = false;
-      for (const wake of [...wakers]) wake();
+      wakeAll();
       for (const peer of peers) peer.destroy();
     }
   };

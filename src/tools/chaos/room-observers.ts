@@ -13,6 +13,7 @@ import { connectPeer, type Peer } from '../peers/peer.js';
 import { createRng, type Rng } from '../peers/rng.js';
 import type { Bounds } from './bounds.js';
 import { ChaosError } from './errors.js';
+import { createPauses } from './pauses.js';
 import {
   privateText,
   roomMarker,
@@ -151,17 +152,7 @@ export async function joinRoomObservers(
   let chatting = false;
   let loops: Promise<void>[] = [];
   let sentCount = 0;
-  const wakers = new Set<() => void>();
-  const pause = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        wakers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakers.add(done);
-    });
+  const { pause, wakeAll } = createPauses();
 
   /** One step of observer `a`: mostly a line, sometimes a command. */
   const step = async (a: MemberActor, rng: Rng, n: number): Promise<void> => {
@@ -248,7 +239,7 @@ export async function joinRoomObservers(
     },
     async stopChatting() {
       chatting = false;
-      for (const wake of [...wakers]) wake();
+      wakeAll();
       await Promise.all(loops);
     },
     async settle(timeoutMs) {
@@ -282,7 +273,7 @@ export async function joinRoomObservers(
     },
     close() {
       chatting = false;
-      for (const wake of [...wakers]) wake();
+      wakeAll();
       for (const peer of peers) peer.destroy();
     }
   };

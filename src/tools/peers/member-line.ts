@@ -44,6 +44,11 @@ const LEAVE_RE = new RegExp(`^The user (${LABEL}) left(?:: .*)? ${ONLINE}$`);
 const RENAME_RE = new RegExp(`^(${SPEAKER}) is now known as (${NAME})$`);
 const PRIVATE_IN_RE = new RegExp(`^\\[(${SPEAKER}) -> you\\] (.*)$`, 's');
 const PRIVATE_OUT_RE = new RegExp(`^\\[you -> (${NAME})\\] (.*)$`, 's');
+/** Private lines either way, in the order they are tried. */
+const PRIVATE_RES = [
+  ['in', PRIVATE_IN_RE],
+  ['out', PRIVATE_OUT_RE]
+] as const;
 const RELAYED_RE = new RegExp(`^\\[(${SPEAKER})\\] (.*)$`, 's');
 /** Lines that answer `/help`, `/who`, `/rooms`, and `/me`'s act. */
 const ANSWER_RE = /^(?:Commands:|Members of |Rooms: |\* |\/| {2})/;
@@ -88,22 +93,11 @@ export function parseMemberLine(line: string): MemberLine {
   const rename = RENAME_RE.exec(line);
   if (rename !== null)
     return { kind: 'rename', old: rename[1] ?? '', name: rename[2] ?? '' };
-  const pin = PRIVATE_IN_RE.exec(line);
-  if (pin !== null)
-    return {
-      kind: 'private',
-      way: 'in',
-      peer: pin[1] ?? '',
-      text: pin[2] ?? ''
-    };
-  const pout = PRIVATE_OUT_RE.exec(line);
-  if (pout !== null)
-    return {
-      kind: 'private',
-      way: 'out',
-      peer: pout[1] ?? '',
-      text: pout[2] ?? ''
-    };
+  for (const [way, re] of PRIVATE_RES) {
+    const m = re.exec(line);
+    if (m !== null)
+      return { kind: 'private', way, peer: m[1] ?? '', text: m[2] ?? '' };
+  }
   const relayed = RELAYED_RE.exec(line);
   if (relayed !== null) {
     const [, speaker = '', text = ''] = relayed;

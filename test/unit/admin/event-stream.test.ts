@@ -96,8 +96,14 @@ const STATS: DaemonStats = {
   traffic: { bytesIn: 0, bytesOut: 0, linesIn: 0, linesOut: 0 }
 };
 
+/** What `parseViewQuery` makes of the query string `text`. */
+function parse(text = ''): ViewQuery | string {
+  return parseViewQuery(new URLSearchParams(text), STATES);
+}
+
+/** The view a valid query string asks for; throws on a rejected one. */
 function query(text = ''): ViewQuery {
-  const parsed = parseViewQuery(new URLSearchParams(text), STATES);
+  const parsed = parse(text);
   if (typeof parsed === 'string') throw new Error(parsed);
   return parsed;
 }
@@ -405,8 +411,6 @@ describe('parseViewQuery', () => {
       roomLimit: 5
     });
     expect(query('room=')).toMatchObject({ room: null });
-    const parse = (text: string) =>
-      parseViewQuery(new URLSearchParams(text), STATES);
     expect(parse('room=dev')).toBe(
       'invalid room "dev" (expected # and 1-32 letters, digits, _ or -)'
     );
@@ -444,8 +448,6 @@ describe('parseViewQuery', () => {
   });
 
   it('rejects a bad member page in one line naming it', () => {
-    const parse = (text: string) =>
-      parseViewQuery(new URLSearchParams(text), STATES);
     expect(parse('memberLimit=0')).toBe(
       'invalid memberLimit 0 (expected 1 to 500)'
     );

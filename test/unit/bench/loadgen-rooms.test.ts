@@ -8,6 +8,7 @@ import {
   type ChatServerOptions,
   type Relay
 } from './chat-server.js';
+import { shortRun } from './short-run.js';
 
 const cleanups: (() => void)[] = [];
 
@@ -20,16 +21,8 @@ async function options(
   relay: Relay,
   server: ChatServerOptions = {}
 ): Promise<LoadOptions> {
-  return {
-    port: await chatServer(relay, cleanups, server),
-    clients: 6,
-    roomSize: 3,
-    pace: { kind: 'window', window: 2 },
-    warmupSeconds: 0,
-    seconds: 0.3,
-    drainTimeoutMs: 500,
-    connectTimeoutMs: 1000
-  };
+  const port = await chatServer(relay, cleanups, server);
+  return { ...shortRun(port, 6), roomSize: 3 };
 }
 
 describe('runLoad in rooms', () => {

@@ -8,6 +8,7 @@ import {
   type Member,
   type Relay
 } from './chat-server.js';
+import { shortRun } from './short-run.js';
 
 const cleanups: (() => void)[] = [];
 
@@ -20,16 +21,9 @@ function chatServer(relay: Relay): Promise<number> {
   return startChatServer(relay, cleanups);
 }
 
+/** Four clients, a short run. */
 function options(port: number): LoadOptions {
-  return {
-    port,
-    clients: 4,
-    pace: { kind: 'window', window: 2 },
-    warmupSeconds: 0,
-    seconds: 0.3,
-    drainTimeoutMs: 500,
-    connectTimeoutMs: 1000
-  };
+  return shortRun(port, 4);
 }
 
 describe('runLoad', () => {

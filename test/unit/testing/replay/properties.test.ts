@@ -11,29 +11,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionPort } from '../../../../src/machines/types.js';
 import { replay } from '../../../../src/testing/replay/harness.js';
-import type { ReplayStep } from '../../../../src/testing/replay/steps.js';
+import { replacePort } from '../../../support/wrap-port.js';
 import {
+  IDLE_LIMITS,
   TEST_LIMITS,
   invariantProblems,
+  assertInvariants,
+  plantedBugFailure,
+  type PlantedBug,
   runArb,
   runParameters,
   scheduleArb
 } from './schedules.js';
-
-/** The invariants as a property: a failure lists every broken one. */
-function keepsInvariants(
-  schedule: ReplayStep[],
-  run: { seed: number; slice: boolean },
-  wrapPort?: (port: ConnectionPort, connId: string) => ConnectionPort
-): void {
-  const result = replay(schedule, {
-    ...run,
-    limits: TEST_LIMITS,
-    ...(wrapPort && { wrapPort })
-  });
-  const problems = invariantProblems(result);
-  if (problems.length > 0) throw new Error(problems.join('\n'));
-}
 
 /**
  * `text` (whole lines) without its first chat line (`[ADDR] …` or
@@ -52,15 +41,10 @@ function withoutFirstChatLine(text: string): string | null {
  * exactly one line, also when it comes in a batch with others (one write of
  * several lines), which then goes on without it.
  */
-function dropsOneLine(victim: string) {
-  return (port: ConnectionPort, connId: string): ConnectionPort => {
-    if (connId !== victim) return port;
+function dropsOneLine(victim: string): PlantedBug {
+  return replacePort(victim, (port) => {
     let dropped = false;
     return {
-      remote: port.remote,
-      get queuedBytes() {
-        return port.queuedBytes;
-      },
       write: (data, lines = 1) => {
         const rest = dropped ? null : withoutFirstChatLine(data.toString());
         if (rest === null) {
@@ -69,39 +53,18 @@ function dropsOneLine(victim: string) {
         }
         dropped = true;
         if (rest.length > 0) port.write(rest, lines - 1);
-      },
-      end: (farewell) => port.end(farewell),
-      destroy: () => port.destroy(),
-      pauseInput: () => port.pauseInput(),
-      resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink),
-      relay: (sink) => port.relay(sink)
+      }
     };
-  };
+  });
 }
 
 describe('replay properties', () => {
   it('keeps I1, I2 and I4 over random joins, messages, faults and leaves', () => {
-    fc.assert(
-      fc.property(scheduleArb, runArb, (schedule, run) =>
-        keepsInvariants(schedule, run)
-      ),
-      runParameters(200)
-    );
+    assertInvariants(scheduleArb, invariantProblems, 200);
   });
 
   it('keeps them with an idle timeout cutting quiet members off', () => {
-    fc.assert(
-      fc.property(scheduleArb, runArb, (schedule, run) => {
-        const result = replay(schedule, {
-          ...run,
-          limits: { ...TEST_LIMITS, idleTimeoutMs: 1500 }
-        });
-        const problems = invariantProblems(result);
-        if (problems.length > 0) throw new Error(problems.join('\n'));
-      }),
-      runParameters(100)
-    );
+    assertInvariants(scheduleArb, invariantProblems, 100, IDLE_LIMITS);
   });
 
   it('gives the same transcripts and stats for the same schedule and seed', () => {
@@ -167,20 +130,11 @@ describe('replay properties', () => {
   });
 
   it('catches a server that drops one line, shrunk to join, join, say', () => {
-    const details = fc.check(
-      fc.property(scheduleArb, runArb, (schedule, run) =>
-        keepsInvariants(schedule, run, dropsOneLine('c2'))
-      ),
-      { numRuns: 200, seed: 4242 }
+    const found = plantedBugFailure(scheduleArb, invariantProblems, () =>
+      dropsOneLine('c2')
     );
-    expect(details.failed).toBe(true);
-    const [schedule] = details.counterexample ?? [[]];
     // Print what a real failure would show, to replay it by seed and path.
-    const shown = `seed ${details.seed} path ${details.counterexamplePath ?? ''}: ${JSON.stringify(schedule)}`;
-    expect(
-      schedule.map((step) => step.kind),
-      shown
-    ).toEqual(['join', 'join', 'say']);
-    expect(String(details.errorInstance)).toMatch(/I1: /);
+    expect(found.kinds, found.shown).toEqual(['join', 'join', 'say']);
+    expect(found.error).toMatch(/I1: /);
   });
 });

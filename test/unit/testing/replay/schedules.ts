@@ -1,12 +1,17 @@
 /**
  * fast-check arbitraries for replay schedules and the invariants every
  * replay must keep (I1, I2, I4 of issue 3; per room, names and private
- * lines for protocol v2, issue 17), shared by the property tests.
+ * lines for protocol v2, issue 17), and the property and planted-bug runs
+ * built on them, shared by the property tests.
  */
 import fc from 'fast-check';
 import type { Limits } from '../../../../src/app/limits.js';
 import { checkTranscripts } from '../../../../src/tools/peers/transcript.js';
-import type { ReplayResult } from '../../../../src/testing/replay/harness.js';
+import {
+  replay,
+  type ReplayOptions,
+  type ReplayResult
+} from '../../../../src/testing/replay/harness.js';
 import type { ReplayStep } from '../../../../src/testing/replay/steps.js';
 import { v2Problems } from '../../../../src/testing/replay/v2-properties.js';
 
@@ -95,29 +100,28 @@ export const v2StepArb: fc.Arbitrary<ReplayStep> = fc.oneof(
 );
 
 /** A protocol v2 schedule: up to 60 steps, a shutdown one time in four. */
-export const v2ScheduleArb: fc.Arbitrary<ReplayStep[]> = fc
-  .tuple(
-    fc.array(v2StepArb, { maxLength: 60, size: 'max' }),
-    fc.boolean(),
-    fc.boolean()
-  )
-  .map(([steps, a, b]) =>
-    a && b ? [...steps, { kind: 'shutdown' as const }] : steps
-  );
+export const v2ScheduleArb = scheduleOf(v2StepArb);
 
 /**
  * A schedule of up to 60 steps (any length up to that, not fast-check's
  * default small sizes), ending in a shutdown one time in four.
  */
-export const scheduleArb: fc.Arbitrary<ReplayStep[]> = fc
-  .tuple(
-    fc.array(stepArb, { maxLength: 60, size: 'max' }),
-    fc.boolean(),
-    fc.boolean()
-  )
-  .map(([steps, a, b]) =>
-    a && b ? [...steps, { kind: 'shutdown' as const }] : steps
-  );
+export const scheduleArb = scheduleOf(stepArb);
+
+/** Schedules of up to 60 of `steps`, ending in a shutdown one time in four. */
+function scheduleOf(
+  steps: fc.Arbitrary<ReplayStep>
+): fc.Arbitrary<ReplayStep[]> {
+  return fc
+    .tuple(
+      fc.array(steps, { maxLength: 60, size: 'max' }),
+      fc.boolean(),
+      fc.boolean()
+    )
+    .map(([chosen, a, b]) =>
+      a && b ? [...chosen, { kind: 'shutdown' as const }] : chosen
+    );
+}
 
 /**
  * fc options: `numRuns` runs, or exactly the failure named by
@@ -135,10 +139,88 @@ export function runParameters(numRuns: number): fc.Parameters<unknown> {
 }
 
 /** Replay options fast-check chooses too: the seed and whether to slice lines. */
-export const runArb = fc.record({
+export interface ReplayRun {
+  readonly seed: number;
+  readonly slice: boolean;
+}
+
+/** fast-check's choice of a `ReplayRun`. */
+export const runArb: fc.Arbitrary<ReplayRun> = fc.record({
   seed: fc.nat(),
   slice: fc.boolean()
 });
+
+/** `TEST_LIMITS` with an idle timeout cutting quiet members off. */
+export const IDLE_LIMITS: Partial<Limits> = {
+  ...TEST_LIMITS,
+  idleTimeoutMs: 1500
+};
+
+/** A bug planted in the ports of one replay, as `ReplayOptions.wrapPort`. */
+export type PlantedBug = NonNullable<ReplayOptions['wrapPort']>;
+
+/**
+ * Asserts the invariants `problemsOf` checks over `numRuns` replays of
+ * schedules from `schedules` (or the one failure `runParameters` is told
+ * to replay), on `limits`; a failure lists every broken one.
+ */
+export function assertInvariants(
+  schedules: fc.Arbitrary<ReplayStep[]>,
+  problemsOf: (r: ReplayResult) => string[],
+  numRuns: number,
+  limits: Partial<Limits> = TEST_LIMITS
+): void {
+  fc.assert(
+    fc.property(schedules, runArb, (schedule, run) =>
+      keepsInvariants(problemsOf, schedule, run, { limits })
+    ),
+    runParameters(numRuns)
+  );
+}
+
+/**
+ * The invariants `problemsOf` finds broken, as a property: replays
+ * `schedule` with `run` on `TEST_LIMITS` (or `options`' own) and throws one
+ * error that lists every broken one.
+ */
+function keepsInvariants(
+  problemsOf: (r: ReplayResult) => string[],
+  schedule: ReplayStep[],
+  run: ReplayRun,
+  options: Pick<ReplayOptions, 'limits' | 'wrapPort'> = {}
+): void {
+  const result = replay(schedule, { ...run, limits: TEST_LIMITS, ...options });
+  const problems = problemsOf(result);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+}
+
+/**
+ * What the invariants `problemsOf` catch of a bug planted afresh in each
+ * replay (`plant`), over 200 schedules from `schedules` with seed 4242: the
+ * kinds of the steps of the schedule fast-check shrank the failure to, in
+ * order; what it printed to replay it (`shown`, for failure messages); and
+ * the error. Throws if no schedule broke an invariant.
+ */
+export function plantedBugFailure(
+  schedules: fc.Arbitrary<ReplayStep[]>,
+  problemsOf: (r: ReplayResult) => string[],
+  plant: () => PlantedBug
+): { kinds: string[]; shown: string; error: string } {
+  const details = fc.check(
+    fc.property(schedules, runArb, (schedule, run) =>
+      keepsInvariants(problemsOf, schedule, run, { wrapPort: plant() })
+    ),
+    { numRuns: 200, seed: 4242 }
+  );
+  if (!details.failed)
+    throw new Error('the planted bug broke no invariant in 200 replays');
+  const [schedule] = details.counterexample ?? [[]];
+  return {
+    kinds: schedule.map((step) => step.kind),
+    shown: `seed ${details.seed} path ${details.counterexamplePath ?? ''}: ${JSON.stringify(schedule)}`,
+    error: String(details.errorInstance)
+  };
+}
 
 /**
  * Every invariant a replay must keep, as one list of readable problems

@@ -10,31 +10,20 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { forwardPort } from '../../../../src/testing/forward-port.js';
 import type { ConnectionPort } from '../../../../src/machines/types.js';
 import { replay } from '../../../../src/testing/replay/harness.js';
-import type { ReplayStep } from '../../../../src/testing/replay/steps.js';
 import {
+  IDLE_LIMITS,
   TEST_LIMITS,
+  assertInvariants,
+  plantedBugFailure,
   runArb,
   runParameters,
   v2InvariantProblems,
-  v2ScheduleArb
+  v2ScheduleArb,
+  type PlantedBug
 } from './schedules.js';
-
-/** The v2 invariants as a property: a failure lists every broken one. */
-function keepsV2Invariants(
-  schedule: ReplayStep[],
-  run: { seed: number; slice: boolean },
-  wrapPort?: (port: ConnectionPort, connId: string) => ConnectionPort
-): void {
-  const result = replay(schedule, {
-    ...run,
-    limits: TEST_LIMITS,
-    ...(wrapPort && { wrapPort })
-  });
-  const problems = v2InvariantProblems(result);
-  if (problems.length > 0) throw new Error(problems.join('\n'));
-}
 
 /** The room a line written to a member puts it in, if it is an entry. */
 function entered(line: string): string | null {
@@ -47,17 +36,13 @@ function entered(line: string): string | null {
  * member is also written to a member of another room. Each port notes
  * its member's room from what it is written, as a buggy fan-out would.
  */
-function leaksAcrossRooms() {
+function leaksAcrossRooms(): PlantedBug {
   const members = new Map<string, { port: ConnectionPort; room: string }>();
   let leaked = false;
-  return (port: ConnectionPort, connId: string): ConnectionPort => {
+  return (port, connId) => {
     const me = { port, room: '' };
     members.set(connId, me);
-    return {
-      remote: port.remote,
-      get queuedBytes() {
-        return port.queuedBytes;
-      },
+    return forwardPort(port, {
       write: (data, lines) => {
         port.write(data, lines);
         for (const line of data.toString().split('\n')) {
@@ -70,14 +55,8 @@ function leaksAcrossRooms() {
           leaked = true;
           other.port.write(`${line}\n`);
         }
-      },
-      end: (farewell) => port.end(farewell),
-      destroy: () => port.destroy(),
-      pauseInput: () => port.pauseInput(),
-      resumeInput: () => port.resumeInput(),
-      attach: (sink) => port.attach(sink),
-      relay: (sink) => port.relay(sink)
-    };
+      }
+    });
   };
 }
 
@@ -86,12 +65,8 @@ function leaksAcrossRooms() {
  * one for its member (`Error: nickname X is taken` reads as the member's
  * own rename), as a registry that let two members hold one name would.
  */
-function grantsTakenNames(port: ConnectionPort): ConnectionPort {
-  return {
-    remote: port.remote,
-    get queuedBytes() {
-      return port.queuedBytes;
-    },
+const grantsTakenNames: PlantedBug = (port) =>
+  forwardPort(port, {
     write: (data, lines) =>
       port.write(
         data
@@ -101,38 +76,16 @@ function grantsTakenNames(port: ConnectionPort): ConnectionPort {
             `${port.remote} is now known as $1`
           ),
         lines
-      ),
-    end: (farewell) => port.end(farewell),
-    destroy: () => port.destroy(),
-    pauseInput: () => port.pauseInput(),
-    resumeInput: () => port.resumeInput(),
-    attach: (sink) => port.attach(sink),
-    relay: (sink) => port.relay(sink)
-  };
-}
+      )
+  });
 
 describe('replay properties of rooms and names', () => {
   it('keeps I1-I4 per room, unique names and private lines over random v2 schedules', () => {
-    fc.assert(
-      fc.property(v2ScheduleArb, runArb, (schedule, run) =>
-        keepsV2Invariants(schedule, run)
-      ),
-      runParameters(150)
-    );
+    assertInvariants(v2ScheduleArb, v2InvariantProblems, 150);
   });
 
   it('keeps them with an idle timeout cutting quiet members off', () => {
-    fc.assert(
-      fc.property(v2ScheduleArb, runArb, (schedule, run) => {
-        const result = replay(schedule, {
-          ...run,
-          limits: { ...TEST_LIMITS, idleTimeoutMs: 1500 }
-        });
-        const problems = v2InvariantProblems(result);
-        if (problems.length > 0) throw new Error(problems.join('\n'));
-      }),
-      runParameters(50)
-    );
+    assertInvariants(v2ScheduleArb, v2InvariantProblems, 50, IDLE_LIMITS);
   });
 
   it('gives the same transcripts for the same v2 schedule and seed', () => {
@@ -148,41 +101,33 @@ describe('replay properties of rooms and names', () => {
   });
 
   it('catches a line leaked into another room, shrunk to two joins, a move and a line', () => {
-    const details = fc.check(
-      fc.property(v2ScheduleArb, runArb, (schedule, run) =>
-        keepsV2Invariants(schedule, run, leaksAcrossRooms())
-      ),
-      { numRuns: 200, seed: 4242 }
+    const found = plantedBugFailure(
+      v2ScheduleArb,
+      v2InvariantProblems,
+      leaksAcrossRooms
     );
-    expect(details.failed).toBe(true);
-    const [schedule] = details.counterexample ?? [[]];
-    const shown = `seed ${details.seed} path ${details.counterexamplePath ?? ''}: ${JSON.stringify(schedule)}`;
     // Two members, one moved away, one line: in whichever order shrinking left them.
-    expect(schedule.map((step) => step.kind).sort(), shown).toEqual([
+    expect(found.kinds.sort(), found.shown).toEqual([
       'join',
       'join',
       'move',
       'say'
     ]);
-    expect(String(details.errorInstance)).toMatch(/I4: /);
+    expect(found.error).toMatch(/I4: /);
   });
 
   it('catches one name held twice, shrunk to two joins and two claims', () => {
-    const details = fc.check(
-      fc.property(v2ScheduleArb, runArb, (schedule, run) =>
-        keepsV2Invariants(schedule, run, grantsTakenNames)
-      ),
-      { numRuns: 200, seed: 4242 }
+    const found = plantedBugFailure(
+      v2ScheduleArb,
+      v2InvariantProblems,
+      () => grantsTakenNames
     );
-    expect(details.failed).toBe(true);
-    const [schedule] = details.counterexample ?? [[]];
-    const shown = `seed ${details.seed} path ${details.counterexamplePath ?? ''}: ${JSON.stringify(schedule)}`;
-    expect(schedule.map((step) => step.kind).sort(), shown).toEqual([
+    expect(found.kinds.sort(), found.shown).toEqual([
       'join',
       'join',
       'nick',
       'nick'
     ]);
-    expect(String(details.errorInstance)).toMatch(/names: /);
+    expect(found.error).toMatch(/names: /);
   });
 });
