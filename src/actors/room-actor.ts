@@ -193,6 +193,23 @@ export function createRoom(options: RoomOptions): Room {
     if (speaker === undefined || leaving.has(connId)) return undefined;
     return open && running ? speaker : undefined;
   };
+  /** A member's line or `/me` into the order, named as of its last rename. */
+  const speak = (
+    type: 'line' | 'act',
+    connId: string,
+    text: string
+  ): boolean => {
+    const speaker = present(connId);
+    if (speaker === undefined) return false;
+    const nick = speaker.claimed;
+    return order.append({
+      type,
+      conn: connId,
+      remote: speaker.remote,
+      ...(nick !== undefined && { name: nick }),
+      text
+    });
+  };
   /** Leaves in the order and not back yet, and whom to confirm each to. */
   const leaving = new Map<string, ConnectionRef | null>();
   /** Lines for some members only, out after the batch. */
@@ -414,19 +431,7 @@ export function createRoom(options: RoomOptions): Room {
     ref: actor,
     messages$: broadcast.messages$,
     count$: count.asObservable(),
-    say: (connId, text) => {
-      const speaker = speakers.get(connId);
-      if (speaker === undefined || leaving.has(connId)) return false;
-      if (!open || !running) return false;
-      const nick = speaker.claimed;
-      return order.append({
-        type: 'line',
-        conn: connId,
-        remote: speaker.remote,
-        ...(nick !== undefined && { name: nick }),
-        text
-      });
-    },
+    say: (connId, text) => speak('line', connId, text),
     flush,
     tell: (connId, lines) => {
       if (!running) return false;
@@ -447,18 +452,7 @@ export function createRoom(options: RoomOptions): Room {
         ...(old !== undefined && { old })
       });
     },
-    act: (connId, text) => {
-      const speaker = present(connId);
-      if (speaker === undefined) return false;
-      const nick = speaker.claimed;
-      return order.append({
-        type: 'act',
-        conn: connId,
-        remote: speaker.remote,
-        ...(nick !== undefined && { name: nick }),
-        text
-      });
-    },
+    act: (connId, text) => speak('act', connId, text),
     who: () =>
       order.who?.() ??
       [...speakers.entries()]

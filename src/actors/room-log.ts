@@ -27,10 +27,7 @@ export class RoomLog {
     if (!this.#chat) return;
     this.#logger.log('chat', 'member said', {
       event: 'message',
-      ...(entry.node !== undefined && { node: entry.node }),
-      connId: entry.conn,
-      remote: entry.remote,
-      ...(entry.name !== undefined && { nick: entry.name }),
+      ...whose(entry),
       text: entry.text
     });
   }
@@ -38,10 +35,7 @@ export class RoomLog {
   join(entry: Entry<'join'>): void {
     this.#logger.info('member joined', {
       event: 'join',
-      ...(entry.node !== undefined && { node: entry.node }),
-      connId: entry.conn,
-      remote: entry.remote,
-      ...(entry.name !== undefined && { nick: entry.name }),
+      ...whose(entry),
       count: entry.count
     });
   }
@@ -54,10 +48,7 @@ export class RoomLog {
   leave(entry: Entry<'leave'>): void {
     this.#logger.info('member left', {
       event: 'leave',
-      ...(entry.node !== undefined && { node: entry.node }),
-      connId: entry.conn,
-      remote: entry.remote,
-      ...(entry.name !== undefined && { nick: entry.name }),
+      ...whose(entry),
       count: entry.count,
       reason: entry.reason,
       ...entry.detail
@@ -68,11 +59,8 @@ export class RoomLog {
   rename(entry: Entry<'rename'>): void {
     this.#logger.info('member renamed', {
       event: 'rename',
-      ...(entry.node !== undefined && { node: entry.node }),
-      connId: entry.conn,
-      remote: entry.remote,
-      ...(entry.old !== undefined && { old: entry.old }),
-      nick: entry.name
+      ...whose(entry),
+      ...(entry.old !== undefined && { old: entry.old })
     });
   }
 
@@ -81,10 +69,7 @@ export class RoomLog {
     if (!this.#chat) return;
     this.#logger.log('chat', 'member acted', {
       event: 'action',
-      ...(entry.node !== undefined && { node: entry.node }),
-      connId: entry.conn,
-      remote: entry.remote,
-      ...(entry.name !== undefined && { nick: entry.name }),
+      ...whose(entry),
       text: entry.text
     });
   }
@@ -96,4 +81,17 @@ export class RoomLog {
   failed(err: unknown): void {
     this.#logger.error('room failed', { err });
   }
+}
+
+/**
+ * Whose entry it is, as every record names it: the node that appended it
+ * (in a cluster), the connection, its address and its nickname, if any.
+ */
+function whose(entry: Exclude<OrderedEntry, { type: 'lost' }>) {
+  return {
+    ...(entry.node !== undefined && { node: entry.node }),
+    connId: entry.conn,
+    remote: entry.remote,
+    ...(entry.name !== undefined && { nick: entry.name })
+  };
 }
