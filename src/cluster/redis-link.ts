@@ -120,12 +120,9 @@ export class RedisLink {
         if (!this.#open || !this.ready) return;
         // The hub wakes its read by the reading connection's id, new on
         // every connection.
-        this.streams.identify().then(
-          () => {
-            for (const watcher of [...this.#watchers]) watcher.up();
-          },
-          (err: unknown) => debug(describe(err))
-        );
+        void this.streams.identify().then(() => {
+          for (const watcher of [...this.#watchers]) watcher.up();
+        });
       });
       connection.on('close', () => {
         if (!this.#open) return;

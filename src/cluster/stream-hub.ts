@@ -46,9 +46,17 @@ export class StreamHub {
     this.#commands = commands;
   }
 
-  /** The reading connection is (again) ready: learn its client id. */
+  /**
+   * The reading connection is (again) ready: learn its client id. Without
+   * it (an ACL that forbids `CLIENT ID`) a new stream waits for the block
+   * timeout instead; nothing else changes.
+   */
   async identify(): Promise<void> {
-    this.#clientId = Number(await this.#reader.call('CLIENT', 'ID'));
+    try {
+      this.#clientId = Number(await this.#reader.call('CLIENT', 'ID'));
+    } catch {
+      this.#clientId = null;
+    }
   }
 
   /** Starts reading `reader`'s stream (again) after its last id. */
