@@ -2,6 +2,7 @@ import type { TransportKind } from '../machines/types.js';
 import type { TransportCounters } from './tcp-connection.js';
 import type { DroppedOutput, TcpServer } from './tcp-server.js';
 import {
+  HANDSHAKE_FAILURES,
   createHandshakeCounts,
   type HandshakeFailure
 } from './tls-handshake.js';
@@ -81,10 +82,8 @@ export function combineListeners(
     handshakeFailures: () => {
       const sum = createHandshakeCounts();
       for (const listener of listeners)
-        for (const [reason, count] of Object.entries(
-          listener.handshakeFailures ?? {}
-        ))
-          sum[reason as HandshakeFailure] += count;
+        for (const reason of HANDSHAKE_FAILURES)
+          sum[reason] += listener.handshakeFailures?.[reason] ?? 0;
       return sum;
     }
   };

@@ -1,4 +1,5 @@
 import type { SecureContextOptions } from 'node:tls';
+import { errorCode } from '../app/errors.js';
 
 /**
  * Why a TLS handshake failed, in a bounded set (a metrics label):
@@ -74,10 +75,7 @@ export function secureContextOptions(
  * `ERR_SSL_<REASON>` codes.
  */
 export function classifyHandshakeError(err: unknown): HandshakeFailure {
-  const code =
-    typeof err === 'object' && err !== null && 'code' in err
-      ? String((err as { code: unknown }).code)
-      : '';
+  const code = errorCode(err) ?? '';
   const message = err instanceof Error ? err.message : '';
   if (
     code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ||
