@@ -158,6 +158,9 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
       raw.once('close', () => handshaking.delete(raw));
     });
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      // Node leaves a timed-out handshake's socket open: end it here, for
+      // every failure, so none outlives the handshake timeout.
+      socket.destroy();
       const reason = classifyHandshakeError(err);
       handshakeFailures[reason] += 1;
       const { remoteAddress, remotePort } = socket;
