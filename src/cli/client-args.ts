@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { hostFrom } from './address.js';
 
 /** The one-line synopsis printed under every argument error. */
-export const CLIENT_USAGE =
-  'usage: chat-client [--tls [--ca FILE] [--insecure]] HOST PORT';
+export const CLIENT_USAGE = 'usage: chat-client HOST PORT';
 
 /** How a `chat-client` run ends: its exit status. */
 export const CLIENT_EXIT = {
@@ -19,6 +18,7 @@ export const CLIENT_EXIT = {
 
 /** The text `chat-client --help` prints. */
 export const CLIENT_HELP = `${CLIENT_USAGE}
+       chat-client --tls [--ca FILE] [--insecure] HOST PORT
 
 Connects to an actor-chat server and joins the chat. Every line you type is
 sent as a message; the server's lines are printed as they arrive, above the
