@@ -12,8 +12,8 @@
  * @typedef {{ id: string, final: boolean, initial: boolean }} GraphState
  * @typedef {{ from: string, to: string, events: string[] }} GraphEdge
  * @typedef {{ id: string, states: GraphState[], edges: GraphEdge[] }} MachineGraph
- * @typedef {{ id: string, remote: string, state: string, since: number,
- *   name: string | null, room: string | null,
+ * @typedef {{ id: string, remote: string, transport: string, state: string,
+ *   since: number, name: string | null, room: string | null,
  *   openedAt: number, messagesIn: number, messagesOut: number,
  *   bytesIn: number, bytesOut: number, queuedBytes: number,
  *   reason: string | null }} Row
@@ -319,6 +319,7 @@ function main() {
         tr.append(
           el('td', row.id, 'id'),
           el('td', row.remote, 'remote'),
+          el('td', row.transport, 'transport'),
           el('td', row.name ?? '', 'name'),
           el('td', row.room ?? '', 'room'),
           el('td', row.state, 'state'),

@@ -80,9 +80,12 @@ export function createMetrics(source: MetricsSource): Metrics {
   // in chat_disconnects_total (by reason), never in this gauge.
   gauge(
     'chat_connections',
-    'Open connections by state of their actor right now.',
-    ['state'],
-    () => byLabel('state', source.monitor.liveStateCounts())
+    'Open connections by transport and state of their actor right now.',
+    ['transport', 'state'],
+    () =>
+      source.monitor
+        .liveCounts()
+        .map(({ transport, state, count }) => [{ transport, state }, count])
   );
   total(
     'chat_connections_accepted_total',
@@ -101,6 +104,12 @@ export function createMetrics(source: MetricsSource): Metrics {
     'Connections ended, by reason.',
     ['reason'],
     () => byLabel('reason', read().disconnects)
+  );
+  total(
+    'chat_tls_handshake_failures_total',
+    'TLS handshakes that failed, by reason.',
+    ['reason'],
+    () => byLabel('reason', read().tlsHandshakeFailures ?? {})
   );
   gauge('chat_rooms', 'Rooms open right now, #lobby included.', [], () => [
     [{}, read().rooms]

@@ -44,6 +44,8 @@ export interface IdentityChange {
 export interface ConnectionRow {
   readonly id: string;
   readonly remote: string;
+  /** How it came: `tcp`, `tls` (`ws` to come). */
+  readonly transport: string;
   readonly state: string;
   /** Its nickname (the last it held, once closed); `null` without one. */
   readonly name: string | null;
@@ -80,6 +82,11 @@ export interface MonitorOptions {
   finalState: string;
   /** Closed connections kept for the table and their timelines; default 1000. */
   retainClosed?: number;
+  /**
+   * The daemon's transports, listed in `liveCounts` even with no
+   * connection; default `['tcp']`.
+   */
+  transports?: readonly string[];
   /** Transitions kept per connection, the most recent; default 32. */
   timelineLength?: number;
   now?: () => number;
@@ -88,6 +95,7 @@ export interface MonitorOptions {
 interface ConnectionRecord {
   readonly id: string;
   readonly remote: string;
+  readonly transport: string;
   readonly openedAt: number;
   state: string;
   since: number;
@@ -148,6 +156,7 @@ export class ConnectionMonitor {
   readonly #counts: Map<string, number>;
   readonly #states: readonly string[];
   readonly #finalState: string;
+  readonly #transports: readonly string[];
   readonly #retainClosed: number;
   readonly #timelineLength: number;
   readonly #now: () => number;
@@ -167,6 +176,7 @@ export class ConnectionMonitor {
   constructor(options: MonitorOptions) {
     this.#states = options.states;
     this.#finalState = options.finalState;
+    this.#transports = options.transports ?? ['tcp'];
     this.#retainClosed = options.retainClosed ?? 1000;
     this.#timelineLength = options.timelineLength ?? 32;
     this.#now = options.now ?? Date.now;
@@ -174,11 +184,17 @@ export class ConnectionMonitor {
   }
 
   /** Registers an accepted connection; call before its actor starts. */
-  track(id: string, remote: string, source: TrafficSource): void {
+  track(
+    id: string,
+    remote: string,
+    source: TrafficSource,
+    transport = 'tcp'
+  ): void {
     const now = this.#now();
     this.#records.set(id, {
       id,
       remote,
+      transport,
       openedAt: now,
       state: NOT_STARTED,
       since: now,
@@ -337,6 +353,37 @@ export class ConnectionMonitor {
     return counts;
   }
 
+  /**
+   * Open connections per transport and live state, every pair listed (the
+   * transports given at construction and any seen since). Walks the
+   * records: meant for a scrape, not for every event.
+   */
+  liveCounts(): { transport: string; state: string; count: number }[] {
+    const counts = new Map<string, Map<string, number>>();
+    const of = (transport: string): Map<string, number> => {
+      let byState = counts.get(transport);
+      if (byState === undefined) {
+        byState = new Map(
+          this.#states
+            .filter((state) => state !== this.#finalState)
+            .map((state) => [state, 0])
+        );
+        counts.set(transport, byState);
+      }
+      return byState;
+    };
+    for (const transport of this.#transports) of(transport);
+    for (const record of this.#records.values()) {
+      if (record.state === NOT_STARTED || record.state === this.#finalState)
+        continue;
+      const byState = of(record.transport);
+      byState.set(record.state, (byState.get(record.state) ?? 0) + 1);
+    }
+    return [...counts].flatMap(([transport, byState]) =>
+      [...byState].map(([state, count]) => ({ transport, state, count }))
+    );
+  }
+
   /** Connections whose actor has not reached the final state. */
   liveCount(): number {
     let live = 0;
@@ -401,6 +448,7 @@ export class ConnectionMonitor {
     return {
       id: record.id,
       remote: record.remote,
+      transport: record.transport,
       state: record.state,
       name: record.name,
       room: record.room,

@@ -27,4 +27,6 @@ export interface AdminStats {
   readonly pacedLines: number;
   /** What every connection so far has carried. */
   readonly traffic: Readonly<Traffic>;
+  /** Failed TLS handshakes by reason; absent without a TLS listener. */
+  readonly tlsHandshakeFailures?: Readonly<Record<string, number>>;
 }

@@ -29,12 +29,34 @@ import { localDirectory, roomNowOf } from '../actors/commands/directory.js';
 import { joinCluster } from '../cluster/cluster-chat.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 import { SHUTDOWN_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
-import type { RefusalReason } from '../transport/admission.js';
-import type { TcpConnection, Traffic } from '../transport/tcp-connection.js';
-import { listen } from '../transport/tcp-server.js';
+import { Admission, type RefusalReason } from '../transport/admission.js';
+import {
+  createCounters,
+  type TcpConnection,
+  type Traffic
+} from '../transport/tcp-connection.js';
+import { combineListeners } from '../transport/listeners.js';
+import type { HandshakeFailure } from '../transport/tls-handshake.js';
+import { listen, type TcpServer } from '../transport/tcp-server.js';
+import { loadTlsFiles, type LoadedTls, type TlsFiles } from './tls-files.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { resolveLimits, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
+
+/** How long a TLS handshake may take by default. */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** A TLS listener beside (or, with `plain: false`, instead of) the plain one. */
+export interface DaemonTlsOptions extends TlsFiles {
+  /** Default: the plain listener's host. */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Require a client certificate signed by `ca`. */
+  clientAuth?: boolean;
+  /** Default `DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS`. */
+  handshakeTimeoutMs?: number;
+}
 
 /**
  * How long closing sockets that are already finished may take: it never
@@ -49,6 +71,13 @@ export interface DaemonOptions extends Partial<Limits> {
   host?: string;
   /** Default 3333; 0 picks a free port. */
   port?: number;
+  /** Listen for plain TCP on `host:port`; default true. */
+  plain?: boolean;
+  /**
+   * Listen for TLS too, with these files (read before anything listens; a
+   * bad one fails the start with a `TlsFileError`).
+   */
+  tls?: DaemonTlsOptions;
   /** Called once if the daemon itself fails (not a connection): shut down then. */
   onFault?: (err: unknown) => void;
   /**
@@ -121,13 +150,24 @@ export interface DaemonStats {
   messages: number;
   /** What every connection so far has carried. */
   traffic: Traffic;
+  /** Failed TLS handshakes, by reason. */
+  tlsHandshakeFailures: Record<HandshakeFailure, number>;
 }
 
 /** A running chat daemon. */
 export interface Daemon {
   readonly host: string;
-  /** The bound port. */
+  /** The plain listener's bound port (the TLS one's with `plain: false`). */
   readonly port: number;
+  /** The TLS listener's bound address, when there is one. */
+  readonly tls: { host: string; port: number } | null;
+  /**
+   * Reads the TLS certificate and key again and serves them to new
+   * handshakes; connections up keep chatting. Logs what was loaded, or one
+   * error and keeps the old ones; true if the new ones are in use. False
+   * without a TLS listener.
+   */
+  reloadTls(): boolean;
   /** The limits in force. */
   readonly limits: Readonly<Limits>;
   /** The admin listener, when one was asked for. */
@@ -160,6 +200,11 @@ export interface Daemon {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger, wrapPort } = options;
   const limits = resolveLimits(options);
+  const plain = options.plain ?? true;
+  if (!plain && !options.tls)
+    throw new RangeError('a daemon needs a listener: plain, tls or both');
+  // Before anything listens: bad TLS files start nothing.
+  const tlsFiles = options.tls ? loadTlsFiles(options.tls) : null;
   const onFault = options.onFault ?? (() => undefined);
   // Before anything listens: a bad admin setting starts nothing.
   if (options.admin) checkAdminOptions(options.admin);
@@ -167,7 +212,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const monitor = graph
     ? new ConnectionMonitor({
         states: graph.states.map((state) => state.id),
-        finalState: graph.states.find((state) => state.final)?.id ?? 'closed'
+        finalState: graph.states.find((state) => state.final)?.id ?? 'closed',
+        transports: [...(plain ? ['tcp'] : []), ...(options.tls ? ['tls'] : [])]
       })
     : null;
   // Every actor goes to the debug log and the caller's observer; the
@@ -244,7 +290,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     inspect: inspectConnection,
     wrapPort,
     actors: connections,
-    onAccept: (connId, tcp) => monitor?.track(connId, tcp.remote, tcp),
+    onAccept: (connId, tcp) =>
+      monitor?.track(connId, tcp.remote, tcp, tcp.transport),
     onDone: (connId, reason) => monitor?.done(connId, reason)
   });
   const refused: Record<Refusal, number> = {
@@ -257,11 +304,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger.warn('connection refused', { remote, reason });
   };
 
-  const transport = await listen({
-    host: options.host ?? DEFAULT_HOST,
-    port: options.port ?? DEFAULT_PORT,
+  const host = options.host ?? DEFAULT_HOST;
+  // One admission and one set of counters for every listener: the limits
+  // hold over all transports together.
+  const admission = new Admission(limits);
+  const counters = createCounters();
+  const common = {
     limits,
-    onConnection: (tcp) => {
+    admission,
+    counters,
+    onConnection: (tcp: TcpConnection) => {
       if (!room.accepting()) {
         // Redis is out of reach: say so, rather than seat a member whose
         // lines could go nowhere. [CLUSTER-2]
@@ -274,13 +326,64 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (registry.accept(tcp) === null) tcp.end(SHUTDOWN_NOTICE);
     },
     onRefused: refuse
-  }).catch((err: unknown) => {
+  };
+  const started: TcpServer[] = [];
+  const tlsOptions = options.tls;
+  try {
+    if (plain)
+      started.push(
+        await listen({ ...common, host, port: options.port ?? DEFAULT_PORT })
+      );
+    if (tlsOptions && tlsFiles)
+      started.push(
+        await listen({
+          ...common,
+          host: tlsOptions.host ?? host,
+          port: tlsOptions.port,
+          tls: {
+            credentials: tlsFiles,
+            clientAuth: tlsOptions.clientAuth ?? false,
+            handshakeTimeoutMs:
+              tlsOptions.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+            // A scanner or a stray plain client: not worth a warning each.
+            onHandshakeFailure: (remote, reason) =>
+              logger.info('tls handshake failed', { remote, reason })
+          }
+        })
+      );
+  } catch (err) {
+    for (const listener of started) {
+      listener.stopAccepting();
+      listener.destroyAll();
+    }
     room.stop();
     names.stop();
     directory.stop();
     clustered?.close();
     throw err;
+  }
+  const transport = combineListeners(started, counters);
+  const primary = started[0] as TcpServer;
+  const tlsListener = started.find((each) => each.transport === 'tls') ?? null;
+  const describeTls = (loaded: LoadedTls): Record<string, string> => ({
+    subject: loaded.subject,
+    notAfter: loaded.notAfter,
+    fingerprint: loaded.fingerprint
   });
+  const reloadTls = (): boolean => {
+    if (tlsListener === null || !tlsOptions) return false;
+    try {
+      const loaded = loadTlsFiles(tlsOptions);
+      tlsListener.setCredentials(loaded);
+      logger.info('tls certificate reloaded', describeTls(loaded));
+      return true;
+    } catch (err) {
+      logger.error('tls certificate not reloaded; keeping the old one', {
+        err: err instanceof Error ? err.message : String(err)
+      });
+      return false;
+    }
+  };
   let closing: Promise<void> | null = null;
   const stats = (): DaemonStats => ({
     actors: connections.size + sum((each) => (each.isRunning() ? 1 : 0)),
@@ -291,6 +394,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     names: names.size(),
     commandRefusals: commands.refusals(),
     sockets: transport.openSockets(),
+    tlsHandshakeFailures: transport.handshakeFailures(),
     accepted: registry.accepted,
     refused: { ...refused },
     disconnects: registry.disconnects(),
@@ -337,9 +441,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
   logger.info('listening', {
     event: 'listen',
-    host: transport.host,
-    port: transport.port
+    host: primary.host,
+    port: primary.port
   });
+  if (tlsListener && tlsFiles)
+    logger.info('listening for tls', {
+      transport: 'tls',
+      host: tlsListener.host,
+      port: tlsListener.port,
+      ...describeTls(tlsFiles)
+    });
 
   const shutdown = async (): Promise<void> => {
     transport.stopAccepting();
@@ -372,8 +483,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 
   return {
-    host: transport.host,
-    port: transport.port,
+    host: primary.host,
+    port: primary.port,
+    tls:
+      tlsListener === null
+        ? null
+        : { host: tlsListener.host, port: tlsListener.port },
+    reloadTls,
     limits: Object.freeze({ ...limits }),
     admin:
       admin === null

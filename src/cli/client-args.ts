@@ -18,6 +18,7 @@ export const CLIENT_EXIT = {
 
 /** The text `chat-client --help` prints. */
 export const CLIENT_HELP = `${CLIENT_USAGE}
+       chat-client --tls [--ca FILE] [--insecure] HOST PORT
 
 Connects to an actor-chat server and joins the chat. Every line you type is
 sent as a message; the server's lines are printed as they arrive, above the
@@ -34,6 +35,10 @@ leaves at end of input.
 
   HOST           server host name or IP address (IPv6 may be written [::1])
   PORT           server TCP port, 1-65535
+  --tls          connect over TLS; the server's certificate must be valid for
+                 HOST and signed by a CA the system trusts, or by --ca
+  --ca FILE      trust the PEM CA (or self-signed certificate) in FILE
+  --insecure     do not verify the server's certificate (prints a warning)
   -h, --help     print this help and exit
   -v, --version  print the version and exit
 
@@ -48,9 +53,23 @@ Exit status:
 
 const MAX_PORT = 65535;
 
+/** How `chat-client --tls` checks the server. */
+export interface ClientTls {
+  /** A PEM CA file to trust instead of the system's store. */
+  readonly ca?: string;
+  /** Skip verifying the certificate. */
+  readonly insecure: boolean;
+}
+
 /** What the command line asks for: a connection, the help text, the version, or nothing valid. */
 export type ClientArgs =
-  | { readonly kind: 'connect'; readonly host: string; readonly port: number }
+  | {
+      readonly kind: 'connect';
+      readonly host: string;
+      readonly port: number;
+      /** Connect over TLS, with these settings; plain TCP when absent. */
+      readonly tls?: ClientTls;
+    }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'invalid'; readonly reason: string };
@@ -66,7 +85,10 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
     args: [...argv],
     options: {
       help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' }
+      version: { type: 'boolean', short: 'v' },
+      tls: { type: 'boolean' },
+      ca: { type: 'string' },
+      insecure: { type: 'boolean' }
     },
     allowPositionals: true,
     strict: false,
@@ -76,12 +98,26 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
   let unknownOption: string | undefined;
   let numericIndex = -1;
   let version = false;
+  let tls = false;
+  let insecure = false;
+  let ca: string | undefined;
   for (const token of tokens) {
     if (token.kind === 'positional') positionals.push(token.value);
     else if (token.kind === 'option') {
       if (token.name === 'help') return { kind: 'help' };
       if (token.name === 'version') {
         version = true;
+        continue;
+      }
+      if (token.name === 'tls' || token.name === 'insecure') {
+        if (token.name === 'tls') tls = true;
+        else insecure = true;
+        continue;
+      }
+      if (token.name === 'ca') {
+        if (token.value === undefined || token.value === '')
+          return invalid('option --ca needs a FILE');
+        ca = token.value;
         continue;
       }
       // `-1` reads as a short-option group; as a port it deserves the port
@@ -97,6 +133,8 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
     return invalid(`unknown option "${unknownOption}"`);
   }
   if (version) return { kind: 'version' };
+  if (!tls && (insecure || ca !== undefined))
+    return invalid(`${insecure ? '--insecure' : '--ca'} applies to --tls`);
   const [rawHost, rawPort, extra] = positionals;
   if (rawHost === undefined) return invalid('missing HOST and PORT');
   if (rawPort === undefined) return invalid('missing PORT');
@@ -111,7 +149,12 @@ export function parseClientArgs(argv: readonly string[]): ClientArgs {
   if (port === undefined) {
     return invalid(`invalid port "${rawPort}" (expected 1-${MAX_PORT})`);
   }
-  return { kind: 'connect', host, port };
+  return {
+    kind: 'connect',
+    host,
+    port,
+    ...(tls && { tls: { insecure, ...(ca !== undefined && { ca }) } })
+  };
 }
 
 function invalid(reason: string): ClientArgs {

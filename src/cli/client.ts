@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import readline from 'node:readline';
 import {
   describeSystemError as describeError,
@@ -102,7 +104,30 @@ export function main(
     /** Our room and name, as the server has said them: the prompt shows them. */
     let session = INITIAL_SESSION;
     const lines = trackSentLines();
-    const socket = net.connect({ host: args.host, port: args.port });
+    let ca: Buffer | undefined;
+    try {
+      ca = args.tls?.ca === undefined ? undefined : readFileSync(args.tls.ca);
+    } catch (err) {
+      io.stderr.write(
+        `${PROGRAM}: cannot read CA file ${args.tls?.ca}: ${describeError(err)}\n`
+      );
+      resolve(CLIENT_EXIT.failed);
+      return;
+    }
+    if (args.tls?.insecure === true)
+      io.stderr.write(
+        `${PROGRAM}: warning: --insecure: the server's certificate is not verified; anyone in between can read and change the chat\n`
+      );
+    const socket: net.Socket = args.tls
+      ? tls.connect({
+          host: args.host,
+          port: args.port,
+          // SNI takes a host name, never an address.
+          ...(net.isIP(args.host) === 0 && { servername: args.host }),
+          ...(ca && { ca }),
+          rejectUnauthorized: !args.tls.insecure
+        })
+      : net.connect({ host: args.host, port: args.port });
 
     /** Prints a line: above the prompt on a terminal, plainly otherwise. */
     function show(line: string): void {
@@ -252,7 +277,7 @@ export function main(
       if (state === 'connecting') {
         finish(
           CLIENT_EXIT.failed,
-          `cannot connect to ${address}: ${describeError(err)}`
+          `cannot connect to ${address}: ${describeConnectError(err)}`
         );
       } else if (errorCode(err) === 'ECONNRESET') {
         serverClosed('connection reset by the server');
@@ -276,12 +301,28 @@ export function main(
       view?.draw();
     }
 
-    socket.on('connect', socketOnConnect);
+    socket.on(args.tls ? 'secureConnect' : 'connect', socketOnConnect);
     socket.on('error', socketOnError);
     socket.on('close', socketOnClose);
     io.stdout.on('resize', stdoutOnResize);
     stop?.addEventListener('abort', leave, { once: true });
   });
+}
+
+/**
+ * A connect error in words; a TLS verification failure as node:tls words
+ * it, with OpenSSL's code: `self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)`.
+ */
+function describeConnectError(err: unknown): string {
+  const code = errorCode(err);
+  if (
+    err instanceof Error &&
+    code !== undefined &&
+    (/CERT|SELF_SIGNED|UNABLE_TO|ERR_SSL|ERR_TLS/.test(code) ||
+      code.startsWith('HOSTNAME'))
+  )
+    return `TLS: ${err.message.split('\n', 1)[0] ?? code} (${code})`;
+  return describeError(err);
 }
 
 /** `1 line was`, `2 lines were`. */

@@ -32,6 +32,12 @@ import {
 } from './limit-args.js';
 import { ROOMS_USAGE, ROOM_OPTIONS, parseRoomArgs } from './room-args.js';
 import { formatSize, sizeOption } from './size.js';
+import {
+  TLS_OPTIONS,
+  TLS_USAGE,
+  parseTlsArgs,
+  type TlsConfig
+} from './tls-args.js';
 
 /** The server's settings, from the command line. */
 export interface ServerConfig {
@@ -48,6 +54,8 @@ export interface ServerConfig {
   cluster: ClusterOptions | undefined;
   /** The room limits asked for; the defaults when undefined. */
   rooms: Partial<RoomLimits> | undefined;
+  /** The TLS listener, and whether the plain one stays. */
+  listeners: TlsConfig;
 }
 
 /** What the command line asked for: run, or print help or the version. */
@@ -91,12 +99,15 @@ ${LIMITS_USAGE}
 
 ${ROOMS_USAGE}
 
+${TLS_USAGE}
+
 ${ADMIN_USAGE}
 
 ${CLUSTER_USAGE}
 
 Signals: SIGINT or SIGTERM shut down gracefully (every client gets
-"Server shutting down"); a second one exits at once.
+"Server shutting down"); a second one exits at once. SIGHUP reloads the TLS
+certificate and key.
 Protocol: docs/protocol.md. Exit codes: 0 after a clean shutdown, 1 when the
 daemon cannot start or fails, 2 for bad arguments.`;
 
@@ -170,6 +181,7 @@ export function parseServerArgs(argv: string[]): ServerCommand {
     ...ADMIN_OPTIONS,
     ...CLUSTER_OPTIONS,
     ...ROOM_OPTIONS,
+    ...TLS_OPTIONS,
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' }
   });
@@ -224,7 +236,8 @@ export function parseServerArgs(argv: string[]): ServerCommand {
       limits: parseLimits(values),
       inspection: parseAdminArgs(values),
       cluster: parseClusterArgs(values),
-      rooms: parseRoomArgs(values)
+      rooms: parseRoomArgs(values),
+      listeners: parseTlsArgs(values)
     }
   };
 }

@@ -115,6 +115,11 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP: new TLS certificate and key for new connections (a renewal's
+  // deploy hook). Without TLS it does nothing rather than end the process.
+  process.on('SIGHUP', () => {
+    void daemon.then((up) => up?.reloadTls());
+  });
 
   const { admin, stately: statelyUrl } = config.inspection;
   let stately: Awaited<ReturnType<typeof connectStately>> | undefined;
@@ -128,6 +133,8 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
         logger,
         host: config.host,
         port: config.port,
+        plain: config.listeners.plain,
+        ...(config.listeners.tls && { tls: config.listeners.tls }),
         ...config.limits,
         admin,
         cluster: config.cluster,

@@ -8,12 +8,20 @@ export type { ConnectionRef } from './connection-ref.js';
 export { LEAVE_REASONS, type LeaveReason } from './leave-reason.js';
 
 /**
+ * How a connection reached us: plain TCP, TLS, WebSocket, or an in-memory
+ * pipe (the replay harness). Shown by the inspector and `/metrics`.
+ */
+export type TransportKind = 'tcp' | 'tls' | 'ws' | 'memory';
+
+/**
  * What a connection actor may ask of its transport. src/transport implements
  * it; nothing outside the transport ever holds a socket.
  */
 export interface ConnectionPort {
   /** The peer as the protocol shows it, e.g. `127.0.0.1:49448`. [CHAT-ADDR-1] */
   readonly remote: string;
+  /** The transport it came over. */
+  readonly transport: TransportKind;
   /**
    * Queues bytes for the peer (`lines` of them, for the counters; default
    * 1); writes in one event-loop turn go out together.

@@ -15,6 +15,7 @@ export function forwardPort(
 ): ConnectionPort {
   const forwarded: ConnectionPort = {
     remote: port.remote,
+    transport: port.transport,
     // A getter, not a copy: the queue changes after every write and flush.
     get queuedBytes() {
       return port.queuedBytes;

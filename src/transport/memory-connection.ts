@@ -50,6 +50,7 @@ const FIN = 'fin';
  */
 export class MemoryConnection implements ConnectionPort {
   readonly remote: string;
+  readonly transport = 'memory';
   readonly #limits: MemoryLimits;
   readonly #timers: ConnectionTimers;
   readonly #splitter: LineSplitter;

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { TransportEvent } from '../machines/connection-events.js';
-import type { ConnectionPort } from '../machines/types.js';
+import type { ConnectionPort, TransportKind } from '../machines/types.js';
 import { EventOutlet, type Inbound } from './event-outlet.js';
 import { HOLD, InputGate } from './input-gate.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
@@ -46,6 +46,8 @@ export function createCounters(): TransportCounters {
 export interface TcpConnectionOptions {
   /** The peer as the protocol shows it. */
   remote: string;
+  /** The socket's transport: `tls` for a TLSSocket; `tcp` by default. */
+  transport?: 'tcp' | 'tls';
   limits: ConnectionLimits;
   counters: TransportCounters;
   /** The idle check's, stall watchdog's and linger's; the system's by default. */
@@ -66,6 +68,7 @@ export interface TcpConnectionOptions {
  */
 export class TcpConnection implements ConnectionPort {
   readonly remote: string;
+  readonly transport: TransportKind;
   readonly #socket: Duplex;
   readonly #limits: ConnectionLimits;
   readonly #counters: TransportCounters;
@@ -92,6 +95,7 @@ export class TcpConnection implements ConnectionPort {
     const { limits, counters } = options;
     const timers = options.timers ?? systemTimers;
     this.remote = options.remote;
+    this.transport = options.transport ?? 'tcp';
     this.#socket = socket;
     this.#limits = limits;
     this.#counters = counters;

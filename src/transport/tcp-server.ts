@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { ListenError, describeSystemError } from '../app/errors.js';
 import { LINGER_MS } from '../protocol/constants.js';
 import { formatRefusal } from '../protocol/format.js';
@@ -14,6 +15,14 @@ import {
   type ConnectionLimits,
   type TransportCounters
 } from './tcp-connection.js';
+import {
+  classifyHandshakeError,
+  createHandshakeCounts,
+  secureContextOptions,
+  type HandshakeFailure,
+  type TlsCredentials,
+  type TlsListenOptions
+} from './tls-handshake.js';
 
 /** Every limit the transport enforces. */
 export interface TransportLimits extends ConnectionLimits, AdmissionLimits {
@@ -30,6 +39,15 @@ export interface TcpServerOptions {
   onConnection: (connection: TcpConnection) => void;
   /** Called once per refused socket, after its `Error:` line was queued. */
   onRefused: (remote: string, reason: RefusalReason) => void;
+  /**
+   * The admission to count connections in; listeners of one daemon share
+   * one, so its limits hold over all of them. A new one by default.
+   */
+  admission?: Admission;
+  /** The counters to add to; shared like `admission`. New ones by default. */
+  counters?: TransportCounters;
+  /** Serve TLS: connections enter the chat once their handshake is done. */
+  tls?: TlsListenOptions;
 }
 
 // Our socket buffer takes at most this before writes go to the connection's
@@ -52,6 +70,16 @@ export interface TcpServer {
   readonly host: string;
   /** The bound port (the real one when 0 was asked for). */
   readonly port: number;
+  /** `tls` when it serves TLS. */
+  readonly transport: 'tcp' | 'tls';
+  /** Failed TLS handshakes by reason (all zero on a plain listener). */
+  readonly handshakeFailures: Readonly<Record<HandshakeFailure, number>>;
+  /**
+   * Serves `credentials` to handshakes from now on; connections already up
+   * keep theirs. Throws on a plain listener, or when node:tls rejects them
+   * (the old ones stay then).
+   */
+  setCredentials(credentials: TlsCredentials): void;
   /** Stops accepting; open connections are untouched. */
   stopAccepting(): void;
   /** Open sockets right now, refused ones still closing included. */
@@ -81,7 +109,8 @@ export interface TcpServer {
 
 /**
  * Listens on `host:port` and turns each accepted socket into a
- * `TcpConnection`. Rejects with a `ListenError` whose message says why.
+ * `TcpConnection`; with `tls`, each socket whose TLS handshake finished.
+ * Rejects with a `ListenError` whose message says why.
  */
 export async function listen(options: TcpServerOptions): Promise<TcpServer> {
   const { limits } = options;
@@ -95,19 +124,56 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
   const notify = (): void => {
     for (const watch of [...watchers]) watch();
   };
-  const admission = new Admission(limits);
-  const counters = createCounters();
+  const admission = options.admission ?? new Admission(limits);
+  const counters = options.counters ?? createCounters();
+  const handshakeFailures = createHandshakeCounts();
+  // Raw sockets whose TLS handshake is under way: not yet admitted, so not
+  // in `sockets`; bounded by the handshake timeout.
+  const handshaking = new Set<Socket>();
   const soft = limits.sendQueueSoftBytes;
+  const { tls } = options;
   // allowHalfOpen: after the peer's FIN we still flush and close our side
-  // ourselves, from the connection actor's `closed` state.
-  const server = createServer({
+  // ourselves, from the connection actor's `closed` state. A TLSSocket
+  // inherits it from its raw socket (but not the high-water mark: it keeps
+  // Node's 16 KiB, below the soft mark's cap, so 'drain' still comes).
+  const serverOptions = {
     allowHalfOpen: true,
     noDelay: true,
     highWaterMark:
       soft > 0 ? Math.min(soft, MAX_SOCKET_BUFFER) : MAX_SOCKET_BUFFER
-  });
+  };
+  const server: Server = tls
+    ? createTlsServer({
+        ...serverOptions,
+        ...secureContextOptions(tls.credentials),
+        handshakeTimeout: tls.handshakeTimeoutMs,
+        requestCert: tls.clientAuth,
+        rejectUnauthorized: tls.clientAuth
+      })
+    : createServer(serverOptions);
 
-  server.on('connection', (socket) => {
+  if (tls) {
+    server.on('connection', (raw: Socket) => {
+      handshaking.add(raw);
+      raw.once('close', () => handshaking.delete(raw));
+    });
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      // Node leaves a timed-out handshake's socket open: end it here, for
+      // every failure, so none outlives the handshake timeout.
+      socket.destroy();
+      const reason = classifyHandshakeError(err);
+      handshakeFailures[reason] += 1;
+      const { remoteAddress, remotePort } = socket;
+      tls.onHandshakeFailure?.(
+        remoteAddress === undefined || remotePort === undefined
+          ? 'unknown'
+          : formatAddress(remoteAddress, remotePort),
+        reason
+      );
+    });
+  }
+
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     const { remoteAddress, remotePort } = socket;
     // Reset before 'connection' fired: the address is gone, so is the peer.
     if (remoteAddress === undefined || remotePort === undefined) {
@@ -134,7 +200,12 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
     }
     socket.once('close', () => admission.release(remoteAddress));
     if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
-    const connection = new TcpConnection(socket, { remote, limits, counters });
+    const connection = new TcpConnection(socket, {
+      remote,
+      transport: tls ? 'tls' : 'tcp',
+      limits,
+      counters
+    });
     sockets.set(socket, connection);
     options.onConnection(connection);
   });
@@ -149,8 +220,18 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
   return {
     host: options.host,
     port,
+    transport: tls ? 'tls' : 'tcp',
+    handshakeFailures,
+    setCredentials: (credentials) => {
+      if (!tls) throw new Error('setCredentials: this listener is plain TCP');
+      (server as ReturnType<typeof createTlsServer>).setSecureContext(
+        secureContextOptions(credentials)
+      );
+    },
     stopAccepting: () => {
       server.close();
+      // Handshakes under way never get in now: drop them.
+      for (const raw of handshaking) raw.destroy();
     },
     openSockets: () => sockets.size,
     counters,
@@ -158,10 +239,12 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
       waitFor(() => unfinished.size === 0, watchers, timeoutMs),
     resetUnfinished: () => resetUnfinished(unfinished, sockets),
     closeAll: (timeoutMs) => {
+      for (const raw of handshaking) raw.destroy();
       for (const socket of sockets.keys()) socket.destroy();
       return waitFor(() => sockets.size === 0, watchers, timeoutMs);
     },
     destroyAll: () => {
+      for (const raw of handshaking) raw.destroy();
       for (const socket of sockets.keys()) socket.destroy();
     }
   };

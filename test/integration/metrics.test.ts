@@ -141,9 +141,24 @@ describe('/metrics', () => {
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const samples = parseSamples(text);
 
-    expect(value(samples, 'chat_connections', { state: 'online' })).toBe(1);
-    expect(value(samples, 'chat_connections', { state: 'connecting' })).toBe(0);
-    expect(value(samples, 'chat_connections', { state: 'leaving' })).toBe(0);
+    expect(
+      value(samples, 'chat_connections', {
+        transport: 'tcp',
+        state: 'online'
+      })
+    ).toBe(1);
+    expect(
+      value(samples, 'chat_connections', {
+        transport: 'tcp',
+        state: 'connecting'
+      })
+    ).toBe(0);
+    expect(
+      value(samples, 'chat_connections', {
+        transport: 'tcp',
+        state: 'leaving'
+      })
+    ).toBe(0);
     // A gauge says what is open right now: closed connections are a total,
     // counted by reason in chat_disconnects_total, never in the gauge.
     expect(
@@ -153,7 +168,7 @@ describe('/metrics', () => {
         .sort()
     ).toEqual(['connecting', 'leaving', 'moving', 'online']);
     expect(text).toMatch(
-      /^# HELP chat_connections Open connections by state of their actor right now\.$/m
+      /^# HELP chat_connections Open connections by transport and state of their actor right now\.$/m
     );
     expect(value(samples, 'chat_connections_accepted_total')).toBe(2);
     for (const reason of ['server full', 'too many from address']) {
@@ -218,6 +233,11 @@ describe('/metrics', () => {
     expect(value(after, 'chat_connections_accepted_total')).toBe(1);
     expect(value(after, 'chat_room_messages_total')).toBe(1);
     expect(value(after, 'chat_room_members', { room: '#lobby' })).toBe(1);
-    expect(value(after, 'chat_connections', { state: 'online' })).toBe(1);
+    expect(
+      value(after, 'chat_connections', {
+        transport: 'tcp',
+        state: 'online'
+      })
+    ).toBe(1);
   });
 });

@@ -21,6 +21,7 @@ import { manualTurns } from '../../support/manual-turns.js';
  * own `EventOutlet`: events to the actor, lines to the relay.
  */
 class FakePort implements ConnectionPort {
+  readonly transport = 'tcp';
   readonly written: string[] = [];
   /** The `lines` each write was counted as. */
   readonly counted: number[] = [];

@@ -75,6 +75,13 @@ const STATS: DaemonStats = {
     'too many creates': 0
   },
   sockets: 0,
+  tlsHandshakeFailures: {
+    timeout: 0,
+    'not tls': 0,
+    'protocol version': 0,
+    'bad certificate': 0,
+    other: 0
+  },
   accepted: 0,
   refused: {
     'server full': 0,

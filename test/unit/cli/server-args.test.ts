@@ -22,7 +22,8 @@ const DEFAULTS = {
     perIpExempt: ['127.0.0.0/8', '::1/128'],
     shutdownTimeoutMs: 5000
   },
-  inspection: { admin: undefined, stately: undefined }
+  inspection: { admin: undefined, stately: undefined },
+  listeners: { tls: undefined, plain: true }
 };
 
 /** The UsageError `parseServerArgs(argv)` throws; fails the test if none. */
@@ -142,7 +143,8 @@ describe('parseServerArgs', () => {
         inspection: {
           admin: { host: '::1', port: 9444, token: 'sixteen-chars-xx' },
           stately: 'ws://127.0.0.1:8080'
-        }
+        },
+        listeners: { tls: undefined, plain: true }
       }
     });
   });

@@ -33,6 +33,7 @@ const REMOTE = '10.0.0.1:4242';
 function fakePort(): ConnectionPort {
   return {
     remote: REMOTE,
+    transport: 'tcp',
     queuedBytes: 0,
     write: vi.fn(),
     end: vi.fn(),

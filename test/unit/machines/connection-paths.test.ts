@@ -60,6 +60,7 @@ const REASON_OF: Partial<Record<Step['type'], LeaveReason>> = {
 
 const port: ConnectionPort = {
   remote: '10.0.0.1:1',
+  transport: 'tcp',
   queuedBytes: 0,
   write: () => undefined,
   end: () => undefined,

@@ -100,6 +100,7 @@ describe('replay properties', () => {
     const writes: [string, number][] = [];
     const port: ConnectionPort = {
       remote: '127.0.0.1:2',
+      transport: 'memory',
       queuedBytes: 0,
       write: (data, lines = 1) => void writes.push([data.toString(), lines]),
       end: () => undefined,

@@ -1,0 +1,90 @@
+import type { TransportKind } from '../machines/types.js';
+import type { TransportCounters } from './tcp-connection.js';
+import type { DroppedOutput, TcpServer } from './tcp-server.js';
+import {
+  HANDSHAKE_FAILURES,
+  createHandshakeCounts,
+  type HandshakeFailure
+} from './tls-handshake.js';
+
+/**
+ * What the daemon needs of one listener: `TcpServer` without the address
+ * and TLS parts, so a WebSocket listener can stand beside it.
+ */
+export type Listener = Pick<
+  TcpServer,
+  | 'stopAccepting'
+  | 'openSockets'
+  | 'finished'
+  | 'resetUnfinished'
+  | 'closeAll'
+  | 'destroyAll'
+> & {
+  readonly host: string;
+  readonly port: number;
+  readonly transport: TransportKind;
+};
+
+/**
+ * Several listeners of one daemon as one: they share one admission and one
+ * set of counters (passed to each when it was started), and every call goes
+ * to each of them, so shutdown drains all transports together.
+ */
+export interface Listeners extends Pick<
+  TcpServer,
+  | 'stopAccepting'
+  | 'openSockets'
+  | 'finished'
+  | 'resetUnfinished'
+  | 'closeAll'
+  | 'destroyAll'
+> {
+  /** Each listener, in the order given. */
+  readonly all: readonly Listener[];
+  /** The running totals every listener adds to. */
+  readonly counters: Readonly<TransportCounters>;
+  /** Failed TLS handshakes by reason, over every TLS listener. */
+  handshakeFailures(): Record<HandshakeFailure, number>;
+}
+
+/**
+ * Combines `listeners` (started with the same `counters`) into one.
+ *
+ * @example
+ * const all = combineListeners([plain, tls], counters);
+ * all.stopAccepting(); // both stop
+ */
+export function combineListeners(
+  listeners: readonly (Listener &
+    Partial<Pick<TcpServer, 'handshakeFailures'>>)[],
+  counters: Readonly<TransportCounters>
+): Listeners {
+  const each = <T>(call: (listener: Listener) => T): T[] => listeners.map(call);
+  return {
+    all: listeners,
+    counters,
+    stopAccepting: () => void each((l) => l.stopAccepting()),
+    openSockets: () => each((l) => l.openSockets()).reduce((a, b) => a + b, 0),
+    finished: async (timeoutMs) =>
+      (await Promise.all(each((l) => l.finished(timeoutMs)))).every(Boolean),
+    resetUnfinished: () =>
+      each((l) => l.resetUnfinished()).reduce<DroppedOutput>(
+        (sum, d) => ({
+          peers: sum.peers + d.peers,
+          bytes: sum.bytes + d.bytes,
+          unfinished: sum.unfinished + d.unfinished
+        }),
+        { peers: 0, bytes: 0, unfinished: 0 }
+      ),
+    closeAll: async (timeoutMs) =>
+      (await Promise.all(each((l) => l.closeAll(timeoutMs)))).every(Boolean),
+    destroyAll: () => void each((l) => l.destroyAll()),
+    handshakeFailures: () => {
+      const sum = createHandshakeCounts();
+      for (const listener of listeners)
+        for (const reason of HANDSHAKE_FAILURES)
+          sum[reason] += listener.handshakeFailures?.[reason] ?? 0;
+      return sum;
+    }
+  };
+}
