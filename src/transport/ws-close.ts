@@ -43,10 +43,7 @@ export function closeReason(text: string): string {
 
 /** What ended a connection, as far as its transport knows. */
 export type EndCause =
-  | 'slow consumer'
-  | 'idle timeout'
-  | 'server shutdown'
-  | null;
+  'slow consumer' | 'idle timeout' | 'server shutdown' | null;
 
 /**
  * The close frame for an end the connection asked for: the cause the

@@ -250,8 +250,9 @@ export class WsConnection implements ConnectionPort {
     if (this.#ending) return;
     if (isBinary) {
       // [CHAT-WS-4]
-      this.#events.emit({ type: 'tcp.error', code: 'WS_BINARY_MESSAGE' });
+      // Close first: the actor ends the connection as soon as it hears.
       this.closeNow(WS_CLOSE.unsupported, 'text messages only');
+      this.#events.emit({ type: 'tcp.error', code: 'WS_BINARY_MESSAGE' });
       return;
     }
     // The message's end ends its last line. [CHAT-WS-1]
@@ -296,8 +297,8 @@ export class WsConnection implements ConnectionPort {
       if (this.#closed || this.#ending) return;
       // Held input is not read, pongs included: no verdict while we hold it.
       if (this.#pongDue && !this.#gate.held) {
-        this.#events.emit({ type: 'tcp.error', code: 'WS_PONG_TIMEOUT' });
         this.#ws.terminate();
+        this.#events.emit({ type: 'tcp.error', code: 'WS_PONG_TIMEOUT' });
         return;
       }
       this.#pongDue = true;
