@@ -161,6 +161,17 @@ describe('WebSocket transport', () => {
     expect(alice.messages.at(-1)).toBe(SLOW_CONSUMER_NOTICE);
   });
 
+  it('ends an idle client with its notice, then 1008', async () => {
+    const room = await start({ idleTimeoutMs: 200 });
+    const alice = await ws(room);
+    expect(await alice.waitForClose()).toEqual({
+      code: 1008,
+      reason: 'idle timeout'
+    });
+    expect(alice.messages.at(-1)).toMatch(/^Error: disconnected: idle for/);
+    expect(room.registry.disconnects()['idle timeout']).toBe(1);
+  });
+
   it('cuts off a peer that stops answering pings', async () => {
     const room = await start({}, { pingIntervalMs: 100 });
     const bob = await tcp(room);
