@@ -73,7 +73,7 @@ const connection = connect(chatSocketUrl(location), {
       session.whoInFlight = 0;
       session.whoAgain = false;
       session.who = null;
-      if (!session.unavailable) showBanner(null);
+      // The banner stays until the greeting: an open socket is not yet a chat.
     } else if (state === 'waiting') {
       if (session.quit) {
         connection.stop();
@@ -225,7 +225,8 @@ function renamed(old, name) {
 /** Asks `/who`, or notes that it must be asked again once answered. */
 function askWho() {
   if (session.whoInFlight > 0) session.whoAgain = true;
-  else if (send('/who')) session.whoInFlight += 1;
+  // send() counts it, as it counts a `/who` typed by hand.
+  else send('/who');
 }
 
 /** @param {string[]} names one line of a `/who` answer */
