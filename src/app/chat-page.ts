@@ -27,7 +27,8 @@ const FILES: ReadonlyArray<readonly [string, string, string]> = [
   ['/chat.js', 'chat.js', JS],
   ['/chat.css', 'chat.css', 'text/css; charset=utf-8'],
   ['/lines.js', 'lines.js', JS],
-  ['/connection.js', 'connection.js', JS]
+  ['/connection.js', 'connection.js', JS],
+  ['/who.js', 'who.js', JS]
 ];
 
 /** A Host header we may echo into the policy: a name or address and a port. */

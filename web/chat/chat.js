@@ -10,6 +10,7 @@
  */
 import { classify, isNickname, isRoomName, nickRefusal } from './lines.js';
 import { chatSocketUrl, connect } from './connection.js';
+import { createWhoTracker } from './who.js';
 
 /** Lines kept in the list; older ones are dropped. */
 const MAX_LINES = 500;
@@ -49,15 +50,12 @@ const session = {
   /** The name asked for with `/nick`, until the server answers. */
   pendingNick: /** @type {string | null} */ (null),
   room: LOBBY,
-  /** `/who` answers still to come, and whether another is needed after. */
-  whoInFlight: 0,
-  whoAgain: false,
-  /** The `/who` answer being read: its header said `count` names. */
-  who: /** @type {{ count: number, names: string[] } | null} */ (null),
   shuttingDown: false,
   unavailable: false,
   quit: false
 };
+
+const who = createWhoTracker(() => send('/who'));
 
 const connection = connect(chatSocketUrl(location), {
   onLine: receive,
@@ -70,9 +68,7 @@ const connection = connect(chatSocketUrl(location), {
           ? 'connecting…'
           : 'reconnecting';
     if (state === 'online') {
-      session.whoInFlight = 0;
-      session.whoAgain = false;
-      session.who = null;
+      who.reset();
       // The banner stays until the greeting: an open socket is not yet a chat.
     } else if (state === 'waiting') {
       if (session.quit) {
@@ -111,25 +107,28 @@ function receive(line) {
       break;
     case 'now-in':
       session.room = read.room;
-      askWho();
+      who.ask();
       show(line, 'notice');
       break;
     case 'join':
     case 'leave':
-      askWho();
+      who.ask();
       show(line, 'notice');
       break;
     case 'rename':
       renamed(read.old, read.name);
-      askWho();
+      who.ask();
       show(line, 'notice');
       break;
     case 'who-header':
-      session.who = { count: read.count, names: [] };
+      who.header(read.count);
       return;
     case 'who-names':
-      if (session.who === null) show(line, 'notice');
-      else whoNames(read.names);
+      if (!who.reading()) show(line, 'notice');
+      else {
+        const names = who.names(read.names);
+        if (names !== null) renderMembers(names);
+      }
       return;
     case 'rooms-header':
       rooms.replaceChildren();
@@ -162,12 +161,7 @@ function receive(line) {
           `Disconnected by the server: ${line.slice('Error: disconnected: '.length)}`,
           'disconnected'
         );
-      } else if (
-        read.about === 'command-unavailable' &&
-        session.whoInFlight > 0
-      ) {
-        session.whoInFlight -= 1;
-      }
+      } else if (read.about === 'command-unavailable') who.refused();
       if (nickRefusal(line) !== null) session.pendingNick = null;
       show(line, 'error');
       break;
@@ -198,7 +192,7 @@ function rejoin() {
   showBanner(null);
   if (me !== null) send(`/nick ${me}`);
   if (room !== LOBBY) send(`/join ${room}`);
-  else askWho();
+  else who.ask();
 }
 
 /**
@@ -219,28 +213,6 @@ function renamed(old, name) {
   ) {
     session.me = name;
     session.pendingNick = null;
-  }
-}
-
-/** Asks `/who`, or notes that it must be asked again once answered. */
-function askWho() {
-  if (session.whoInFlight > 0) session.whoAgain = true;
-  // send() counts it, as it counts a `/who` typed by hand.
-  else send('/who');
-}
-
-/** @param {string[]} names one line of a `/who` answer */
-function whoNames(names) {
-  const who = session.who;
-  if (who === null) return;
-  who.names.push(...names);
-  if (who.names.length < who.count) return;
-  session.who = null;
-  renderMembers(who.names);
-  session.whoInFlight = Math.max(0, session.whoInFlight - 1);
-  if (session.whoAgain && session.whoInFlight === 0) {
-    session.whoAgain = false;
-    askWho();
   }
 }
 
@@ -332,7 +304,7 @@ function send(line) {
   }
   const nick = /^\/nick\s+(\S+)\s*$/i.exec(line)?.[1];
   if (nick !== undefined && isNickname(nick)) session.pendingNick = nick;
-  if (/^\/who\s*$/i.test(line)) session.whoInFlight += 1;
+  if (/^\/who\s*$/i.test(line)) who.sent();
   if (/^\/quit(\s|$)/i.test(line)) session.quit = true;
   return true;
 }

@@ -31,6 +31,7 @@ describe('createChatPage', () => {
     ['/chat.css', 'chat.css', 'text/css'],
     ['/lines.js', 'lines.js', 'text/javascript'],
     ['/connection.js', 'connection.js', 'text/javascript'],
+    ['/who.js', 'who.js', 'text/javascript'],
     ['/?reconnect=1', 'index.html', 'text/html']
   ])('serves %s from web/chat/%s', async (path, name, type) => {
     const res = await fetch(base + path);
