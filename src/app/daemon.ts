@@ -12,7 +12,7 @@ import {
 } from '../machines/connection-machine.js';
 import { machineGraph } from '../machines/graph.js';
 import type { ConnectionPort, LeaveReason } from '../machines/types.js';
-import { DEFAULT_HOST, DEFAULT_PORT, LOBBY } from '../protocol/constants.js';
+import { LOBBY } from '../protocol/constants.js';
 import { composeInspectors, createInspection } from '../actors/inspection.js';
 import {
   createCommands,
@@ -29,34 +29,26 @@ import { localDirectory, roomNowOf } from '../actors/commands/directory.js';
 import { joinCluster } from '../cluster/cluster-chat.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 import { SHUTDOWN_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
-import { Admission, type RefusalReason } from '../transport/admission.js';
-import {
-  createCounters,
-  type TcpConnection,
-  type Traffic
-} from '../transport/tcp-connection.js';
-import { combineListeners } from '../transport/listeners.js';
+import type { Traffic } from '../transport/tcp-connection.js';
+import type { Listener } from '../transport/listeners.js';
 import type { HandshakeFailure } from '../transport/tls-handshake.js';
-import { listen, type TcpServer } from '../transport/tcp-server.js';
-import { loadTlsFiles, type LoadedTls, type TlsFiles } from './tls-files.js';
+import { loadTlsFiles } from './tls-files.js';
+import {
+  startListeners,
+  type DaemonTlsOptions,
+  type DaemonWsOptions,
+  type ListenerPort,
+  type ListenerRefusal
+} from './start-listeners.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { resolveLimits, type Limits } from './limits.js';
 import type { Logger } from './logger.js';
 
-/** How long a TLS handshake may take by default. */
-export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/** A TLS listener beside (or, with `plain: false`, instead of) the plain one. */
-export interface DaemonTlsOptions extends TlsFiles {
-  /** Default: the plain listener's host. */
-  host?: string;
-  /** 0 picks a free port. */
-  port: number;
-  /** Require a client certificate signed by `ca`. */
-  clientAuth?: boolean;
-  /** Default `DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS`. */
-  handshakeTimeoutMs?: number;
-}
+export {
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+  type DaemonTlsOptions,
+  type DaemonWsOptions
+} from './start-listeners.js';
 
 /**
  * How long closing sockets that are already finished may take: it never
@@ -73,6 +65,8 @@ export interface DaemonOptions extends Partial<Limits> {
   port?: number;
   /** Listen for plain TCP on `host:port`; default true. */
   plain?: boolean;
+  /** Listen for WebSocket too, and serve the chat page there (docs/transports.md). */
+  ws?: DaemonWsOptions;
   /**
    * Listen for TLS too, with these files (read before anything listens; a
    * bad one fails the start with a `TlsFileError`).
@@ -118,7 +112,7 @@ export { DEFAULT_ROOM_LIMITS } from '../actors/room-registry.js';
 export type { CommandRefusal } from '../actors/commands/commands.js';
 
 /** Why a connection was refused at accept time. */
-export type Refusal = RefusalReason | 'chat unavailable';
+export type Refusal = ListenerRefusal | 'chat unavailable';
 
 /** Counters and gauges of a running daemon. */
 export interface DaemonStats {
@@ -161,6 +155,8 @@ export interface Daemon {
   readonly port: number;
   /** The TLS listener's bound address, when there is one. */
   readonly tls: { host: string; port: number } | null;
+  /** The WebSocket listener's bound address (and the chat page's), when there is one. */
+  readonly ws: { host: string; port: number } | null;
   /**
    * Reads the TLS certificate and key again and serves them to new
    * handshakes; connections up keep chatting. Logs what was loaded, or one
@@ -201,9 +197,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { logger, wrapPort } = options;
   const limits = resolveLimits(options);
   const plain = options.plain ?? true;
-  if (!plain && !options.tls)
-    throw new RangeError('a daemon needs a listener: plain, tls or both');
-  // Before anything listens: bad TLS files start nothing.
+  if (!plain && !options.tls && !options.ws)
+    throw new RangeError('a daemon needs a listener: plain, tls or ws');
+  // Before anything starts: bad TLS files start nothing.
   const tlsFiles = options.tls ? loadTlsFiles(options.tls) : null;
   const onFault = options.onFault ?? (() => undefined);
   // Before anything listens: a bad admin setting starts nothing.
@@ -213,7 +209,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ? new ConnectionMonitor({
         states: graph.states.map((state) => state.id),
         finalState: graph.states.find((state) => state.final)?.id ?? 'closed',
-        transports: [...(plain ? ['tcp'] : []), ...(options.tls ? ['tls'] : [])]
+        transports: [
+          ...(plain ? ['tcp'] : []),
+          ...(options.tls ? ['tls'] : []),
+          ...(options.ws ? ['ws'] : [])
+        ]
       })
     : null;
   // Every actor goes to the debug log and the caller's observer; the
@@ -283,20 +283,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     rooms.all().reduce((n, each) => n + count(each), 0);
   // Accept, number, start and forget connections, count their endings and
   // announce the shutdown: the core the replay server runs too.
-  const registry = new ConnectionRegistry<TcpConnection>({
+  const registry = new ConnectionRegistry<ListenerPort>({
     room,
     commands,
     logger,
     inspect: inspectConnection,
     wrapPort,
     actors: connections,
-    onAccept: (connId, tcp) =>
-      monitor?.track(connId, tcp.remote, tcp, tcp.transport),
+    onAccept: (connId, port) =>
+      monitor?.track(connId, port.remote, port, port.transport),
     onDone: (connId, reason) => monitor?.done(connId, reason)
   });
   const refused: Record<Refusal, number> = {
     'server full': 0,
     'too many from address': 0,
+    'origin not allowed': 0,
     'chat unavailable': 0
   };
   const refuse = (remote: string, reason: Refusal): void => {
@@ -304,86 +305,38 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger.warn('connection refused', { remote, reason });
   };
 
-  const host = options.host ?? DEFAULT_HOST;
-  // One admission and one set of counters for every listener: the limits
-  // hold over all transports together.
-  const admission = new Admission(limits);
-  const counters = createCounters();
-  const common = {
+  const listeners = await startListeners({
+    host: options.host,
+    port: options.port,
+    plain,
+    tls:
+      options.tls && tlsFiles
+        ? { ...options.tls, loaded: tlsFiles }
+        : undefined,
+    ws: options.ws,
     limits,
-    admission,
-    counters,
-    onConnection: (tcp: TcpConnection) => {
+    logger,
+    onConnection: (port) => {
       if (!room.accepting()) {
         // Redis is out of reach: say so, rather than seat a member whose
         // lines could go nowhere. [CLUSTER-2]
-        refuse(tcp.remote, 'chat unavailable');
-        tcp.end(UNAVAILABLE_NOTICE);
+        refuse(port.remote, 'chat unavailable');
+        port.end(UNAVAILABLE_NOTICE);
         return;
       }
       // Shutdown closes the listener before it stops the registry, so this
       // refusal is only a safeguard.
-      if (registry.accept(tcp) === null) tcp.end(SHUTDOWN_NOTICE);
+      if (registry.accept(port) === null) port.end(SHUTDOWN_NOTICE);
     },
     onRefused: refuse
-  };
-  const started: TcpServer[] = [];
-  const tlsOptions = options.tls;
-  try {
-    if (plain)
-      started.push(
-        await listen({ ...common, host, port: options.port ?? DEFAULT_PORT })
-      );
-    if (tlsOptions && tlsFiles)
-      started.push(
-        await listen({
-          ...common,
-          host: tlsOptions.host ?? host,
-          port: tlsOptions.port,
-          tls: {
-            credentials: tlsFiles,
-            clientAuth: tlsOptions.clientAuth ?? false,
-            handshakeTimeoutMs:
-              tlsOptions.handshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-            // A scanner or a stray plain client: not worth a warning each.
-            onHandshakeFailure: (remote, reason) =>
-              logger.info('tls handshake failed', { remote, reason })
-          }
-        })
-      );
-  } catch (err) {
-    for (const listener of started) {
-      listener.stopAccepting();
-      listener.destroyAll();
-    }
+  }).catch((err: unknown) => {
     room.stop();
     names.stop();
     directory.stop();
     clustered?.close();
     throw err;
-  }
-  const transport = combineListeners(started, counters);
-  const primary = started[0] as TcpServer;
-  const tlsListener = started.find((each) => each.transport === 'tls') ?? null;
-  const describeTls = (loaded: LoadedTls): Record<string, string> => ({
-    subject: loaded.subject,
-    notAfter: loaded.notAfter,
-    fingerprint: loaded.fingerprint
   });
-  const reloadTls = (): boolean => {
-    if (tlsListener === null || !tlsOptions) return false;
-    try {
-      const loaded = loadTlsFiles(tlsOptions);
-      tlsListener.setCredentials(loaded);
-      logger.info('tls certificate reloaded', describeTls(loaded));
-      return true;
-    } catch (err) {
-      logger.error('tls certificate not reloaded; keeping the old one', {
-        err: err instanceof Error ? err.message : String(err)
-      });
-      return false;
-    }
-  };
+  const { transport, primary } = listeners;
   let closing: Promise<void> | null = null;
   const stats = (): DaemonStats => ({
     actors: connections.size + sum((each) => (each.isRunning() ? 1 : 0)),
@@ -444,13 +397,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     host: primary.host,
     port: primary.port
   });
-  if (tlsListener && tlsFiles)
-    logger.info('listening for tls', {
-      transport: 'tls',
-      host: tlsListener.host,
-      port: tlsListener.port,
-      ...describeTls(tlsFiles)
-    });
+  listeners.announce();
 
   const shutdown = async (): Promise<void> => {
     transport.stopAccepting();
@@ -485,11 +432,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return {
     host: primary.host,
     port: primary.port,
-    tls:
-      tlsListener === null
-        ? null
-        : { host: tlsListener.host, port: tlsListener.port },
-    reloadTls,
+    tls: addressOf(listeners.tls),
+    ws: addressOf(listeners.ws),
+    reloadTls: () => listeners.reloadTls(),
     limits: Object.freeze({ ...limits }),
     admin:
       admin === null
@@ -501,4 +446,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     stats,
     close: () => (closing ??= shutdown())
   };
+}
+
+/** A listener's bound address, or null when it was not asked for. */
+function addressOf(
+  listener: Listener | null
+): { host: string; port: number } | null {
+  return listener === null
+    ? null
+    : { host: listener.host, port: listener.port };
 }

@@ -32,6 +32,7 @@ import {
 } from './limit-args.js';
 import { ROOMS_USAGE, ROOM_OPTIONS, parseRoomArgs } from './room-args.js';
 import { formatSize, sizeOption } from './size.js';
+import { WS_OPTIONS, WS_USAGE, parseWsArgs } from './ws-args.js';
 import {
   TLS_OPTIONS,
   TLS_USAGE,
@@ -100,6 +101,8 @@ ${LIMITS_USAGE}
 ${ROOMS_USAGE}
 
 ${TLS_USAGE}
+
+${WS_USAGE}
 
 ${ADMIN_USAGE}
 
@@ -182,6 +185,7 @@ export function parseServerArgs(argv: string[]): ServerCommand {
     ...CLUSTER_OPTIONS,
     ...ROOM_OPTIONS,
     ...TLS_OPTIONS,
+    ...WS_OPTIONS,
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' }
   });
@@ -237,7 +241,21 @@ export function parseServerArgs(argv: string[]): ServerCommand {
       inspection: parseAdminArgs(values),
       cluster: parseClusterArgs(values),
       rooms: parseRoomArgs(values),
-      listeners: parseTlsArgs(values)
+      listeners: parseListeners(values)
     }
   };
+}
+
+/**
+ * The listeners asked for: plain TCP unless `--no-plain`, TLS, WebSocket;
+ * at least one of them.
+ */
+function parseListeners(
+  values: Parameters<typeof parseTlsArgs>[0] & Parameters<typeof parseWsArgs>[0]
+): TlsConfig {
+  const config = parseTlsArgs(values);
+  const ws = parseWsArgs(values);
+  if (!config.plain && config.tls === undefined && ws === undefined)
+    throw new UsageError('--no-plain needs another listener: --tls or --ws');
+  return { ...config, ...(ws && { ws }) };
 }

@@ -135,6 +135,7 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
         port: config.port,
         plain: config.listeners.plain,
         ...(config.listeners.tls && { tls: config.listeners.tls }),
+        ...(config.listeners.ws && { ws: config.listeners.ws }),
         ...config.limits,
         admin,
         cluster: config.cluster,

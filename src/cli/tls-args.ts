@@ -1,7 +1,8 @@
 import { UsageError } from '../app/errors.js';
 import {
   DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
-  type DaemonTlsOptions
+  type DaemonTlsOptions,
+  type DaemonWsOptions
 } from '../app/daemon.js';
 import { splitHostPort } from './address.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -29,25 +30,35 @@ export const TLS_USAGE = `TLS (docs/transports.md):
   --tls-client-auth           require a client certificate (needs --tls-ca)
   --tls-handshake-timeout D   drop a handshake not done by then (default
                               ${formatDuration(DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS)})
-  --no-plain                  no plain TCP listener (needs --tls)
+  --no-plain                  no plain TCP listener (needs --tls or --ws)
   SIGHUP reads the certificate and key again: new connections get the new
   ones, nobody is dropped; bad new files are logged and the old ones kept.`;
 
-/** What the TLS options ask for: the listener, and whether plain TCP stays. */
+/** What the listener options ask for: TLS, WebSocket, and whether plain TCP stays. */
 export interface TlsConfig {
   tls: DaemonTlsOptions | undefined;
   plain: boolean;
+  ws?: DaemonWsOptions;
 }
 
-/** `[HOST:]PORT`: a port alone, or a host (as the HOST argument) and a port. */
-function tlsAddress(raw: string): { host?: string; port: number } {
-  if (/^\d+$/.test(raw)) return { port: integer('tls port', raw, 0, 65535) };
+/**
+ * `[HOST:]PORT` of the listener option `--name`: a port alone, or a host
+ * (as the HOST argument) and a port; `example` is the port shown in the
+ * error.
+ */
+export function listenAddress(
+  name: string,
+  raw: string,
+  example: number
+): { host?: string; port: number } {
+  const what = `${name} port`;
+  if (/^\d+$/.test(raw)) return { port: integer(what, raw, 0, 65535) };
   const split = splitHostPort(raw);
   if (split === null)
     throw new UsageError(
-      `invalid --tls "${raw}" (expected PORT or HOST:PORT, such as 6697 or 127.0.0.1:6697)`
+      `invalid --${name} "${raw}" (expected PORT or HOST:PORT, such as ${example} or 127.0.0.1:${example})`
     );
-  return { host: split.host, port: integer('tls port', split.port, 0, 65535) };
+  return { host: split.host, port: integer(what, split.port, 0, 65535) };
 }
 
 /**
@@ -74,8 +85,7 @@ export function parseTlsArgs(values: {
         'tls-key',
         'tls-ca',
         'tls-client-auth',
-        'tls-handshake-timeout',
-        'no-plain'
+        'tls-handshake-timeout'
       ] as const
     ).find((name) => values[name] !== undefined);
     if (stray !== undefined)
@@ -105,7 +115,7 @@ export function parseTlsArgs(values: {
   return {
     plain,
     tls: {
-      ...tlsAddress(address),
+      ...listenAddress('tls', address, 6697),
       cert,
       key,
       ...(ca !== undefined && { ca }),

@@ -13,14 +13,11 @@ import { LINGER_MS } from '../protocol/constants.js';
 import { formatRefusal } from '../protocol/format.js';
 import { Admission, type RefusalReason } from './admission.js';
 import { createCounters, type TransportCounters } from './tcp-connection.js';
-import type {
-  DroppedOutput,
-  TcpServer,
-  TransportLimits
-} from './tcp-server.js';
+import type { DroppedOutput, TransportLimits } from './tcp-server.js';
 import { WS_CLOSE, closeReason } from './ws-close.js';
 import { WsConnection, maxPayloadFor } from './ws-connection.js';
 import { originAllowed } from './ws-origin.js';
+import type { Listener } from './listeners.js';
 
 /** Why a WebSocket was refused: an admission limit, or its page's origin. */
 export type WsRefusalReason = RefusalReason | 'origin not allowed';
@@ -47,7 +44,10 @@ export interface WsServerOptions {
 }
 
 /** The WebSocket listener: the same lifecycle as the TCP one. */
-export type WsServer = TcpServer;
+export type WsServer = Listener & {
+  /** Running totals over every connection (shared when given). */
+  readonly counters: Readonly<TransportCounters>;
+};
 
 /** One upgraded socket: its WebSocket, raw socket, and port (null if refused). */
 interface Entry {
@@ -159,6 +159,7 @@ export async function listenWs(options: WsServerOptions): Promise<WsServer> {
   return {
     host: options.host,
     port,
+    transport: 'ws',
     stopAccepting: () => {
       if (!accepting) return;
       accepting = false;

@@ -86,6 +86,7 @@ const STATS: DaemonStats = {
   refused: {
     'server full': 0,
     'too many from address': 0,
+    'origin not allowed': 0,
     'chat unavailable': 0
   },
   disconnects: {

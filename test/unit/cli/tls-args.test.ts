@@ -67,7 +67,7 @@ describe('TLS options', () => {
     [['--tls', '6697'], '--tls needs --tls-cert FILE'],
     [['--tls', '6697', '--tls-cert', 'c.pem'], '--tls needs --tls-key FILE'],
     [['--tls-cert', 'c.pem'], '--tls-cert applies to --tls; give it too'],
-    [['--no-plain'], '--no-plain applies to --tls; give it too'],
+    [['--no-plain'], '--no-plain needs another listener: --tls or --ws'],
     [
       ['--tls', '6697', ...FILES, '--tls-client-auth'],
       '--tls-client-auth needs --tls-ca FILE'
