@@ -1,9 +1,7 @@
 /**
  * The chat page (docs/transports.md, "Chat page") in headless Chromium,
- * against a real daemon on 127.0.0.1 and a plain TCP user beside the
- * browsers. Until the daemon has `--ws`, test/support/ws-bridge.ts stands
- * in for its WebSocket listener: it serves the page with the daemon's own
- * handler (src/app/chat-page.ts) and relays one message per line.
+ * served by a real daemon's WebSocket listener on 127.0.0.1 (`ws`), with a
+ * plain TCP user beside the browsers in the same rooms.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -20,7 +18,6 @@ import {
 import { createCleanups } from '../support/cleanup.js';
 import { connectClient, type TestClient } from '../support/client.js';
 import { startTestDaemon } from '../support/daemon.js';
-import { startWsBridge, type WsBridge } from '../support/ws-bridge.js';
 
 const gate = browserGate();
 if (gate.skip)
@@ -95,18 +92,28 @@ async function setName(page: Page, name: string): Promise<void> {
   await waitForText(page.locator('#me'), name, `the page's name`);
 }
 
+/** Where `daemon` serves its chat page. */
+function pageUrl(daemon: {
+  ws: { host: string; port: number } | null;
+}): string {
+  if (daemon.ws === null) throw new Error('the daemon has no --ws');
+  return `http://${daemon.ws.host}:${daemon.ws.port}/`;
+}
+
 describe.skipIf(gate.skip)('the chat page', () => {
   const browser = sharedBrowser(gate);
   const cleanups = createCleanups();
   afterEach(() => cleanups.run());
   afterAll(() => browser.close());
 
-  const start = async (): Promise<{ port: number; bridge: WsBridge }> => {
-    const test = await startTestDaemon({ shutdownTimeoutMs: 2000 });
+  /** A daemon with its page: the TCP port, and the page's URL. */
+  const start = async (): Promise<{ port: number; url: string }> => {
+    const test = await startTestDaemon({
+      shutdownTimeoutMs: 2000,
+      ws: { port: 0 }
+    });
     cleanups.add(() => test.daemon.close());
-    const bridge = await startWsBridge({ chatPort: test.port });
-    cleanups.add(() => bridge.close());
-    return { port: test.port, bridge };
+    return { port: test.port, url: pageUrl(test.daemon) };
   };
 
   const open = async (url: string): Promise<InspectorPage> => {
@@ -129,9 +136,9 @@ describe.skipIf(gate.skip)('the chat page', () => {
   };
 
   it('lets two browser users and a TCP user chat, rename, move rooms and whisper', async () => {
-    const { port, bridge } = await start();
-    const alice = await open(bridge.url);
-    const bob = await open(bridge.url);
+    const { port, url } = await start();
+    const alice = await open(url);
+    const bob = await open(url);
     const carol = await tcpUser(port);
 
     // Keyboard only: Tab reaches the message input first, Enter sends.
@@ -234,9 +241,9 @@ describe.skipIf(gate.skip)('the chat page', () => {
   });
 
   it('shows everyone the leave of a page closed mid-chat', async () => {
-    const { port, bridge } = await start();
-    const alice = await open(bridge.url);
-    const bob = await open(bridge.url);
+    const { port, url } = await start();
+    const alice = await open(url);
+    const bob = await open(url);
     const carol = await tcpUser(port);
     await setName(alice.page, 'alice');
     await setName(bob.page, 'bob');
@@ -259,11 +266,12 @@ describe.skipIf(gate.skip)('the chat page', () => {
   });
 
   it('shows the shutdown, then reconnects by itself to a new daemon', async () => {
-    const first = await startTestDaemon({ shutdownTimeoutMs: 2000 });
+    const first = await startTestDaemon({
+      shutdownTimeoutMs: 2000,
+      ws: { port: 0 }
+    });
     cleanups.add(() => first.daemon.close());
-    const bridge = await startWsBridge({ chatPort: first.port });
-    cleanups.add(() => bridge.close());
-    const alice = await open(bridge.url);
+    const alice = await open(pageUrl(first.daemon));
     await setName(alice.page, 'alice');
     await say(alice.page, '/join #dev');
     await waitForText(alice.page.locator('#room'), '#dev', 'the room');
@@ -288,7 +296,6 @@ describe.skipIf(gate.skip)('the chat page', () => {
         /shutting down/.test(String(text)),
       'the shutdown banner'
     );
-    await bridge.close();
 
     // A new daemon on the same ports: the page comes back on its own,
     // with its name and room.
@@ -296,15 +303,11 @@ describe.skipIf(gate.skip)('the chat page', () => {
     const second = await startDaemon({
       host: '127.0.0.1',
       port: first.port,
+      ws: { port: first.daemon.ws?.port ?? 0 },
       logger,
       floodRate: 0
     });
     cleanups.add(() => second.close());
-    const again = await startWsBridge({
-      chatPort: second.port,
-      port: bridge.port
-    });
-    cleanups.add(() => again.close());
     // A second greeting: the page is in the new daemon's lobby, and only
     // then takes its name and room back.
     await eventually(
