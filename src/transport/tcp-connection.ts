@@ -7,7 +7,7 @@ import { LineSplitter, type Frame } from './line-splitter.js';
 import { Outbound, type OutboundLimits } from './outbound.js';
 import { isBlank, sanitizeText } from '../protocol/sanitize.js';
 import { systemTimers, type Timers } from './timers.js';
-import { TokenBucket } from './token-bucket.js';
+import { Pacer } from './pacer.js';
 
 /** The per-connection limits the transport enforces (see `Limits`). */
 export interface ConnectionLimits extends OutboundLimits {
@@ -80,16 +80,11 @@ export class TcpConnection implements ConnectionPort {
   };
   readonly #splitter: LineSplitter;
   readonly #outbound: Outbound;
-  readonly #bucket: TokenBucket | null;
+  readonly #pacer: Pacer;
   readonly #events = new EventOutlet();
   readonly #gate: InputGate;
   /** Our side is ending: input is read and dropped, so the peer's FIN is seen. */
   #ending = false;
-  /** Lines and events waiting for flood pacing, oldest first, from `#pacedHead` on. */
-  #paced: Inbound[] = [];
-  #pacedHead = 0;
-  #pacer: NodeJS.Timeout | null = null;
-  #endAfterPaced = false;
 
   constructor(socket: Duplex, options: TcpConnectionOptions) {
     const { limits, counters } = options;
@@ -100,15 +95,18 @@ export class TcpConnection implements ConnectionPort {
     this.#limits = limits;
     this.#counters = counters;
     this.#splitter = new LineSplitter(limits.maxLineBytes);
-    this.#bucket =
-      limits.floodRate > 0
-        ? new TokenBucket(limits.floodRate, limits.floodBurst, Date.now)
-        : null;
     this.#gate = new InputGate(limits.idleTimeoutMs, timers, {
       pause: () => socket.pause(),
       resume: () => socket.resume(),
       idle: (idleMs) => this.#events.emit({ type: 'tcp.idle', idleMs })
     });
+    this.#pacer = new Pacer(
+      limits.floodRate,
+      limits.floodBurst,
+      this.#events,
+      this.#gate,
+      counters
+    );
     this.#outbound = new Outbound(
       socket,
       limits,
@@ -167,7 +165,7 @@ export class TcpConnection implements ConnectionPort {
     // Nobody reads our input any more. A socket left paused would not see
     // the peer close, and would not even keep the event loop alive.
     this.#ending = true;
-    this.#clearPaced();
+    this.#pacer.clear();
     this.#gate.end();
   }
 
@@ -193,7 +191,7 @@ export class TcpConnection implements ConnectionPort {
     if (this.#ending) return;
     for (const frame of this.#splitter.push(chunk)) {
       const event = this.#toEvent(frame);
-      if (event !== null) this.#pace(event);
+      if (event !== null) this.#pacer.push(event);
     }
   }
 
@@ -208,68 +206,16 @@ export class TcpConnection implements ConnectionPort {
     return { type: 'tcp.line', text };
   }
 
-  /** Delivers now if the bucket allows and nothing waits; otherwise queues in order. */
-  #pace(event: Inbound): void {
-    const waiting = this.#pacedHead < this.#paced.length;
-    if (
-      !waiting &&
-      (event.type !== 'tcp.line' ||
-        this.#bucket === null ||
-        this.#bucket.take())
-    ) {
-      this.#events.push(event);
-      return;
-    }
-    this.#paced.push(event);
-    if (event.type === 'tcp.line') this.#counters.pacedLines += 1;
-    if (!waiting) {
-      this.#gate.hold(HOLD.pacing);
-      this.#armPacer();
-    }
-  }
-
-  #armPacer(): void {
-    const wait = this.#bucket?.msUntilToken() ?? 0;
-    this.#pacer = setTimeout(() => this.#releasePaced(), wait);
-  }
-
-  #releasePaced(): void {
-    this.#pacer = null;
-    let next = this.#paced[this.#pacedHead];
-    while (next !== undefined) {
-      if (next.type === 'tcp.line' && this.#bucket?.take() === false) break;
-      this.#pacedHead += 1;
-      this.#events.push(next);
-      next = this.#paced[this.#pacedHead];
-    }
-    if (next !== undefined) {
-      this.#armPacer();
-      return;
-    }
-    this.#paced = [];
-    this.#pacedHead = 0;
-    if (this.#endAfterPaced) this.#events.emit({ type: 'tcp.end' });
-    this.#gate.release(HOLD.pacing);
-  }
-
   #onEnd(): void {
     // FIN after lines still being paced: they were sent first, so they go first.
-    if (this.#pacedHead < this.#paced.length) this.#endAfterPaced = true;
+    if (this.#pacer.waiting) this.#pacer.push({ type: 'tcp.end' });
     else this.#events.emit({ type: 'tcp.end' });
   }
 
   #onClose(): void {
     this.#outbound.dispose();
-    this.#clearPaced();
+    this.#pacer.clear();
     this.#gate.dispose();
     this.#events.emit({ type: 'tcp.close' });
-  }
-
-  /** Drops lines still waiting for pacing: they were never accepted. [CHAT-IN-5] */
-  #clearPaced(): void {
-    if (this.#pacer !== null) clearTimeout(this.#pacer);
-    this.#pacer = null;
-    this.#paced = [];
-    this.#pacedHead = 0;
   }
 }

@@ -20,7 +20,7 @@ import {
   type EndCause
 } from './ws-close.js';
 import { WsOutbound } from './ws-outbound.js';
-import { Pacer } from './ws-pacer.js';
+import { Pacer } from './pacer.js';
 
 /** Default time between pings; a peer that has not answered the last one by the next is dead. */
 export const DEFAULT_WS_PING_INTERVAL_MS = 30_000;

@@ -300,6 +300,7 @@ describe('connection storms', () => {
     expect(s.refused, context()).toEqual({
       'server full': 0,
       'too many from address': 0,
+      'origin not allowed': 0,
       'chat unavailable': 0
     });
 

@@ -41,6 +41,7 @@ describe('[CHAT-LIMIT-1] connection limits', () => {
     expect(t.daemon.stats().refused).toEqual({
       'server full': 0,
       'too many from address': 1,
+      'origin not allowed': 0,
       'chat unavailable': 0
     });
     expect(

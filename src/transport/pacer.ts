@@ -4,9 +4,8 @@ import type { TransportCounters } from './tcp-connection.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
- * Flood pacing of one connection's input, as `TcpConnection` runs it inline
- * (the same rule, written apart so a WebSocket can run it too; TCP can adopt
- * it later): lines within the rate go to the outlet at once; lines over it
+ * Flood pacing of one connection's input, for every transport (TCP, TLS,
+ * WebSocket): lines within the rate go to the outlet at once; lines over it
  * wait here, in order, while input is held (`HOLD.pacing`), so the peer's
  * sending is pushed back on, never dropped. [CHAT-IN-5] Events that arrive
  * while lines wait (an oversize report, the peer's end) wait behind them.
