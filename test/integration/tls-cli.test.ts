@@ -49,11 +49,15 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs chat-client with `args`, feeding `input`; resolves with its code and output. */
+/**
+ * Runs chat-client with `args`, feeding `input`, and ends its input after
+ * `keepOpenMs`, or once its output satisfies `until` (bounded by the test's
+ * timeout); resolves with its code and output.
+ */
 function runClient(
   args: string[],
   input: string,
-  keepOpenMs = 0
+  keepOpen: number | ((stdout: string) => boolean) = 0
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(
     process.execPath,
@@ -63,10 +67,14 @@ function runClient(
   cleanups.add(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    if (typeof keepOpen === 'function' && keepOpen(stdout)) child.stdin.end();
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdin.write(input);
-  setTimeout(() => child.stdin.end(), keepOpenMs);
+  if (typeof keepOpen === 'number')
+    setTimeout(() => child.stdin.end(), keepOpen);
   return new Promise((resolve) =>
     child.once('exit', (code) => resolve({ code, stdout, stderr }))
   );
@@ -213,10 +221,11 @@ describe('chat-client --tls', () => {
     const plain = await connectClient(t.port);
     cleanups.add(() => plain.socket.destroy());
     await plain.waitForLine('Connected to the chat server (1 user online)');
+    // Its input ends once the welcome is in: however slowly it started.
     const result = runClient(
       ['--tls', '--ca', cert.cert, '127.0.0.1', String(tlsPort)],
       'hello over tls\n',
-      1500
+      (stdout) => stdout.includes('] welcome')
     );
     const said = await plain.waitForLine((l) => l.endsWith('] hello over tls'));
     await plain.send('welcome\n');

@@ -87,16 +87,36 @@ export async function startBalancer(
   /** The node-side socket of each client, once there is one. */
   const paired = new Map<Socket, Socket>();
 
-  const pipe = (client: Socket, tries: number): void => {
+  /**
+   * The local ports of the connections to the backends that are open now.
+   * Each connection gets its own, whichever backend it goes to: a client
+   * is known by its address, and the kernel would happily give two
+   * connections to two nodes the same port, which would make two members
+   * of the cluster one ADDR at once.
+   */
+  const localPorts = new Set<number>();
+  const freeLocalPort = (): number => {
+    for (;;) {
+      const port = 20_000 + Math.floor(Math.random() * 40_000);
+      if (!localPorts.has(port)) return port;
+    }
+  };
+
+  const pipe = (client: Socket, tries: number, binds = 20): void => {
     const index = next % backends.length;
     next += 1;
     const backend = backends[index] as Backend;
+    const localPort = freeLocalPort();
+    localPorts.add(localPort);
     const server = connect({
       host: backend.host,
       port: backend.port,
+      localAddress: HOST,
+      localPort,
       allowHalfOpen: true,
       noDelay: true
     });
+    server.once('close', () => localPorts.delete(localPort));
     track(server);
     paired.set(client, server);
     let connected = false;
@@ -111,7 +131,15 @@ export async function startBalancer(
     });
     server.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected && err.code === 'ECONNREFUSED' && tries > 1 && !closing) {
-        pipe(client, tries - 1);
+        pipe(client, tries - 1, binds);
+        return;
+      }
+      // The port was taken by another program: another one, before any
+      // byte reached a backend.
+      const taken = err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL';
+      if (!connected && taken && binds > 1 && !closing) {
+        next -= 1;
+        pipe(client, tries, binds - 1);
         return;
       }
       resetSocket(client);
