@@ -5,6 +5,7 @@ import {
   FAULT_KINDS,
   isFaultKind,
   type ChaosOptions,
+  type ChaosTransport,
   type FaultKind
 } from '../tools/chaos/types.js';
 import { parseHost } from './address.js';
@@ -32,7 +33,8 @@ reports every violation with its evidence and the seed to replay it.
 Arguments:
   HOST                      the server's address (127.0.0.1, ::1 or [::1],
                             a name); nothing else is ever contacted
-  PORT                      its TCP port, 1-65535
+  PORT                      its port, 1-65535 (the TLS or WebSocket one with
+                            --tls or --ws)
 
 Options:
   --scenario LIST           fault kinds, comma-separated, or all (default all):
@@ -58,6 +60,15 @@ Options:
                             (default ${CHAOS_DEFAULTS.maxConnections})
   --max-bytes SIZE          bytes the tool sends in all, at most, up to
                             ${formatSize(CHAOS_LIMITS.maxBytes)} (default ${formatSize(CHAOS_DEFAULTS.maxBytes)})
+  --tls                     connect over TLS (verified against the system's
+                            CAs, or --ca); with --ws, WebSocket over TLS
+                            (wss://HOST:PORT/)
+  --ca FILE                 PEM CAs to verify the server's certificate
+                            against (only with --tls)
+  --insecure                accept any certificate (only with --tls)
+  --ws                      connect over WebSocket (ws://HOST:PORT/), one
+                            text message per line; docs/chaos.md says how
+                            each fault kind is carried out over it
   --json                    print the report as JSON on stdout
   -h, --help                show this help
   -v, --version             show the version
@@ -79,6 +90,26 @@ function scenarios(raw: string): FaultKind[] {
     }
   }
   return FAULT_KINDS.filter((kind) => kinds.includes(kind));
+}
+
+/** The transport from `--tls` and `--ws`, after checking `--ca`/`--insecure`. */
+function transportOf(values: {
+  tls?: boolean;
+  ws?: boolean;
+  ca?: string;
+  insecure?: boolean;
+}): ChaosTransport {
+  const tls = values.tls === true;
+  if (!tls && values.ca !== undefined) throw new UsageError('--ca needs --tls');
+  if (!tls && values.insecure === true)
+    throw new UsageError('--insecure needs --tls');
+  if (values.ca !== undefined && values.insecure === true)
+    throw new UsageError(
+      '--ca and --insecure contradict each other (verify, or do not)'
+    );
+  if (values.ca === '') throw new UsageError('--ca needs a FILE');
+  if (values.ws === true) return tls ? 'wss' : 'ws';
+  return tls ? 'tls' : 'tcp';
 }
 
 function duration(raw: string): number {
@@ -116,6 +147,10 @@ export function parseChaosArgs(
     'max-bytes': { type: 'string' },
     rooms: { type: 'string' },
     'room-observers': { type: 'string' },
+    tls: { type: 'boolean' },
+    ca: { type: 'string' },
+    insecure: { type: 'boolean' },
+    ws: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' }
@@ -131,6 +166,7 @@ export function parseChaosArgs(
   if (extra.length > 0)
     throw new UsageError(`too many arguments: ${extra.join(' ')}`);
   const host = parseHost(hostText);
+  const transport = transportOf(values);
   const port = integer('port', portText, 1, 65535);
   const observers =
     values.observers === undefined
@@ -170,6 +206,9 @@ export function parseChaosArgs(
   const options: ChaosOptions = {
     host,
     port,
+    ...(transport !== 'tcp' && { transport }),
+    ...(values.ca !== undefined && { ca: values.ca }),
+    ...(values.insecure === true && { insecure: true }),
     scenarios:
       values.scenario === undefined
         ? [...FAULT_KINDS]

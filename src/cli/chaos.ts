@@ -29,7 +29,7 @@ async function run(
 ): Promise<void> {
   const progress = createProgress(io.stderr, io.stderrIsTty);
   io.stderr.write(
-    `${PROGRAM}: ${joinHostPort(options.host, options.port)}, seed ${options.seed}, ${options.scenarios.length} fault kinds, ${options.durationMs / 1000} s\n`
+    `${PROGRAM}: ${joinHostPort(options.host, options.port)} over ${options.transport ?? 'tcp'}, seed ${options.seed}, ${options.scenarios.length} fault kinds, ${options.durationMs / 1000} s\n`
   );
   const report = await runChaos(options, {
     onProgress: (p) => {

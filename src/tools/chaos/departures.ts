@@ -43,7 +43,7 @@ async function pollUntil(
   timeoutMs: number
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline && !reference.socket.destroyed) {
+  while (!done() && Date.now() < deadline && !reference.destroyed) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -7,7 +7,8 @@ import { connectPeer, type Peer } from '../peers/peer.js';
 import { createRng, type Rng } from '../peers/rng.js';
 import type { Bounds } from './bounds.js';
 import { startProxy, type ChaosProxy, type ProxyMode } from './proxy.js';
-import type { FaultAction } from './types.js';
+import type { ChaosTarget, FaultAction } from './types.js';
+import type { PeerTransportKind } from '../peers/transport.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 /** How long teardown waits for sockets to close. */
@@ -62,6 +63,8 @@ interface HeldConnection extends FaultyConnection {
 /** What a fault behaviour gets to act with. */
 export interface FaultContext {
   readonly action: FaultAction;
+  /** The wire the run speaks: some faults take its own form on it (docs/chaos.md). */
+  readonly transport: PeerTransportKind;
   /** Seeded from the action, so its payloads and timings replay. */
   readonly rng: Rng;
   /** True once the run stops injecting. */
@@ -108,7 +111,7 @@ function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
  * await runtime.close();
  */
 export function createFaultRuntime(
-  target: { host: string; port: number },
+  target: ChaosTarget,
   bounds: Bounds
 ): FaultRuntime {
   let stopped = false;
@@ -146,7 +149,7 @@ export function createFaultRuntime(
       bytes: Buffer,
       how?: { slicedBy?: Rng; maxDelayMs?: number }
     ): Promise<boolean> => {
-      if (stopped || peer.socket.destroyed || !bounds.takeBytes(bytes.length))
+      if (stopped || peer.destroyed || !bounds.takeBytes(bytes.length))
         return false;
       if (how?.slicedBy === undefined) await peer.write(bytes);
       else
@@ -198,7 +201,7 @@ export function createFaultRuntime(
         pending.push(text);
       },
       finish() {
-        if (peer.socket.destroyed) return;
+        if (peer.destroyed) return;
         owed.push(...pending.splice(0));
         peer.end();
       },
@@ -218,6 +221,7 @@ export function createFaultRuntime(
 
   const context = (action: FaultAction): FaultContext => ({
     action,
+    transport: target.transport?.kind ?? 'tcp',
     rng: createRng(Number(action.params['seed'] ?? action.client)),
     get stopped() {
       return stopped;
@@ -233,6 +237,11 @@ export function createFaultRuntime(
         peer = await connectPeer({
           host: via?.host ?? target.host,
           port: via?.port ?? target.port,
+          // Through a proxy the certificate still names the server.
+          transport:
+            via === undefined || target.transport === undefined
+              ? target.transport
+              : { ...target.transport, serverName: target.host },
           timeoutMs: CONNECT_TIMEOUT_MS
         });
       } catch {
@@ -274,12 +283,10 @@ export function createFaultRuntime(
       // A reset, not a FIN: a server relays paced lines after a FIN, and a
       // flood's backlog would outlast the settle. [CHAT-IN-5]
       for (const c of connections) {
-        if (c.peer.socket.destroyed) continue;
+        if (c.peer.destroyed) continue;
         c.voidOwed();
-        // After our FIN, libuv refuses an abortive close (uv_tcp_close_reset
-        // on a shut-down stream) and the socket never closes: destroy it.
-        if (c.peer.socket.writableEnded) c.peer.destroy();
-        else c.peer.reset();
+        // After our FIN the reset only destroys (see Peer.reset).
+        c.peer.reset();
       }
       await settleWithin(
         [

@@ -2,7 +2,7 @@
  * The liveness check: after the run, the server still greets a newcomer with
  * the right count and relays its line, to itself and to the room.
  */
-import { connectPeer, type Peer } from '../peers/peer.js';
+import { connectPeer, type Peer, type PeerTransport } from '../peers/peer.js';
 import { describeSystemError } from '../../app/errors.js';
 import { parseRoomLine } from '../peers/room-line.js';
 import { quote } from '../peers/observed.js';
@@ -23,6 +23,8 @@ function violation(message: string, evidence: string[] = []): ChaosViolation {
 export interface LivenessInput {
   host: string;
   port: number;
+  /** Plain TCP when absent. */
+  transport?: PeerTransport;
   /** An observer that stayed: the newcomer's line must reach it. */
   reference: Peer;
   /** The reference's address as the room shows it. */
@@ -83,6 +85,7 @@ export async function checkLiveness(
     peer = await connectPeer({
       host: input.host,
       port: input.port,
+      transport: input.transport,
       timeoutMs: STEP_TIMEOUT_MS
     });
   } catch (err) {

@@ -2,11 +2,12 @@
  * Observers: well-behaved clients that join before any fault, chat at a
  * steady rate and record everything they receive, for the checks.
  */
-import { describeSystemError } from '../../app/errors.js';
 import { connectPeer, type Peer } from '../peers/peer.js';
 import type { Transcript } from '../peers/transcript.js';
 import type { Bounds } from './bounds.js';
+import { describeConnectError } from './connect-errors.js';
 import { ChaosError } from './errors.js';
+import type { ChaosTarget } from './types.js';
 import { createPauses } from './pauses.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -49,13 +50,16 @@ function markerIndex(lines: readonly string[], marker: string): number {
   return lines.findIndex((line) => line.endsWith(`] ${marker}`));
 }
 
-async function join(host: string, port: number): Promise<Peer> {
+async function join(target: ChaosTarget): Promise<Peer> {
+  const { host, port } = target;
   let peer: Peer;
   try {
-    peer = await connectPeer({ host, port, timeoutMs: CONNECT_TIMEOUT_MS });
+    peer = await connectPeer({ ...target, timeoutMs: CONNECT_TIMEOUT_MS });
   } catch (err) {
+    const over =
+      target.transport === undefined ? '' : ` over ${target.transport.kind}`;
     throw new ChaosError(
-      `cannot connect to ${host}:${port}: ${describeSystemError(err)}`,
+      `cannot connect to ${host}:${port}${over}: ${describeConnectError(err)}`,
       { cause: err }
     );
   }
@@ -76,7 +80,7 @@ async function join(host: string, port: number): Promise<Peer> {
  * cannot be reached or greets nobody.
  */
 export async function joinObservers(
-  target: { host: string; port: number },
+  target: ChaosTarget,
   count: number,
   rate: number,
   bounds: Bounds
@@ -89,7 +93,7 @@ export async function joinObservers(
           `--max-connections leaves no room for ${count} observers`
         );
       }
-      peers.push(await join(target.host, target.port));
+      peers.push(await join(target));
     }
   } catch (err) {
     for (const peer of peers) peer.destroy();
@@ -112,7 +116,7 @@ export async function joinObservers(
     text: string,
     budgeted = true
   ): Promise<void> => {
-    if (peer.socket.destroyed) return;
+    if (peer.destroyed) return;
     if (budgeted && !bounds.takeBytes(text.length + 1)) return;
     sent.get(peer.localAddr)?.push(text);
     sentCount += 1;
@@ -121,7 +125,7 @@ export async function joinObservers(
   const chat = async (peer: Peer, i: number): Promise<void> => {
     const interval = 1000 / rate;
     await pause((interval * i) / Math.max(1, peers.length));
-    for (let n = 1; chatting && !peer.socket.destroyed; n++) {
+    for (let n = 1; chatting && !peer.destroyed; n++) {
       await say(peer, `o${i}.${n}`);
       if (chatting) await pause(interval);
     }
@@ -158,7 +162,7 @@ export async function joinObservers(
       const waiting = (): boolean =>
         missing().some(
           ({ observer }) =>
-            !peers.find((p) => p.localAddr === observer)?.socket.destroyed
+            !peers.find((p) => p.localAddr === observer)?.destroyed
         );
       while (waiting() && Date.now() < deadline) await pause(POLL_MS);
       const left = missing();

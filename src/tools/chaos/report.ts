@@ -1,6 +1,7 @@
 /** The readable chat-chaos report, and the command line that replays a run. */
 import { formatDuration } from '../../cli/duration.js';
 import { CHAOS_DEFAULTS } from './defaults.js';
+import { MAX_WS_OVERSIZE_BYTES } from './faults/bytes.js';
 import { FAULT_KINDS, type ChaosOptions, type ChaosReport } from './types.js';
 
 /** Violations shown in full; the rest are counted (`--json` has them all). */
@@ -31,6 +32,11 @@ export function replayCommand(options: ChaosOptions): string {
     '--rate',
     String(options.rate)
   ];
+  const transport = options.transport ?? 'tcp';
+  if (transport === 'tls' || transport === 'wss') args.push('--tls');
+  if (transport === 'ws' || transport === 'wss') args.push('--ws');
+  if (options.ca !== undefined) args.push('--ca', options.ca);
+  if (options.insecure === true) args.push('--insecure');
   const rooms = options.rooms ?? CHAOS_DEFAULTS.rooms;
   if (rooms !== CHAOS_DEFAULTS.rooms)
     args.push(
@@ -96,6 +102,31 @@ function violationLines(report: ChaosReport): string[] {
   return out;
 }
 
+/** How the clients reached the server, and what that changes, once. */
+export function transportLines(report: ChaosReport): string[] {
+  const o = report.options;
+  const kind = report.transport;
+  const shown = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const trust =
+    o.insecure === true
+      ? ', certificate not verified (--insecure)'
+      : o.ca !== undefined
+        ? `, certificate verified against ${o.ca}`
+        : ', certificate verified against the system CAs';
+  switch (kind) {
+    case 'tcp':
+      return [`transport: tcp`];
+    case 'tls':
+      return [`transport: tls${trust}`];
+    case 'ws':
+    case 'wss':
+      return [
+        `transport: ${kind} (${kind}://${shown}:${o.port}/, one text message per line)${kind === 'wss' ? trust : ''}`,
+        `  over WebSocket: slicer sends each line as one message in 1-7 byte frames; oversize is at most ${MAX_WS_OVERSIZE_BYTES} bytes; garbage is UTF-8 text, then one binary message (docs/chaos.md#transports)`
+      ];
+  }
+}
+
 function roomLines(report: ChaosReport): string[] {
   const r = report.rooms;
   if (r === undefined) return [];
@@ -112,6 +143,7 @@ export function renderReport(report: ChaosReport): string {
   const o = report.options;
   return [
     `chat-chaos ${o.host}:${o.port}  seed ${report.seed}  ${formatDuration(o.durationMs)} of faults  ${o.observers} observers at ${o.rate} lines/s  ${o.clients} faulty clients${(o.rooms ?? 1) > 1 ? `  ${o.roomObservers ?? 0} room observers in ${o.rooms} rooms` : ''}`,
+    ...transportLines(report),
     '',
     ...faultTable(report),
     '',

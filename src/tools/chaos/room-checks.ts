@@ -143,7 +143,7 @@ function checkLines(
 function checkMarkers(log: RoomLog, out: ChaosViolation[]): void {
   const last = (m: RoomMember): string => m.visits.at(-1)?.room ?? '#lobby';
   for (const a of log.members) {
-    if (a.peer.socket.destroyed && a.peer.lines.length === 0) continue;
+    if (a.peer.destroyed && a.peer.lines.length === 0) continue;
     const missing = log.members.filter(
       (b) =>
         last(b) === last(a) &&

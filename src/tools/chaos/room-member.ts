@@ -59,7 +59,7 @@ export function createMemberActor(
     line: string,
     answer: (received: string) => boolean
   ): Promise<string> => {
-    if (peer.socket.destroyed) return '';
+    if (peer.destroyed) return '';
     await peer.send(line);
     try {
       return await peer.waitForLine(
@@ -67,7 +67,7 @@ export function createMemberActor(
         ANSWER_TIMEOUT_MS
       );
     } catch {
-      if (!peer.socket.destroyed) unanswered(peer, line, sink);
+      if (!peer.destroyed) unanswered(peer, line, sink);
       return '';
     }
   };
@@ -86,7 +86,7 @@ export function createMemberActor(
       return next;
     },
     async say(text) {
-      if (peer.socket.destroyed) return;
+      if (peer.destroyed) return;
       sink.said.push({
         text,
         observer: member.index,

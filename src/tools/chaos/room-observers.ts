@@ -9,7 +9,7 @@
  *   connect ─ /help probe ─ /join #chaos-k ─ /nick (most) ─ chat, move,
  *   rename, /msg ─ race `/nick SAME` (halfway) ─ stop ─ settle markers
  */
-import { connectPeer, type Peer } from '../peers/peer.js';
+import { connectPeer, type Peer, type PeerTransport } from '../peers/peer.js';
 import { createRng, type Rng } from '../peers/rng.js';
 import type { Bounds } from './bounds.js';
 import { ChaosError } from './errors.js';
@@ -42,6 +42,8 @@ export function chaosRoom(k: number): string {
 export interface RoomPlan {
   readonly host: string;
   readonly port: number;
+  /** Plain TCP when absent. */
+  readonly transport?: PeerTransport;
   readonly rooms: number;
   readonly observers: number;
   readonly rate: number;
@@ -185,7 +187,7 @@ export async function joinRoomObservers(
   const chat = async (a: MemberActor, rng: Rng): Promise<void> => {
     const interval = 1000 / plan.rate;
     await pause((interval * a.member.index) / Math.max(1, actors.length));
-    for (let n = 1; chatting && !a.member.peer.socket.destroyed; n++) {
+    for (let n = 1; chatting && !a.member.peer.destroyed; n++) {
       await a.act(() => step(a, rng, n));
       if (chatting) await pause(interval);
     }
@@ -249,7 +251,7 @@ export async function joinRoomObservers(
       const missing = (): boolean =>
         actors.some(
           (a) =>
-            !a.member.peer.socket.destroyed &&
+            !a.member.peer.destroyed &&
             actors.some(
               (b) =>
                 b.room === a.room &&

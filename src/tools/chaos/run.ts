@@ -27,6 +27,7 @@ import { checkRooms } from './room-checks.js';
 import { roomActivity } from './room-log.js';
 import { joinRoomObservers, type RoomGroup } from './room-observers.js';
 import { planSchedule } from './schedule.js';
+import { chaosTarget } from './target.js';
 import {
   FAULT_KINDS,
   type ChaosHooks,
@@ -117,7 +118,7 @@ export async function runChaos(
       '--max-connections leaves no room for the liveness check'
     );
   }
-  const target = { host: options.host, port: options.port };
+  const target = chaosTarget(options);
   const observers = await joinObservers(
     target,
     options.observers,
@@ -253,8 +254,7 @@ export async function runChaos(
       bounds.releaseConnections(1);
       violations.push(
         ...(await checkLiveness({
-          host: options.host,
-          port: options.port,
+          ...target,
           reference,
           referenceName: names.names[0] ?? reference.localAddr,
           online: departures.quiet ? countSeenBy(reference) : null,
@@ -272,6 +272,7 @@ export async function runChaos(
     return {
       seed: options.seed,
       options,
+      transport: options.transport ?? 'tcp',
       schedule,
       injected,
       messages: {

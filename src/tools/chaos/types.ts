@@ -2,6 +2,7 @@
  * The shared vocabulary of chat-chaos: fault kinds, options, the schedule of
  * faults and the report (docs: /tmp/briefs/chaos-api.md, issue 4).
  */
+import type { PeerTransport, PeerTransportKind } from '../peers/transport.js';
 
 /** Every fault chat-chaos can inject, in the order reports list them. */
 export const FAULT_KINDS = [
@@ -26,10 +27,27 @@ export function isFaultKind(name: string): name is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(name);
 }
 
+/** The wire chat-chaos speaks to the server (docs/chaos.md#transports). */
+export type ChaosTransport = PeerTransportKind;
+
+/** Where every client of a run connects, and over what. */
+export interface ChaosTarget {
+  readonly host: string;
+  readonly port: number;
+  /** Plain TCP when absent. */
+  readonly transport?: PeerTransport;
+}
+
 /** What one chaos run does and how far it may go. */
 export interface ChaosOptions {
   host: string;
   port: number;
+  /** `tcp` when absent; `wss` is WebSocket over TLS. */
+  transport?: ChaosTransport;
+  /** A PEM file of CAs to verify a TLS server against (default: the system store). */
+  ca?: string;
+  /** Over TLS, accept any certificate. */
+  insecure?: boolean;
   /** Which fault kinds to inject. */
   scenarios: readonly FaultKind[];
   /** How long faults are injected (then a bounded settle and the checks). */
@@ -112,6 +130,8 @@ export interface RoomActivity {
 export interface ChaosReport {
   seed: number;
   options: ChaosOptions;
+  /** The wire every client spoke (`options.transport`, `tcp` when absent). */
+  transport: ChaosTransport;
   /** Deterministic from (options, seed). */
   schedule: FaultAction[];
   /** Faults actually carried out, by kind. */

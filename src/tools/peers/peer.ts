@@ -1,98 +1,22 @@
 // A client-side fault peer, not server transport: it may import node:net.
-import { connect, type Socket } from 'node:net';
-import { createLineInbox, type LineMatch } from './line-inbox.js';
-import type { Rng } from './rng.js';
+import { createLineInbox } from './line-inbox.js';
+import {
+  DEFAULT_TIMEOUT_MS,
+  writeInSlices,
+  type Peer,
+  type PeerOptions
+} from './peer-api.js';
+import { dial, formatLocal, resetDialled } from './transport.js';
+import { connectWsPeer } from './ws-peer.js';
 
 export type { LineMatch } from './line-inbox.js';
-
-/** How `writeSliced` cuts its data; sizes in bytes, delays in ms. */
-export interface SliceOptions {
-  /** Smallest piece (default 1). */
-  readonly minPiece?: number;
-  /** Largest piece (default 7). */
-  readonly maxPiece?: number;
-  /** Longest pause between pieces (default 2); each pause is 0..this. */
-  readonly maxDelayMs?: number;
-}
-
-/** Where a peer connects. */
-export interface PeerOptions {
-  readonly host: string;
-  readonly port: number;
-  /** Connect timeout (default 5000 ms). */
-  readonly timeoutMs?: number;
-  readonly family?: 4 | 6;
-}
-
-/** A real TCP client with `\n` line framing that can also misbehave. */
-export interface Peer {
-  /** The raw socket, for what the methods below don't cover. */
-  readonly socket: Socket;
-  /** The peer as the server shows it: `127.0.0.1:PORT` or `[::1]:PORT`. [CHAT-ADDR-1] */
-  readonly localAddr: string;
-  /** Every complete line received so far, without its `\n`. */
-  readonly lines: readonly string[];
-  /** The first socket error seen, if any. */
-  readonly error: Error | null;
-  /** Resolves when the socket has closed (never rejects). */
-  readonly closed: Promise<void>;
-  /** Every byte received so far, as received. */
-  bytes(): Buffer;
-  /** The next line not yet taken by `nextLine`/`waitForLine`. */
-  nextLine(timeoutMs?: number): Promise<string>;
-  /** Takes lines until one matches and returns it. */
-  waitForLine(match: LineMatch, timeoutMs?: number): Promise<string>;
-  /** Writes `text + '\n'`; resolves once handed to the kernel (or failed). */
-  send(text: string): Promise<void>;
-  /** Writes raw bytes; resolves once handed to the kernel (or failed). */
-  write(raw: string | Buffer): Promise<void>;
-  /**
-   * Writes `data` in random pieces with random pauses between them, so the
-   * server sees a line cut at every possible byte; resolves when all is
-   * written (or the socket is gone).
-   */
-  writeSliced(
-    data: string | Buffer,
-    rng: Rng,
-    options?: SliceOptions
-  ): Promise<void>;
-  /** Sends FIN; the peer still reads until the server closes. */
-  end(): void;
-  /** Same as `end()`: a half-close, named for fault scripts. */
-  halfClose(): void;
-  /**
-   * Closes abortively: the server sees an RST (ECONNRESET), not a FIN. After
-   * `end()` the FIN is out already, so this only destroys the socket.
-   */
-  reset(): void;
-  /**
-   * Stops reading, so the kernel receive window fills and the server's writes
-   * back up (a slow consumer). No lines are taken until `resumeReading()`.
-   */
-  stopReading(): void;
-  /** Reads again; what queued up meanwhile arrives as lines. */
-  resumeReading(): void;
-  /** Closes at once (usually a FIN, unread data may turn it into an RST). */
-  destroy(): void;
-}
-
-const DEFAULT_TIMEOUT_MS = 5000;
-
-function formatLocal(
-  address: string | undefined,
-  port: number | undefined
-): string {
-  if (address === undefined || port === undefined) return '(unbound)';
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export type { Peer, PeerOptions, SliceOptions } from './peer-api.js';
+export type { PeerTransport, PeerTransportKind } from './transport.js';
 
 /**
- * Connects and resolves once connected. Registers nothing: the caller
- * destroys the peer (normally from a cleanups list).
+ * Connects over `options.transport` (plain TCP when absent) and resolves
+ * once connected (the TLS or WebSocket handshake done). Registers nothing:
+ * the caller destroys the peer (normally from a cleanups list).
  *
  * @example
  * const peer = await connectPeer({ host: '127.0.0.1', port });
@@ -100,9 +24,19 @@ function delay(ms: number): Promise<void> {
  * peer.reset();
  */
 export function connectPeer(options: PeerOptions): Promise<Peer> {
+  const kind = options.transport?.kind ?? 'tcp';
+  return kind === 'ws' || kind === 'wss'
+    ? connectWsPeer(options)
+    : connectStreamPeer(options);
+}
+
+/** A peer over a byte stream: plain TCP, or TLS over it. */
+function connectStreamPeer(options: PeerOptions): Promise<Peer> {
   const { host, port, family, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  const transport = options.transport ?? { kind: 'tcp' };
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host, family, noDelay: true });
+    const dialled = dial(host, port, transport, family);
+    const { socket, raw } = dialled;
     let error: Error | null = null;
     let localAddr = '(unbound)';
     const inbox = createLineInbox(() => ({ name: localAddr, error }));
@@ -118,41 +52,21 @@ export function connectPeer(options: PeerOptions): Promise<Peer> {
       });
     });
 
-    const write = (raw: string | Buffer): Promise<void> =>
+    const write = (data: string | Buffer): Promise<void> =>
       new Promise((resolveWrite) => {
         if (socket.destroyed || !socket.writable) {
           resolveWrite();
           return;
         }
-        socket.write(raw, () => resolveWrite());
+        socket.write(data, () => resolveWrite());
       });
 
-    const writeSliced = async (
-      data: string | Buffer,
-      rng: Rng,
-      slice: SliceOptions = {}
-    ): Promise<void> => {
-      const { minPiece = 1, maxPiece = 7, maxDelayMs = 2 } = slice;
-      if (minPiece < 1 || maxPiece < minPiece || maxDelayMs < 0) {
-        throw new RangeError(
-          `writeSliced: bad options ${JSON.stringify(slice)}`
-        );
-      }
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      for (let at = 0; at < bytes.length && !socket.destroyed;) {
-        const end = Math.min(bytes.length, at + rng.int(minPiece, maxPiece));
-        await write(bytes.subarray(at, end));
-        at = end;
-        if (at < bytes.length) await delay(rng.int(0, maxDelayMs));
-      }
-    };
-
-    const end = (): void => {
-      socket.end();
-    };
-
     const peer: Peer = {
+      transport: transport.kind,
       socket,
+      get destroyed() {
+        return socket.destroyed;
+      },
       get localAddr() {
         return localAddr;
       },
@@ -167,17 +81,12 @@ export function connectPeer(options: PeerOptions): Promise<Peer> {
         inbox.waitForLine(match, timeout),
       send: (text) => write(`${text}\n`),
       write,
-      writeSliced,
-      end,
-      halfClose: end,
-      reset: () => {
-        // resetAndDestroy throws on a socket whose handle is already gone,
-        // and never closes one that has sent its FIN (libuv refuses the
-        // abortive close then): that one can only be destroyed.
-        if (socket.destroyed) return;
-        if (socket.writableEnded) socket.destroy();
-        else socket.resetAndDestroy();
-      },
+      binary: write,
+      writeSliced: (data, rng, slice) =>
+        writeInSlices(write, () => socket.destroyed, data, rng, slice),
+      end: () => socket.end(),
+      halfClose: () => socket.end(),
+      reset: () => resetDialled(dialled),
       // pause() stops the handle's reads once Node's own small buffer is
       // full, so what the server writes piles up in the kernel, then in its
       // socket's writableLength: the slow consumer the fault suite needs.
@@ -189,11 +98,13 @@ export function connectPeer(options: PeerOptions): Promise<Peer> {
       },
       destroy: () => {
         socket.destroy();
+        raw.destroy();
       }
     };
 
     const timer = setTimeout(() => {
       socket.destroy();
+      raw.destroy();
       reject(
         new Error(
           `timed out after ${timeoutMs} ms connecting to ${host}:${port}`
@@ -201,15 +112,16 @@ export function connectPeer(options: PeerOptions): Promise<Peer> {
       );
     }, timeoutMs);
     let connected = false;
-    socket.once('connect', () => {
+    socket.once(dialled.ready, () => {
       connected = true;
       clearTimeout(timer);
-      localAddr = formatLocal(socket.localAddress, socket.localPort);
+      localAddr = formatLocal(raw.localAddress, raw.localPort);
       resolve(peer);
     });
     socket.once('error', (err) => {
       if (!connected) {
         clearTimeout(timer);
+        raw.destroy();
         reject(err);
       }
     });

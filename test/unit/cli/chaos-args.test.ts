@@ -255,3 +255,58 @@ describe('chat-chaos --version', () => {
     expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
+
+describe('parseChaosArgs transports (issue 18)', () => {
+  const options = (argv: string[]) => {
+    const command = parseChaosArgs(['127.0.0.1', '6697', ...argv], seed);
+    if (command.kind !== 'run') throw new Error('expected a run');
+    return command.options;
+  };
+
+  it('is plain TCP unless told, with nothing about TLS', () => {
+    const o = options([]);
+    expect(o.transport).toBeUndefined();
+    expect(o.ca).toBeUndefined();
+    expect(o.insecure).toBeUndefined();
+  });
+
+  it('takes --tls with --ca FILE or --insecure', () => {
+    expect(options(['--tls'])).toMatchObject({ transport: 'tls' });
+    expect(options(['--tls', '--ca', 'ca.pem'])).toMatchObject({
+      transport: 'tls',
+      ca: 'ca.pem'
+    });
+    expect(options(['--tls', '--insecure'])).toMatchObject({
+      transport: 'tls',
+      insecure: true
+    });
+  });
+
+  it('takes --ws, and --ws with --tls as wss', () => {
+    expect(options(['--ws'])).toMatchObject({ transport: 'ws' });
+    expect(options(['--ws', '--tls', '--ca', 'ca.pem'])).toMatchObject({
+      transport: 'wss',
+      ca: 'ca.pem'
+    });
+  });
+
+  it('refuses --ca or --insecure without --tls, and both together', () => {
+    expect(error(['127.0.0.1', '1', '--ca', 'ca.pem'])).toBe(
+      '--ca needs --tls'
+    );
+    expect(error(['127.0.0.1', '1', '--ws', '--insecure'])).toBe(
+      '--insecure needs --tls'
+    );
+    expect(
+      error(['127.0.0.1', '1', '--tls', '--ca', 'ca.pem', '--insecure'])
+    ).toBe('--ca and --insecure contradict each other (verify, or do not)');
+    expect(error(['127.0.0.1', '1', '--tls', '--ca', ''])).toBe(
+      '--ca needs a FILE'
+    );
+  });
+
+  it('names the transport options in --help', () => {
+    for (const flag of ['--tls', '--ca FILE', '--insecure', '--ws'])
+      expect(CHAOS_USAGE).toContain(`  ${flag} `);
+  });
+});

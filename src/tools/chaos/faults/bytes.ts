@@ -50,14 +50,30 @@ export const flood: FaultBehaviour = async (ctx) => {
 };
 
 /**
+ * The largest oversized line over WebSocket: above it the WebSocket layer
+ * refuses the whole message and closes (1009, [CHAT-WS-3]), another fault.
+ */
+export const MAX_WS_OVERSIZE_BYTES = 16_000;
+
+/** True over `ws` and `wss`: the bytes travel as text messages. */
+function overWebSocket(transport: string): boolean {
+  return transport === 'ws' || transport === 'wss';
+}
+
+/**
  * `oversize`: a line of `bytes` bytes (over the 4096-byte limit), which must
  * not be relayed, then a normal line and a FIN, which must. [CHAT-IN-4]
+ * Over WebSocket one message of at most `MAX_WS_OVERSIZE_BYTES`.
  */
 export const oversize: FaultBehaviour = async (ctx) => {
   const c = await ctx.connect();
   if (c === null) return false;
   await c.greeting();
-  const cut = await c.cutLine(hugeLine(numberParam(ctx, 'bytes')), true);
+  const bytes = numberParam(ctx, 'bytes');
+  const size = overWebSocket(ctx.transport)
+    ? Math.min(bytes, MAX_WS_OVERSIZE_BYTES)
+    : bytes;
+  const cut = await c.cutLine(hugeLine(size), true);
   if (cut === null || ctx.stopped) return false;
   const text = await c.line('after a line too long');
   if (text !== null) c.owe(text);
@@ -69,15 +85,20 @@ export const oversize: FaultBehaviour = async (ctx) => {
  * A garbage payload for one line: binary, NULs, invalid UTF-8, terminal
  * escapes, TLS and HTTP bytes, with its `\n`s turned into spaces.
  */
-function garbageLine(rng: Rng, size: number): Buffer {
-  const bytes = garbage(rng, size);
+function garbageLine(rng: Rng, size: number, text: boolean): Buffer {
+  const raw = garbage(rng, size);
+  // A text message must be UTF-8 or the WebSocket layer closes it (1007,
+  // [CHAT-WS-4]): as text, invalid sequences become U+FFFD here.
+  const bytes = text ? Buffer.from(raw.toString('utf8')) : raw;
   for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) bytes[i] = 0x20;
   return bytes;
 }
 
 /**
  * `garbage`: lines of hostile bytes; relayed text must be sanitised.
- * [CHAT-IN-1] [CHAT-IN-2] [CHAT-IN-6]
+ * [CHAT-IN-1] [CHAT-IN-2] [CHAT-IN-6] Over WebSocket: hostile but valid
+ * UTF-8 text, then one binary message, which ends the connection (1003,
+ * [CHAT-WS-4]) and must not be relayed.
  */
 export const garbageLines: FaultBehaviour = async (ctx) => {
   const c = await ctx.connect();
@@ -87,10 +108,13 @@ export const garbageLines: FaultBehaviour = async (ctx) => {
   const size = numberParam(ctx, 'bytes');
   let sent = 0;
   for (let i = 0; i < lines && !ctx.stopped; i++) {
-    if ((await c.looseLine(garbageLine(ctx.rng, size))) !== null) sent += 1;
+    const line = garbageLine(ctx.rng, size, overWebSocket(ctx.transport));
+    if ((await c.looseLine(line)) !== null) sent += 1;
     await ctx.sleep(ctx.rng.int(5, 50));
   }
   if (sent === 0) return false;
+  if (overWebSocket(ctx.transport) && !ctx.stopped)
+    await c.peer.binary(garbage(ctx.rng, size));
   await finishAndWait(ctx, c, numberParam(ctx, 'holdMs'));
   return true;
 };

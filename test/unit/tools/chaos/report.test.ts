@@ -39,6 +39,7 @@ function report(
   return {
     seed: options.seed,
     options,
+    transport: options.transport ?? 'tcp',
     schedule,
     injected,
     messages: { sent: 300, delivered: 1500 },
