@@ -9,7 +9,7 @@
  * and the targets, then the JSON; writes bench.json, bench.md and bench.svg.
  * Exits 1 when any correctness check failed (after writing everything).
  *
- *   npm run bench                  (quick: about 4 minutes)
+ *   npm run bench                  (quick: about 4.5 minutes)
  *   npm run bench -- --full        (longer runs, 10,000 then 50,000 idle)
  *   npm run bench -- --only fanout,fixed --out DIR
  *   npm run bench -- --only rooms --rooms-clients 200
