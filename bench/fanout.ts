@@ -2,7 +2,8 @@
  * The chatting workloads of `npm run bench` (issue 6): fan-out at full
  * speed, a fixed message rate, one stuck reader among the chatters, ours
  * with per-message console logging on, and ours with the chatters spread
- * over many rooms (issue 17). Each run starts a fresh server of
+ * over many rooms (issue 17), and ours with the chatters on plain TCP, TLS,
+ * WebSocket or a mix of them (issue 18). Each run starts a fresh server of
  * the kind asked for, drives it with bench/loadgen.ts and stops it.
  */
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import {
   stopAndWait,
   type ServerKind
 } from './load.js';
+import type { Endpoint, Transport } from './chat-links.js';
 import {
   runLoad,
   type Latency,
@@ -26,7 +28,8 @@ export const QUIET_LOG_LEVEL = 'info';
 export const CHAT_LOG_LEVEL = 'chat';
 
 /** Which workload a run belongs to. */
-export type Workload = 'fanout' | 'fixed' | 'stuck' | 'logging' | 'rooms';
+export type Workload =
+  'fanout' | 'fixed' | 'stuck' | 'logging' | 'rooms' | 'transports';
 
 /** One measured run of a chatting workload against one server. */
 export interface ChatRun {
@@ -39,6 +42,12 @@ export interface ChatRun {
   messagesPerSec: number | null;
   /** Members per room after `/join`, or null: everyone in `#lobby`. */
   roomSize: number | null;
+  /**
+   * The transports the chatters were spread over in turn (client k on
+   * `transports[k % length]`); absent: all plain TCP (every workload but
+   * `transports`).
+   */
+  transports?: readonly Transport[];
   /** Seconds the moves into the rooms took, or null. */
   moveSeconds: number | null;
   /** Our server's `--log-level`; null for the references. */
@@ -85,6 +94,10 @@ interface Spec extends Timing {
   logLevel?: string;
   stuckReaders?: number;
   roomSize?: number | null;
+  /** Spread the chatters over these, in turn; needs `serverArgs` for TLS and WS. */
+  transports?: readonly Transport[];
+  /** More arguments for our server (the TLS and WebSocket listeners). */
+  serverArgs?: readonly string[];
   /** Longest wait for every client to connect, be greeted (and move). */
   connectTimeoutMs?: number;
 }
@@ -134,13 +147,17 @@ async function measure(spec: Spec): Promise<ChatRun> {
     window: spec.pace.kind === 'window' ? spec.pace.window : null,
     messagesPerSec: spec.pace.kind === 'rate' ? spec.pace.messagesPerSec : null,
     roomSize: spec.roomSize ?? null,
+    ...(spec.transports === undefined ? {} : { transports: spec.transports }),
     logLevel,
     seconds: spec.seconds
   };
   let server;
   try {
     server = await startKind(spec.kind, {
-      args: logLevel === null ? [] : ['--log-level', logLevel]
+      args: [
+        ...(logLevel === null ? [] : ['--log-level', logLevel]),
+        ...(spec.serverArgs ?? [])
+      ]
     });
   } catch (err) {
     return failed(base, `server did not start: ${String(err)}`);
@@ -165,8 +182,13 @@ async function measure(spec: Spec): Promise<ChatRun> {
   let load: LoadResult;
   try {
     sample();
+    const endpoints =
+      spec.transports === undefined
+        ? undefined
+        : endpointsFor(spec.transports, server);
     load = await runLoad({
       port: server.port,
+      ...(endpoints === undefined ? {} : { endpoints }),
       clients: spec.clients,
       pace: spec.pace,
       warmupSeconds: spec.warmupSeconds,
@@ -239,6 +261,24 @@ async function measure(spec: Spec): Promise<ChatRun> {
   };
 }
 
+/** Each transport's listener on `server`; throws when one is not there. */
+function endpointsFor(
+  transports: readonly Transport[],
+  server: { port: number; tlsPort: number | null; wsPort: number | null }
+): Endpoint[] {
+  return transports.map((transport) => {
+    const port =
+      transport === 'tcp'
+        ? server.port
+        : transport === 'tls'
+          ? server.tlsPort
+          : server.wsPort;
+    if (port === null)
+      throw new Error(`the server has no ${transport} listener`);
+    return { transport, port };
+  });
+}
+
 function failed(
   base: Pick<
     ChatRun,
@@ -248,6 +288,7 @@ function failed(
     | 'window'
     | 'messagesPerSec'
     | 'roomSize'
+    | 'transports'
     | 'logLevel'
     | 'seconds'
   >,
@@ -365,6 +406,31 @@ export function inRooms(
     // few seconds alone, but a shared machine stretches it past the
     // default 15 s bound.
     connectTimeoutMs: 60_000,
+    ...timing
+  });
+}
+
+/**
+ * Ours with the `clients` chatters spread over `transports` in turn (one
+ * transport: all of them on it), at `pace`, with every fan-out check across
+ * them all (issue 18). `serverArgs` give the server its TLS and WebSocket
+ * listeners (bench/throwaway-cert.ts); every run of the workload gets all
+ * of them, so only the clients' transport differs between runs.
+ */
+export function overTransports(
+  clients: number,
+  transports: readonly Transport[],
+  pace: Pace,
+  serverArgs: readonly string[],
+  timing: Timing
+): Promise<ChatRun> {
+  return measure({
+    workload: 'transports',
+    kind: 'actor-chat',
+    clients,
+    pace,
+    transports,
+    serverArgs,
     ...timing
   });
 }

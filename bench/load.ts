@@ -30,6 +30,10 @@ export interface BenchServer {
   readonly port: number;
   /** The admin listener's port, when `--admin` was given. */
   readonly adminPort: number | null;
+  /** The TLS listener's port, when `--tls` was given. */
+  readonly tlsPort: number | null;
+  /** The WebSocket listener's port, when `--ws` was given. */
+  readonly wsPort: number | null;
   /** The last 64 KiB the server wrote to stdout and stderr. */
   output(): string;
   /** How many bytes the server wrote to stdout and stderr in all. */
@@ -72,7 +76,11 @@ export function startServer(
       ...args
     ],
     options.fdLimit,
-    args.includes('--admin')
+    {
+      admin: args.includes('--admin'),
+      tls: args.includes('--tls'),
+      ws: args.includes('--ws')
+    }
   );
 }
 
@@ -84,7 +92,7 @@ export function startRawServer(
   return startProcess(
     ['--import', 'tsx', 'bench/raw-server.ts', HOST, '0', '--flush', flush],
     options.fdLimit,
-    false
+    { admin: false, tls: false, ws: false }
   );
 }
 
@@ -100,10 +108,23 @@ export function startKind(
 /** How much of a server's output a `BenchServer` keeps: the last 64 KiB. */
 const OUTPUT_KEPT_BYTES = 64 * 1024;
 
+/** Which listeners beside the chat one to wait for. */
+interface Wanted {
+  admin: boolean;
+  tls: boolean;
+  ws: boolean;
+}
+
+/** The port in the first match of `pattern` in `head`, or undefined. */
+function portIn(head: string, pattern: RegExp): number | undefined {
+  const port = pattern.exec(head)?.[1];
+  return port === undefined ? undefined : Number(port);
+}
+
 function startProcess(
   argv: readonly string[],
   fdLimit: number | undefined,
-  wantsAdmin: boolean
+  wants: Wanted
 ): Promise<BenchServer> {
   let command = [process.execPath, ...argv];
   if (PINNED) command = ['taskset', '-c', '0', ...command];
@@ -118,19 +139,25 @@ function startProcess(
   const tail = new OutputTail(OUTPUT_KEPT_BYTES);
   return new Promise((resolve, reject) => {
     const ready = (): void => {
-      const port = /(?:started on port|listening on port) (\d+)/.exec(
-        head
-      )?.[1];
-      const admin = /admin listening url="http:\/\/[^"]*:(\d+)\//.exec(
-        head
-      )?.[1];
-      if (port === undefined || (wantsAdmin && admin === undefined)) return;
+      const port = portIn(head, /(?:started on port|listening on port) (\d+)/);
+      const admin = portIn(head, /admin listening url="http:\/\/[^"]*:(\d+)\//);
+      const tls = portIn(head, /listening for tls .*? port=(\d+)\s/);
+      const ws = portIn(head, /listening for websocket .*? port=(\d+)\s/);
+      if (
+        port === undefined ||
+        (wants.admin && admin === undefined) ||
+        (wants.tls && tls === undefined) ||
+        (wants.ws && ws === undefined)
+      )
+        return;
       started = true;
       head = '';
       resolve({
         child,
-        port: Number(port),
-        adminPort: admin === undefined ? null : Number(admin),
+        port,
+        adminPort: admin ?? null,
+        tlsPort: tls ?? null,
+        wsPort: ws ?? null,
         output: () => tail.text(),
         outputBytes: () => tail.total,
         stop: () => child.kill('SIGKILL')

@@ -15,6 +15,10 @@
  *   into an order-sensitive hash of two 32-bit lanes; at the end every
  *   receiver's count and hash must be equal.
  *
+ * With `endpoints` (issue 18) the chatters are spread over plain TCP, TLS
+ * and WebSocket clients (bench/chat-links.ts), and every check spans them
+ * all: a WebSocket client's messages are counted as lines.
+ *
  * With `roomSize` (issue 17) the chatters first move into rooms of that
  * many with `/join` (bench/room-plan.ts), and every check holds per room:
  * each line reaches every member of its sender's room exactly once, one
@@ -29,6 +33,12 @@
  */
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import {
+  connectLink,
+  endpointOf,
+  type ChatLink,
+  type Endpoint
+} from './chat-links.js';
 import {
   expectedDeliveries,
   onlineCount,
@@ -77,6 +87,13 @@ export interface LoadOptions {
    * every client connects to `port`.
    */
   ports?: readonly number[];
+  /**
+   * The chatters spread over transports (issue 18): client k connects to
+   * `endpoints[k % endpoints.length]` (bench/chat-links.ts), every check
+   * spanning them all. When present, `port` is only the stuck readers'
+   * (plain TCP) and `ports` is ignored.
+   */
+  endpoints?: readonly Endpoint[];
   host?: string;
   /** Chatting clients. */
   clients: number;
@@ -206,9 +223,9 @@ function prefixHashOf(address: string): number {
   return h;
 }
 
-/** One chatting client: its socket, its window and what it has seen. */
+/** One chatting client: its link, its window and what it has seen. */
 class Client {
-  readonly socket: Socket;
+  readonly link: ChatLink;
   readonly address: string;
   /** The next seq expected from each sender, -1 before the first. */
   private readonly next: Int32Array;
@@ -238,13 +255,13 @@ class Client {
     private readonly run: Run,
     private readonly window: number
   ) {
-    const socket = chatter.socket;
-    this.socket = socket;
-    this.address = `${socket.localAddress ?? '?'}:${socket.localPort ?? 0}`;
+    const link = chatter.link;
+    this.link = link;
+    this.address = link.address;
     this.next = new Int32Array(run.clients).fill(-1);
     this.room = run.roomOf[id] ?? 0;
     chatter.inbox.attach(this);
-    socket.on('close', () => {
+    link.onClose(() => {
       this.closed = true;
       if (run.sending || this.inFlight > 0)
         run.failures.add(
@@ -252,7 +269,6 @@ class Client {
           `client ${this.id} was disconnected mid-run`
         );
     });
-    socket.on('error', () => undefined);
   }
 
   /** Sends `count` lines in one write. */
@@ -263,13 +279,13 @@ class Client {
       text += `${this.id} ${this.seq++} ${micros}\n`;
     this.inFlight += count;
     this.sent += count;
-    this.socket.write(text);
+    this.link.write(text);
   }
 
   /** Moves to its room. [CHAT-CMD-JOIN] */
   join(): void {
     this.phase = 'moving';
-    this.socket.write(`/join ${this.run.plan.names[this.room] ?? '#lobby'}\n`);
+    this.link.write(`/join ${this.run.plan.names[this.room] ?? '#lobby'}\n`);
   }
 
   /** In its room, with the room's full count. */
@@ -527,41 +543,16 @@ class Inbox {
   }
 }
 
-/** A chatting client's socket and where its reads go. */
+/** A chatting client's link and where its reads go. */
 interface Chatter {
-  socket: Socket;
+  link: ChatLink;
   inbox: Inbox;
 }
 
-/**
- * The one buffer every chatter reads into (`onread`): no Buffer and no
- * stream event per read, which is most of what a small read costs. Each
- * read's callback is done with it before the next read starts.
- */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
-function openSocket(
-  host: string,
-  port: number,
-  inbox: Inbox | null
-): Promise<Socket> {
+/** A stuck reader's plain TCP socket. */
+function openSocket(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({
-      host,
-      port,
-      noDelay: true,
-      ...(inbox === null
-        ? {}
-        : {
-            onread: {
-              buffer: READ_BUFFER,
-              callback: (n: number): boolean => {
-                inbox.take(READ_BUFFER.subarray(0, n));
-                return true;
-              }
-            }
-          })
-    });
+    const socket = connect({ host, port, noDelay: true });
     socket.once('connect', () => {
       socket.off('error', reject);
       resolve(socket);
@@ -572,22 +563,25 @@ function openSocket(
 
 /**
  * Opens `count` chatters, `concurrency` at a time, into `chatters`; the k-th
- * connect goes to `ports[k % ports.length]`.
+ * connect goes to `endpoints[k % endpoints.length]`.
  */
 async function connectAll(
   chatters: Chatter[],
   host: string,
-  ports: readonly number[],
+  endpoints: readonly Endpoint[],
   count: number,
   concurrency: number
 ): Promise<void> {
   let started = 0;
   const worker = async (): Promise<void> => {
     while (started < count) {
-      const port = ports[started % ports.length] ?? 0;
+      const endpoint = endpointOf(endpoints, started);
       started += 1;
       const inbox = new Inbox();
-      chatters.push({ socket: await openSocket(host, port, inbox), inbox });
+      const link = await connectLink(host, endpoint, (chunk) =>
+        inbox.take(chunk)
+      );
+      chatters.push({ link, inbox });
     }
   };
   await Promise.all(
@@ -607,10 +601,13 @@ function cpuMicros(): number {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const host = options.host ?? HOST;
-  const ports =
-    options.ports !== undefined && options.ports.length > 0
-      ? options.ports
-      : [options.port];
+  const endpoints: readonly Endpoint[] =
+    options.endpoints !== undefined && options.endpoints.length > 0
+      ? options.endpoints
+      : (options.ports !== undefined && options.ports.length > 0
+          ? options.ports
+          : [options.port]
+        ).map((port) => ({ transport: 'tcp', port }));
   const window = options.pace.kind === 'window' ? options.pace.window : 0;
   const roomSize = options.roomSize ?? null;
   if (roomSize !== null && (options.stuckReaders ?? 0) > 0)
@@ -627,7 +624,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       connectAll(
         chatters,
         host,
-        ports,
+        endpoints,
         options.clients,
         options.connectConcurrency ?? 50
       ).then(() => true),
@@ -654,7 +651,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         `the greetings' counts are not 1..${clients.length} once each (${counts.slice(0, 5).join(', ')}…)`
       );
     for (let k = 0; k < (options.stuckReaders ?? 0); k++) {
-      const socket = await openSocket(host, options.port, null);
+      const socket = await openSocket(host, options.port);
       stuck.push(socket);
       run.stuckAddresses.add(`${socket.localAddress}:${socket.localPort}`);
       const greeted = await new Promise<boolean>((resolve) => {
@@ -781,7 +778,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     run.sending = false;
     if (sampler !== null) clearInterval(sampler);
     for (const t of timers) clearTimeout(t);
-    for (const c of chatters) c.socket.destroy();
+    for (const c of chatters) c.link.destroy();
     for (const s of stuck) s.destroy();
   }
 }

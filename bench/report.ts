@@ -8,7 +8,9 @@ import type { ChurnResult } from './churn.js';
 import type { ClusterReport, ClusterRun } from './cluster.js';
 import { QUIET_LOG_LEVEL, type ChatRun } from './fanout.js';
 import type { ServerKind } from './load.js';
+import { cell, generator, ms, rate, ratio, table } from './report-format.js';
 import type { ScaleResult } from './scale.js';
+import { transportLabel, transportsSection } from './transports-report.js';
 
 /** Where and how the bench ran. */
 export interface MachineInfo {
@@ -47,6 +49,11 @@ export interface BenchReport {
    * clients, at full speed and at a fixed rate.
    */
   rooms: ChatRun[];
+  /**
+   * The transports workload (issue 18): the same fan-out with the clients
+   * on plain TCP, TLS, WebSocket and a mix (bench/transports-report.ts).
+   */
+  transports: ChatRun[];
   targets: Target[];
   /** Workloads that crashed instead of giving a result. */
   errors: string[];
@@ -68,26 +75,6 @@ export interface Target {
 export const KINDS: readonly ServerKind[] = ['actor-chat', 'raw', 'raw-turn'];
 const OURS: ServerKind = 'actor-chat';
 
-function rate(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
-  return String(Math.round(n));
-}
-
-function ms(n: number): string {
-  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
-}
-
-function ratio(a: number, b: number): string {
-  return b > 0 ? `${(a / b).toFixed(2)}×` : '–';
-}
-
-/** A run's number, or FAILED when its check failed. */
-function cell(run: ChatRun | undefined, value: (r: ChatRun) => string): string {
-  if (run === undefined) return '–';
-  return run.ok ? value(run) : 'FAILED';
-}
-
 /** `ours ÷ reference` for one measure, FAILED when either run failed. */
 function vs(
   ours: ChatRun | undefined,
@@ -97,18 +84,6 @@ function vs(
   if (ours === undefined || ref === undefined) return '–';
   if (!ours.ok || !ref.ok) return 'FAILED';
   return ratio(value(ours), value(ref));
-}
-
-/** A markdown table; the first `left` columns are text, the rest numbers. */
-function table(head: string[], rows: string[][], left = 1): string {
-  const align = head.map((_, i) => (i < left ? '---' : '---:'));
-  return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
-
-function generator(run: ChatRun): string {
-  return run.generatorSaturated
-    ? `${run.generatorCpuPercent.toFixed(0)} (saturated)`
-    : run.generatorCpuPercent.toFixed(0);
 }
 
 function find(
@@ -771,10 +746,11 @@ export function notesSection(report: BenchReport): string {
     ...report.baselines,
     ...report.stuck,
     ...report.logging,
-    ...report.rooms
+    ...report.rooms,
+    ...report.transports
   ];
   const what = (r: ChatRun): string =>
-    `${r.workload} ${r.kind} ${r.clients} clients${r.roomSize !== null ? ` in rooms of ${r.roomSize}` : r.workload === 'rooms' ? ' in one room' : ''}`;
+    `${r.workload} ${r.kind} ${r.clients} clients${r.roomSize !== null ? ` in rooms of ${r.roomSize}` : r.workload === 'rooms' ? ' in one room' : ''}${r.transports === undefined ? '' : ` on ${transportLabel(r.transports)}`}`;
   const lines: string[] = report.errors.map((e) => `- FAILED ${e}`);
   for (const r of runs)
     for (const f of r.failures) lines.push(`- FAILED ${what(r)}: ${f}`);
@@ -825,6 +801,7 @@ export function markdown(report: BenchReport): string {
       churnSection(report.churn),
       clusterSection(report.cluster),
       roomsSection(report.rooms),
+      transportsSection(report.transports),
       targetsSection(report.targets),
       notesSection(report)
     ]

@@ -4,14 +4,16 @@
  * turn as `raw-turn`) on the same workloads in the same run: fan-out at full
  * speed, a fixed rate, one stuck reader, ours with console logging on, idle
  * connections and churn; and ours with 1,000 clients in 100 rooms beside
- * the same clients in one room (issue 17). Prints what was pinned, markdown tables with ratios
+ * the same clients in one room (issue 17); and ours with the fan-out's clients
+ * on plain TCP, TLS, WebSocket and a mix (issue 18). Prints what was pinned, markdown tables with ratios
  * and the targets, then the JSON; writes bench.json, bench.md and bench.svg.
  * Exits 1 when any correctness check failed (after writing everything).
  *
- *   npm run bench                  (quick: about 4 minutes)
+ *   npm run bench                  (quick: about 4.5 minutes)
  *   npm run bench -- --full        (longer runs, 10,000 then 50,000 idle)
  *   npm run bench -- --only fanout,fixed --out DIR
  *   npm run bench -- --only rooms --rooms-clients 200
+ *   npm run bench -- --only transports
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -24,6 +26,7 @@ import {
   fanout,
   fixedRate,
   inRooms,
+  overTransports,
   stuckReader,
   withLogging,
   type ChatRun,
@@ -48,6 +51,9 @@ import {
   type BenchReport
 } from './report.js';
 import { idleScale, type ScaleResult } from './scale.js';
+import { TRANSPORTS, type Transport } from './chat-links.js';
+import { makeThrowawayCert, tlsAndWsArgs } from './throwaway-cert.js';
+import { transportLabel, transportsSection } from './transports-report.js';
 
 const WORKLOADS = [
   'fanout',
@@ -57,7 +63,8 @@ const WORKLOADS = [
   'scale',
   'churn',
   'cluster',
-  'rooms'
+  'rooms',
+  'transports'
 ] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
@@ -86,6 +93,21 @@ interface ModeSettings {
   cluster: ClusterSettings;
   /** Many rooms beside one room of the same clients (issue 17). */
   rooms: RoomsSettings;
+  /** The fan-out over each transport and a mix (issue 18). */
+  transports: TransportsSettings;
+}
+
+/**
+ * The transports workload: `clients` all on TCP, all on TLS, all on
+ * WebSocket, then a third on each, at full speed (a window per client) and
+ * at a fixed total rate.
+ */
+interface TransportsSettings {
+  clients: number;
+  window: number;
+  /** Lines per second in total. */
+  rate: number;
+  timing: Timing;
 }
 
 /**
@@ -142,6 +164,14 @@ const QUICK: ModeSettings = {
     window: 1,
     rate: 500,
     timing: { warmupSeconds: 1, seconds: 3 }
+  },
+  // Eight runs of 100 clients (four layouts, two paces), about 1 s each to
+  // start, connect and drain: under 30 s in all.
+  transports: {
+    clients: 100,
+    window: 10,
+    rate: 200,
+    timing: { warmupSeconds: 0.5, seconds: 2 }
   }
 };
 
@@ -162,7 +192,11 @@ const FULL: ModeSettings = {
     fixed: { warmupSeconds: 1, seconds: 20 },
     fanout: { warmupSeconds: 1, seconds: 10 }
   },
-  rooms: { ...QUICK.rooms, timing: { warmupSeconds: 1, seconds: 10 } }
+  rooms: { ...QUICK.rooms, timing: { warmupSeconds: 1, seconds: 10 } },
+  transports: {
+    ...QUICK.transports,
+    timing: { warmupSeconds: 1, seconds: 10 }
+  }
 };
 
 function usage(message: string): never {
@@ -275,6 +309,7 @@ const report: BenchReport = {
   churn: [],
   cluster: null,
   rooms: [],
+  transports: [],
   targets: [],
   errors: [],
   ok: true
@@ -433,6 +468,44 @@ if (only.has('rooms')) {
   print(roomsSection(report.rooms));
 }
 
+if (only.has('transports')) {
+  const t = settings.transports;
+  const layouts: readonly (readonly Transport[])[] = [
+    ...TRANSPORTS.map((x) => [x]),
+    TRANSPORTS
+  ];
+  const paces = [
+    { kind: 'window', window: t.window },
+    { kind: 'rate', messagesPerSec: t.rate }
+  ] as const;
+  try {
+    const cert = makeThrowawayCert();
+    try {
+      for (const pace of paces) {
+        for (const layout of layouts) {
+          progress(
+            `${t.clients} clients on ${transportLabel(layout)}, ${pace.kind === 'window' ? `window ${pace.window}` : `${pace.messagesPerSec} lines/s`}`
+          );
+          const run = await overTransports(
+            t.clients,
+            layout,
+            pace,
+            tlsAndWsArgs(cert),
+            t.timing
+          );
+          progress(`  ${brief(run)}`);
+          report.transports.push(run);
+        }
+      }
+    } finally {
+      cert.remove();
+    }
+  } catch (err) {
+    report.errors.push(`transports crashed: ${String(err)}`);
+  }
+  print(transportsSection(report.transports));
+}
+
 report.targets = computeTargets(report);
 report.ok =
   report.errors.length === 0 &&
@@ -442,7 +515,8 @@ report.ok =
     ...report.baselines,
     ...report.stuck,
     ...report.logging,
-    ...report.rooms
+    ...report.rooms,
+    ...report.transports
   ].every((r) => r.ok) &&
   report.scale.every((s) => s.errors.length === 0) &&
   report.churn.every((c) => c.countsCorrect && c.errors.length === 0) &&
