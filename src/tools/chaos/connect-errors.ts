@@ -14,7 +14,7 @@ const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
 export function describeConnectError(err: unknown): string {
   const code =
     typeof err === 'object' && err !== null && 'code' in err
-      ? String((err).code)
+      ? String(err.code)
       : '';
   if (CERT_CODE.test(code)) {
     const why = err instanceof Error ? err.message.split('\n', 1)[0] : code;
