@@ -111,6 +111,12 @@ export function createMetrics(source: MetricsSource): Metrics {
     ['reason'],
     () => byLabel('reason', read().tlsHandshakeFailures ?? {})
   );
+  total(
+    'chat_ws_protocol_errors_total',
+    'WebSocket peers that broke the protocol, by what they did.',
+    ['reason'],
+    () => byLabel('reason', read().wsProtocolErrors ?? {})
+  );
   gauge('chat_rooms', 'Rooms open right now, #lobby included.', [], () => [
     [{}, read().rooms]
   ]);

@@ -29,4 +29,6 @@ export interface AdminStats {
   readonly traffic: Readonly<Traffic>;
   /** Failed TLS handshakes by reason; absent without a TLS listener. */
   readonly tlsHandshakeFailures?: Readonly<Record<string, number>>;
+  /** WebSocket protocol errors by reason, when the daemon has a WebSocket listener. */
+  readonly wsProtocolErrors?: Readonly<Record<string, number>>;
 }

@@ -32,6 +32,7 @@ import { SHUTDOWN_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
 import type { Traffic } from '../transport/tcp-connection.js';
 import type { Listener } from '../transport/listeners.js';
 import type { HandshakeFailure } from '../transport/tls-handshake.js';
+import type { WsProtocolError } from '../transport/ws-close.js';
 import { loadTlsFiles } from './tls-files.js';
 import {
   startListeners,
@@ -146,6 +147,8 @@ export interface DaemonStats {
   traffic: Traffic;
   /** Failed TLS handshakes, by reason. */
   tlsHandshakeFailures: Record<HandshakeFailure, number>;
+  /** WebSocket peers that broke the protocol, by what they did. */
+  wsProtocolErrors: Record<WsProtocolError, number>;
 }
 
 /** A running chat daemon. */
@@ -348,6 +351,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     commandRefusals: commands.refusals(),
     sockets: transport.openSockets(),
     tlsHandshakeFailures: transport.handshakeFailures(),
+    wsProtocolErrors: transport.wsProtocolErrors(),
     accepted: registry.accepted,
     refused: { ...refused },
     disconnects: registry.disconnects(),

@@ -1,11 +1,8 @@
 import type { TransportKind } from '../machines/types.js';
 import type { TransportCounters } from './tcp-connection.js';
 import type { DroppedOutput, TcpServer } from './tcp-server.js';
-import {
-  HANDSHAKE_FAILURES,
-  createHandshakeCounts,
-  type HandshakeFailure
-} from './tls-handshake.js';
+import { HANDSHAKE_FAILURES, type HandshakeFailure } from './tls-handshake.js';
+import { WS_PROTOCOL_ERRORS, type WsProtocolError } from './ws-close.js';
 
 /**
  * What the daemon needs of one listener: `TcpServer` without the address
@@ -45,6 +42,8 @@ export interface Listeners extends Pick<
   readonly counters: Readonly<TransportCounters>;
   /** Failed TLS handshakes by reason, over every TLS listener. */
   handshakeFailures(): Record<HandshakeFailure, number>;
+  /** WebSocket protocol errors by reason, over every WebSocket listener. */
+  wsProtocolErrors(): Record<WsProtocolError, number>;
 }
 
 /**
@@ -56,7 +55,9 @@ export interface Listeners extends Pick<
  */
 export function combineListeners(
   listeners: readonly (Listener &
-    Partial<Pick<TcpServer, 'handshakeFailures'>>)[],
+    Partial<Pick<TcpServer, 'handshakeFailures'>> & {
+      readonly protocolErrors?: Readonly<Record<WsProtocolError, number>>;
+    })[],
   counters: Readonly<TransportCounters>
 ): Listeners {
   const each = <T>(call: (listener: Listener) => T): T[] => listeners.map(call);
@@ -79,12 +80,29 @@ export function combineListeners(
     closeAll: async (timeoutMs) =>
       (await Promise.all(each((l) => l.closeAll(timeoutMs)))).every(Boolean),
     destroyAll: () => void each((l) => l.destroyAll()),
-    handshakeFailures: () => {
-      const sum = createHandshakeCounts();
-      for (const listener of listeners)
-        for (const reason of HANDSHAKE_FAILURES)
-          sum[reason] += listener.handshakeFailures?.[reason] ?? 0;
-      return sum;
-    }
+    handshakeFailures: () =>
+      sumBy(
+        HANDSHAKE_FAILURES,
+        listeners.map((l) => l.handshakeFailures)
+      ),
+    wsProtocolErrors: () =>
+      sumBy(
+        WS_PROTOCOL_ERRORS,
+        listeners.map((l) => l.protocolErrors)
+      )
   };
+}
+
+/** Counts by reason of several listeners (those that keep them), summed. */
+function sumBy<R extends string>(
+  reasons: readonly R[],
+  counts: ReadonlyArray<Readonly<Record<R, number>> | undefined>
+): Record<R, number> {
+  const sum = Object.fromEntries(reasons.map((r) => [r, 0])) as Record<
+    R,
+    number
+  >;
+  for (const each of counts)
+    for (const reason of reasons) sum[reason] += each?.[reason] ?? 0;
+  return sum;
 }

@@ -66,3 +66,35 @@ export function closeFrameFor(cause: EndCause, farewell?: string): CloseFrame {
       };
   }
 }
+
+/** Why a WebSocket peer broke the protocol: `/metrics` counts each. */
+export type WsProtocolError =
+  'binary message' | 'invalid utf-8' | 'message too big' | 'no pong' | 'other';
+
+/** Every `WsProtocolError`, for the counters. */
+export const WS_PROTOCOL_ERRORS: readonly WsProtocolError[] = [
+  'binary message',
+  'invalid utf-8',
+  'message too big',
+  'no pong',
+  'other'
+];
+
+/**
+ * The protocol error behind an error code a WebSocket connection reports,
+ * or null when it is the network's (a reset), not the peer's protocol.
+ */
+export function wsProtocolError(code: string): WsProtocolError | null {
+  switch (code) {
+    case 'WS_BINARY_MESSAGE':
+      return 'binary message';
+    case 'WS_ERR_INVALID_UTF8':
+      return 'invalid utf-8';
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+      return 'message too big';
+    case 'WS_PONG_TIMEOUT':
+      return 'no pong';
+    default:
+      return code.startsWith('WS_') ? 'other' : null;
+  }
+}

@@ -16,8 +16,10 @@ import { systemTimers, type Timers } from './timers.js';
 import {
   WS_CLOSE,
   closeFrameFor,
+  wsProtocolError,
   type CloseFrame,
-  type EndCause
+  type EndCause,
+  type WsProtocolError
 } from './ws-close.js';
 import { WsOutbound } from './ws-outbound.js';
 import { Pacer } from './pacer.js';
@@ -49,6 +51,8 @@ export interface WsConnectionOptions {
   timers?: Timers;
   /** Called once, when the close frame is flushed to the kernel or the socket closed. */
   onFinish?: () => void;
+  /** Called for each protocol error of the peer (counted by the listener). */
+  onProtocolError?: (reason: WsProtocolError) => void;
 }
 
 const LF_BUFFER = Buffer.from('\n');
@@ -89,6 +93,7 @@ export class WsConnection implements ConnectionPort {
   readonly #pacer: Pacer;
   readonly #outbound: WsOutbound;
   readonly #onFinish: (() => void) | undefined;
+  readonly #onProtocolError: ((reason: WsProtocolError) => void) | undefined;
   #cause: EndCause = null;
   /** What the close frame will say; decided when the end is asked. */
   #closeFrame: CloseFrame = { code: WS_CLOSE.normal, reason: '' };
@@ -110,6 +115,7 @@ export class WsConnection implements ConnectionPort {
     this.#counters = counters;
     this.#timers = timers;
     this.#onFinish = options.onFinish;
+    this.#onProtocolError = options.onProtocolError;
     this.#splitter = new LineSplitter(limits.maxLineBytes);
     this.#gate = new InputGate(limits.idleTimeoutMs, timers, {
       pause: () => ws.pause(),
@@ -153,7 +159,7 @@ export class WsConnection implements ConnectionPort {
       this.#pongDue = false;
     });
     ws.on('error', (err: Error & { code?: string }) =>
-      this.#events.emit({ type: 'tcp.error', code: err.code ?? 'EUNKNOWN' })
+      this.#failed(err.code ?? 'EUNKNOWN')
     );
     // `ws` swallows the raw socket's errors; the code is worth reporting.
     socket.on('error', (err: NodeJS.ErrnoException) =>
@@ -252,7 +258,7 @@ export class WsConnection implements ConnectionPort {
       // [CHAT-WS-4]
       // Close first: the actor ends the connection as soon as it hears.
       this.closeNow(WS_CLOSE.unsupported, 'text messages only');
-      this.#events.emit({ type: 'tcp.error', code: 'WS_BINARY_MESSAGE' });
+      this.#failed('WS_BINARY_MESSAGE');
       return;
     }
     // The message's end ends its last line. [CHAT-WS-1]
@@ -264,6 +270,13 @@ export class WsConnection implements ConnectionPort {
       const event = this.#toEvent(frame);
       if (event !== null) this.#pacer.push(event);
     }
+  }
+
+  /** The connection failed with `code`: counted when the peer broke the protocol, then the actor hears. */
+  #failed(code: string): void {
+    const reason = wsProtocolError(code);
+    if (reason !== null) this.#onProtocolError?.(reason);
+    this.#events.emit({ type: 'tcp.error', code });
   }
 
   #toEvent(frame: Frame): Inbound | null {
@@ -298,7 +311,7 @@ export class WsConnection implements ConnectionPort {
       // Held input is not read, pongs included: no verdict while we hold it.
       if (this.#pongDue && !this.#gate.held) {
         this.#ws.terminate();
-        this.#events.emit({ type: 'tcp.error', code: 'WS_PONG_TIMEOUT' });
+        this.#failed('WS_PONG_TIMEOUT');
         return;
       }
       this.#pongDue = true;

@@ -14,7 +14,12 @@ import { formatRefusal } from '../protocol/format.js';
 import { Admission, type RefusalReason } from './admission.js';
 import { createCounters, type TransportCounters } from './tcp-connection.js';
 import type { DroppedOutput, TransportLimits } from './tcp-server.js';
-import { WS_CLOSE, closeReason } from './ws-close.js';
+import {
+  WS_CLOSE,
+  WS_PROTOCOL_ERRORS,
+  closeReason,
+  type WsProtocolError
+} from './ws-close.js';
 import { WsConnection, maxPayloadFor } from './ws-connection.js';
 import { originAllowed } from './ws-origin.js';
 import type { Listener } from './listeners.js';
@@ -47,6 +52,8 @@ export interface WsServerOptions {
 export type WsServer = Listener & {
   /** Running totals over every connection (shared when given). */
   readonly counters: Readonly<TransportCounters>;
+  /** Peers that broke the WebSocket protocol, by what they did. */
+  readonly protocolErrors: Readonly<Record<WsProtocolError, number>>;
 };
 
 /** One upgraded socket: its WebSocket, raw socket, and port (null if refused). */
@@ -77,6 +84,9 @@ export async function listenWs(options: WsServerOptions): Promise<WsServer> {
     for (const watch of [...watchers]) watch();
   };
   const admission = options.admission ?? new Admission(limits);
+  const protocolErrors = Object.fromEntries(
+    WS_PROTOCOL_ERRORS.map((reason) => [reason, 0])
+  ) as Record<WsProtocolError, number>;
   const counters = options.counters ?? createCounters();
   let accepting = true;
   const wss = new WebSocketServer({
@@ -114,7 +124,8 @@ export async function listenWs(options: WsServerOptions): Promise<WsServer> {
       limits,
       counters,
       pingIntervalMs: options.pingIntervalMs,
-      onFinish: finish
+      onFinish: finish,
+      onProtocolError: (reason) => (protocolErrors[reason] += 1)
     });
     sockets.set(ws, { socket, connection });
     options.onConnection(connection);
@@ -160,6 +171,7 @@ export async function listenWs(options: WsServerOptions): Promise<WsServer> {
     host: options.host,
     port,
     transport: 'ws',
+    protocolErrors,
     stopAccepting: () => {
       if (!accepting) return;
       accepting = false;

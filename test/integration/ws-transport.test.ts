@@ -111,6 +111,7 @@ describe('WebSocket transport', () => {
       () => room.registry.disconnects()['socket error'] === 1,
       'the leave'
     );
+    expect(room.ws.protocolErrors['message too big']).toBe(1);
   });
 
   it('closes 1003 on a binary message and 1007 on invalid UTF-8', async () => {
@@ -131,6 +132,13 @@ describe('WebSocket transport', () => {
       () => room.registry.disconnects()['socket error'] === 2,
       'both leaves'
     );
+    expect(room.ws.protocolErrors).toEqual({
+      'binary message': 1,
+      'invalid utf-8': 1,
+      'message too big': 0,
+      'no pong': 0,
+      other: 0
+    });
   });
 
   it('ends a client that does not read as a slow consumer, notice then 1008', async () => {
@@ -179,6 +187,7 @@ describe('WebSocket transport', () => {
     const addr = addressOf(alice);
     await bob.waitForLine(`The user ${addr} left (1 user online)`, 5000);
     expect(room.registry.disconnects()['socket error']).toBe(1);
+    expect(room.ws.protocolErrors['no pong']).toBe(1);
     expect((await alice.waitForClose()).code).toBe(1006);
     // One that answers stays.
     const carol = await ws(room);

@@ -82,6 +82,13 @@ const STATS: DaemonStats = {
     'bad certificate': 0,
     other: 0
   },
+  wsProtocolErrors: {
+    'binary message': 0,
+    'invalid utf-8': 0,
+    'message too big': 0,
+    'no pong': 0,
+    other: 0
+  },
   accepted: 0,
   refused: {
     'server full': 0,
