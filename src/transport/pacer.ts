@@ -1,7 +1,11 @@
 import type { EventOutlet, Inbound } from './event-outlet.js';
 import { HOLD, type InputGate } from './input-gate.js';
-import type { TransportCounters } from './tcp-connection.js';
 import { TokenBucket } from './token-bucket.js';
+
+/** Where the pacer counts the lines it delayed (the transport's counters). */
+export interface PacedCount {
+  pacedLines: number;
+}
 
 /**
  * Flood pacing of one connection's input, for every transport (TCP, TLS,
@@ -14,7 +18,7 @@ export class Pacer {
   readonly #bucket: TokenBucket | null;
   readonly #outlet: EventOutlet;
   readonly #gate: InputGate;
-  readonly #counters: TransportCounters;
+  readonly #counters: PacedCount;
   /** Lines and events waiting, oldest first, from `#head` on. */
   #waiting: Inbound[] = [];
   #head = 0;
@@ -26,7 +30,7 @@ export class Pacer {
     floodBurst: number,
     outlet: EventOutlet,
     gate: InputGate,
-    counters: TransportCounters
+    counters: PacedCount
   ) {
     this.#bucket =
       floodRate > 0 ? new TokenBucket(floodRate, floodBurst, Date.now) : null;
