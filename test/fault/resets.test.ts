@@ -7,7 +7,7 @@
  * (docs/protocol.md, "Leave reasons"). Every case checks I1–I4.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectPeer, type Peer } from '../../src/tools/peers/peer.js';
+import type { Peer } from '../../src/tools/peers/peer.js';
 import { createRng } from '../../src/tools/peers/rng.js';
 import { parseRoomLine } from '../../src/tools/peers/transcript.js';
 import { pollUntil, type TestDaemon } from '../support/daemon.js';
@@ -18,14 +18,20 @@ import {
   transcriptOf,
   type Observers
 } from '../support/fault-run.js';
+import { connectClient } from '../support/client.js';
 import { createHarness } from '../support/harness.js';
 import { activeTimers } from '../support/leaks.js';
+import {
+  allListeners,
+  FAULT_TRANSPORTS,
+  type Endpoint
+} from '../support/transports.js';
 
 const SEED_MID_LINE = 0x2e5e_7001;
 const SEED_MID_JOIN = 0x2e5e_7002;
 const SEED_MID_STREAM = 0x2e5e_7003;
 
-const { cleanups, daemon, client } = createHarness();
+const { cleanups, daemon } = createHarness();
 afterEach(() => cleanups.run());
 
 function delay(ms: number): Promise<void> {
@@ -123,12 +129,23 @@ async function expectCutLineDropped(
   obs.expectInvariants([transcriptOf(rogue, false)]);
 }
 
-describe('peers that reset', () => {
+// Every reset here is an RST under whatever the transport frames, so each
+// case runs over plain TCP, TLS and WebSocket alike (issue 18).
+describe.each(FAULT_TRANSPORTS)('peers that reset over %s', (kind) => {
+  /** A daemon listening on every transport, and the endpoint for `kind`. */
+  const start = async (
+    options: Parameters<typeof daemon>[0] = {}
+  ): Promise<{ t: TestDaemon; at: Endpoint }> => {
+    const listeners = allListeners(cleanups);
+    const t = await daemon({ ...options, ...listeners.options });
+    return { t, at: listeners.endpointOf(t.daemon, kind) };
+  };
+
   it('relays nothing of a line cut off by a reset and announces the leave with the right count', async () => {
     const timers = activeTimers();
-    const t = await daemon();
-    const obs = await joinObservers(t.port, 3, cleanups);
-    const rogue = await joinWatched(t.port, obs, cleanups);
+    const { t, at } = await start();
+    const obs = await joinObservers(at, 3, cleanups);
+    const rogue = await joinWatched(at, obs, cleanups);
 
     // One write holds a whole line and the start of the next (ending inside
     // a UTF-8 character), so once the whole line's echo is back the server
@@ -149,16 +166,16 @@ describe('peers that reset', () => {
       'socket error': 1,
       'client quit': 0
     });
-    await finishScenario(t, obs.peers, timers, cleanups);
+    await finishScenario(t, obs.peers, timers, cleanups, at);
   });
 
   it('relays nothing of a line whose pieces are still arriving when the peer resets', async () => {
     const rng = createRng(SEED_MID_LINE);
     const context = `seed ${SEED_MID_LINE}`;
     const timers = activeTimers();
-    const t = await daemon();
-    const obs = await joinObservers(t.port, 3, cleanups);
-    const rogue = await joinWatched(t.port, obs, cleanups);
+    const { t, at } = await start();
+    const obs = await joinObservers(at, 3, cleanups);
+    const rogue = await joinWatched(at, obs, cleanups);
 
     await rogue.send('whole line');
     await rogue.waitForLine('[You] whole line');
@@ -172,10 +189,18 @@ describe('peers that reset', () => {
     await expectCutLineDropped(t, obs, rogue, context);
     // Linux reports an RST that arrives with bytes still unread as those
     // bytes and then end of stream, so the server may see a FIN here; either
-    // way the cut line is gone and the member leaves once.
+    // way the cut line is gone and the member leaves once. Over WebSocket
+    // that end of stream comes without a close frame, so it is `socket
+    // closed` rather than `client quit`.
     const { disconnects } = t.daemon.stats();
-    expect(disconnects['socket error'] + disconnects['client quit']).toBe(1);
-    await finishScenario(t, obs.peers, timers, cleanups);
+    expect(
+      disconnects['socket error'] +
+        (kind === 'ws'
+          ? disconnects['socket closed']
+          : disconnects['client quit']),
+      JSON.stringify(t.daemon.stats())
+    ).toBe(1);
+    await finishScenario(t, obs.peers, timers, cleanups, at);
   });
 
   it('keeps counts and join/leave pairs right when 50 peers reset around their join', async () => {
@@ -198,12 +223,12 @@ describe('peers that reset', () => {
     const context = `seed ${SEED_MID_JOIN}, plans ${JSON.stringify(plans.map((p) => `${p.ending}+${p.delayMs}`))}`;
 
     const timers = activeTimers();
-    const t = await daemon();
-    const obs = await joinObservers(t.port, OBSERVERS, cleanups);
+    const { t, at } = await start();
+    const obs = await joinObservers(at, OBSERVERS, cleanups);
     const rogues: Peer[] = [];
 
     const runRogue = async (plan: (typeof plans)[number]): Promise<void> => {
-      const peer = await connectPeer({ host: '127.0.0.1', port: t.port });
+      const peer = await connectClient(at);
       rogues.push(peer);
       cleanups.add(() => peer.destroy());
       switch (plan.ending) {
@@ -280,7 +305,7 @@ describe('peers that reset', () => {
       s.disconnects['socket error'] + s.disconnects['socket closed'],
       stats
     ).toBe(ended);
-    await finishScenario(t, obs.peers, timers, cleanups);
+    await finishScenario(t, obs.peers, timers, cleanups, at);
   });
 
   it('keeps the broadcast exactly-once for everyone else when its receivers reset mid-stream', async () => {
@@ -299,11 +324,12 @@ describe('peers that reset', () => {
 
     const timers = activeTimers();
     // `info`: the console does not log each of the ~4000 messages.
-    const t = await daemon({ level: 'info' });
-    const obs = await joinObservers(t.port, OBSERVERS, cleanups);
+    const { t, at } = await start({ level: 'info' });
+    const obs = await joinObservers(at, OBSERVERS, cleanups);
     const victims: Peer[] = [];
     for (let i = 0; i < VICTIMS; i++) {
-      const victim = await client(t.port);
+      const victim = await connectClient(at);
+      cleanups.add(() => victim.destroy());
       await victim.nextLine();
       victims.push(victim);
     }
@@ -375,6 +401,6 @@ describe('peers that reset', () => {
       'client quit': 0,
       'slow consumer': 0
     });
-    await finishScenario(t, obs.peers, timers, cleanups);
+    await finishScenario(t, obs.peers, timers, cleanups, at);
   });
 });

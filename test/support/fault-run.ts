@@ -9,6 +9,7 @@ import { connectClient } from './client.js';
 import type { Cleanups } from './cleanup.js';
 import type { TestDaemon } from './daemon.js';
 import { expectNoLeaks } from './leaks.js';
+import type { Endpoint } from './transports.js';
 
 /**
  * Well-behaved members that chat and record everything, for the fault suite's
@@ -34,7 +35,7 @@ export interface Observers {
  * so their join order is known); they are destroyed by `cleanups`.
  */
 export async function joinObservers(
-  port: number,
+  port: number | Endpoint,
   count: number,
   cleanups: Cleanups
 ): Promise<Observers> {
@@ -103,7 +104,7 @@ export function transcriptOf(peer: Peer, stayed: boolean): Transcript {
  */
 export async function expectServes(
   daemon: Daemon,
-  port: number,
+  port: number | Endpoint,
   cleanups: Cleanups
 ): Promise<void> {
   const online = daemon.memberCount();
@@ -121,15 +122,17 @@ export async function expectServes(
 /**
  * Ends a fault scenario: I3 (a newcomer is served), then every one of
  * `peers` quits, then I4 with `timersBefore` from `activeTimers()` (so call
- * it before the daemon closes).
+ * it before the daemon closes). The newcomer dials `at` (default the
+ * plain port).
  */
 export async function finishScenario(
   t: TestDaemon,
   peers: readonly Peer[],
   timersBefore: number,
-  cleanups: Cleanups
+  cleanups: Cleanups,
+  at: number | Endpoint = t.port
 ): Promise<void> {
-  await expectServes(t.daemon, t.port, cleanups);
+  await expectServes(t.daemon, at, cleanups);
   for (const peer of peers) peer.end();
   await Promise.all(peers.map((peer) => peer.closed));
   await expectNoLeaks(t.daemon, timersBefore);
@@ -140,7 +143,7 @@ export async function finishScenario(
  * waits until every observer has seen it join; destroyed by `cleanups`.
  */
 export async function joinWatched(
-  port: number,
+  port: number | Endpoint,
   obs: Observers,
   cleanups: Cleanups
 ): Promise<Peer> {
