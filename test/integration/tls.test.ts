@@ -5,6 +5,7 @@
  * as a client, and the counts in stats and `/metrics`.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -104,6 +105,54 @@ describe('TLS listener', () => {
     await closed;
     expect(t.daemon.stats().tlsHandshakeFailures.timeout).toBe(1);
     expect(t.daemon.stats().sockets).toBe(0);
+  });
+
+  it('admits only a client whose certificate chains to --tls-ca, with clientAuth', async () => {
+    const dir = certDir(cleanups);
+    const cert = makeCert(dir, 'server');
+    // A self-signed client certificate is its own CA.
+    const member = makeCert(dir, 'member', 'member');
+    const stranger = makeCert(dir, 'stranger', 'stranger');
+    const t = await tlsDaemon(cert, { ca: member.cert, clientAuth: true });
+    const port = t.daemon.tls?.port ?? 0;
+    /** Connects with `who`'s certificate (or none); resolves with the first line, or with how it ended. */
+    const attempt = (who: TestCert | null): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = tlsConnect({
+          host: '127.0.0.1',
+          port,
+          ca: readFileSync(cert.cert),
+          ...(who && {
+            cert: readFileSync(who.cert),
+            key: readFileSync(who.key)
+          })
+        });
+        cleanups.add(() => socket.destroy());
+        socket.setEncoding('utf8');
+        socket.once('data', (chunk: string) =>
+          resolve(chunk.split('\n')[0] ?? '')
+        );
+        socket.once('error', () => resolve('refused'));
+        socket.once('close', () => resolve('refused'));
+      });
+    expect(await attempt(member)).toBe(
+      `Connected to the chat server (${online(1)})`
+    );
+    expect(await attempt(stranger)).toBe('refused');
+    expect(await attempt(null)).toBe('refused');
+    await until(
+      () =>
+        Object.values(t.daemon.stats().tlsHandshakeFailures).reduce(
+          (a, b) => a + b,
+          0
+        ) === 2,
+      // A stranger's is a bad certificate; a missing one may surface as the
+      // client's reset (TLS 1.3 finishes the client's side first).
+      'two refused handshakes counted',
+      5000,
+      () => JSON.stringify(t.daemon.stats().tlsHandshakeFailures)
+    );
+    expect(t.daemon.stats().accepted).toBe(1);
   });
 
   it('drops plain text on the TLS port, counted as not tls, and serves on', async () => {
