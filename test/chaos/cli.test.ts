@@ -115,7 +115,7 @@ describe('chat-chaos against our server', () => {
       options: { port, durationMs: 2000, clients: 20, observers: 5 }
     });
     expect(report.schedule).toHaveLength(20);
-    expect(run.stderr).toMatch(/^chat-chaos: 127\.0\.0\.1:\d+, seed 77, /);
+    expect(run.stderr).toMatch(/^chat-chaos: 127\.0\.0\.1:\d+ over tcp, seed 77, /);
     expect(run.stderr).not.toContain('\r');
   });
 
@@ -145,7 +145,7 @@ describe('chat-chaos against our server', () => {
       '--json'
     ]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/^chat-chaos: \[::1\]:\d+, seed /);
+    expect(run.stderr).toMatch(/^chat-chaos: \[::1\]:\d+ over tcp, seed /);
     expect(JSON.parse(run.stdout)).toMatchObject({
       ok: true,
       options: { host: '::1', maxBytes: 1024 * 1024 }
