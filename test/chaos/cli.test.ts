@@ -115,7 +115,9 @@ describe('chat-chaos against our server', () => {
       options: { port, durationMs: 2000, clients: 20, observers: 5 }
     });
     expect(report.schedule).toHaveLength(20);
-    expect(run.stderr).toMatch(/^chat-chaos: 127\.0\.0\.1:\d+ over tcp, seed 77, /);
+    expect(run.stderr).toMatch(
+      /^chat-chaos: 127\.0\.0\.1:\d+ over tcp, seed 77, /
+    );
     expect(run.stderr).not.toContain('\r');
   });
 
