@@ -11,11 +11,12 @@
  *   npm run test:chaos          (seed 1, 30 s + 10 s of rooms + 10 s TLS + 10 s WebSocket)
  *   CHAOS_SEED=42 CHAOS_DURATION=10s CHAOS_ROOMS_DURATION=5s CHAOS_TRANSPORT_DURATION=5s npm run test:chaos
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeSelfSignedCert, type CertFiles } from './self-signed.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const seed = process.env.CHAOS_SEED ?? '1';
@@ -32,33 +33,8 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** A throwaway self-signed certificate for 127.0.0.1, valid one day. */
-function makeCert(dir: string): { cert: string; key: string } {
-  const cert = path.join(dir, 'server.crt');
-  const key = path.join(dir, 'server.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert
-    ],
-    { stdio: 'ignore' }
-  );
-  return { cert, key };
+function makeCert(dir: string): CertFiles {
+  return writeSelfSignedCert(dir, 'server');
 }
 
 /** The port of `listening for KIND` in the daemon's info log. */

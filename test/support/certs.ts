@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { writeSelfSignedCert } from '../../scripts/self-signed.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,30 +27,5 @@ export function makeCert(
   name: string,
   cn = 'localhost'
 ): TestCert {
-  const cert = path.join(dir, `${name}.crt`);
-  const key = path.join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${cn}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert
-    ],
-    { stdio: 'ignore' }
-  );
-  return { cert, key };
+  return writeSelfSignedCert(dir, name, cn);
 }
