@@ -135,6 +135,10 @@ async function settleWith(
   await stayer.waitForLine(`[${speaker.localAddr}] ${marker}`, timeoutMs);
 }
 
+// Raw bytes on the plain port: over WebSocket each write is a message, and
+// invalid UTF-8, binary or an over-long message close the connection by
+// design [CHAT-WS-3] [CHAT-WS-4] (the chaos tool's garbage kind), and TLS's
+// hostile bytes are the handshake tests in test/integration/tls.test.ts.
 describe('hostile bytes on the chat port', () => {
   it('answers a 10 MB line with one Error line, relays the next line, and holds none of it', async () => {
     const huge = hugeLine(10 * 1024 * 1024);

@@ -8,18 +8,42 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness } from '../support/harness.js';
 import { replacePort } from '../support/wrap-port.js';
 import { activeTimers, expectNoLeaks } from '../support/leaks.js';
+import { connectClient, type TestClient } from '../support/client.js';
+import type { TestDaemon, TestDaemonOptions } from '../support/daemon.js';
+import {
+  allListeners,
+  FAULT_TRANSPORTS,
+  type Endpoint
+} from '../support/transports.js';
 
-const { cleanups, daemon, client } = createHarness();
+const { cleanups, daemon } = createHarness();
 afterEach(() => cleanups.run());
 
 function errorRecords(lines: string[]): string[] {
   return lines.filter((line) => line.startsWith('error: connection failed'));
 }
 
-describe('fault isolation', () => {
+// The throw is inside the connection's handling, above whatever frames the
+// bytes, so each case runs over plain TCP, TLS and WebSocket alike (issue 18).
+describe.each(FAULT_TRANSPORTS)('fault isolation over %s', (kind) => {
+  /** A daemon listening on every transport, and the endpoint for `kind`. */
+  const start = async (
+    options: TestDaemonOptions
+  ): Promise<{ t: TestDaemon; at: Endpoint }> => {
+    const listeners = allListeners(cleanups);
+    const t = await daemon({ ...options, ...listeners.options });
+    return { t, at: listeners.endpointOf(t.daemon, kind) };
+  };
+  /** A client of `at`, destroyed on cleanup. */
+  const client = async (at: Endpoint): Promise<TestClient> => {
+    const peer = await connectClient(at);
+    cleanups.add(() => peer.destroy());
+    return peer;
+  };
+
   it('closes only the connection whose write throws, with its stack logged', async () => {
     const timers = activeTimers();
-    const t = await daemon({
+    const { t, at } = await start({
       level: 'info',
       // c2 is the second connection accepted: the victim.
       wrapPort: replacePort('c2', (port) => ({
@@ -30,11 +54,11 @@ describe('fault isolation', () => {
         }
       }))
     });
-    const a = await client(t.port);
+    const a = await client(at);
     await a.nextLine();
-    const victim = await client(t.port);
+    const victim = await client(at);
     await victim.nextLine();
-    const c = await client(t.port);
+    const c = await client(at);
     await c.nextLine();
     await a.nextLine(); // c's join
 
@@ -51,7 +75,7 @@ describe('fault isolation', () => {
     // The room and the others are untouched: they chat on, newcomers join.
     await c.send('still here');
     await a.waitForLine(`[${c.localAddr}] still here`);
-    const d = await client(t.port);
+    const d = await client(at);
     expect(await d.nextLine()).toBe(
       'Connected to the chat server (3 users online)'
     );
@@ -69,7 +93,7 @@ describe('fault isolation', () => {
 
   it('closes only the connection whose action throws (the actor fails)', async () => {
     const timers = activeTimers();
-    const t = await daemon({
+    const { t, at } = await start({
       level: 'info',
       wrapPort: replacePort('c2', () => ({
         resumeInput: () => {
@@ -77,9 +101,9 @@ describe('fault isolation', () => {
         }
       }))
     });
-    const a = await client(t.port);
+    const a = await client(at);
     await a.nextLine();
-    const victim = await client(t.port);
+    const victim = await client(at);
     // It joined (the room announced it), then its `online` entry threw.
     await a.waitForLine(
       `New user ${victim.localAddr} entered (2 users online)`
