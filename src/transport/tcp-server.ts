@@ -1,6 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { ListenError, describeSystemError } from '../app/errors.js';
 import { LINGER_MS } from '../protocol/constants.js';
 import { formatRefusal } from '../protocol/format.js';
 import { formatAddress } from '../protocol/address.js';
@@ -23,6 +22,7 @@ import {
   type TlsCredentials,
   type TlsListenOptions
 } from './tls-handshake.js';
+import { listenOn, waitFor } from './server-lifecycle.js';
 
 /** Every limit the transport enforces. */
 export interface TransportLimits extends ConnectionLimits, AdmissionLimits {
@@ -289,45 +289,4 @@ function refuse(socket: Socket, line: string): void {
   const linger = setTimeout(() => socket.destroy(), LINGER_MS);
   linger.unref();
   socket.once('close', () => clearTimeout(linger));
-}
-
-function listenOn(server: Server, options: TcpServerOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      reject(
-        new ListenError(
-          `cannot listen on ${formatAddress(options.host, options.port)}: ${describeSystemError(err)}`,
-          { cause: err }
-        )
-      );
-    };
-    server.once('error', onError);
-    server.listen(options.port, options.host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-/** Resolves true once `done()` holds (checked as sockets change), false after `timeoutMs`. */
-function waitFor(
-  done: () => boolean,
-  watchers: Set<() => void>,
-  timeoutMs: number
-): Promise<boolean> {
-  if (done()) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const settle = (result: boolean): void => {
-      clearTimeout(timer);
-      watchers.delete(watch);
-      resolve(result);
-    };
-    const watch = (): void => {
-      if (done()) settle(true);
-    };
-    // Not unref'd: a shutdown waits for its sockets even when nothing else
-    // keeps the process alive (a peer that neither reads nor closes).
-    const timer = setTimeout(() => settle(false), timeoutMs);
-    watchers.add(watch);
-  });
 }

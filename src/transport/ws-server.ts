@@ -1,13 +1,11 @@
 import {
   createServer,
   type IncomingMessage,
-  type Server,
   type ServerResponse
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ListenError, describeSystemError } from '../app/errors.js';
 import { formatAddress } from '../protocol/address.js';
 import { LINGER_MS } from '../protocol/constants.js';
 import { formatRefusal } from '../protocol/format.js';
@@ -23,6 +21,7 @@ import {
 import { WsConnection, maxPayloadFor } from './ws-connection.js';
 import { originAllowed } from './ws-origin.js';
 import type { Listener } from './listeners.js';
+import { listenOn, waitFor } from './server-lifecycle.js';
 
 /** Why a WebSocket was refused: an admission limit, or its page's origin. */
 export type WsRefusalReason = RefusalReason | 'origin not allowed';
@@ -252,44 +251,4 @@ function reject(socket: Socket, status: 403 | 503, line: string): void {
 function notFound(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
   res.end('not found\n');
-}
-
-function listenOn(server: Server, options: WsServerOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      reject(
-        new ListenError(
-          `cannot listen on ${formatAddress(options.host, options.port)}: ${describeSystemError(err)}`,
-          { cause: err }
-        )
-      );
-    };
-    server.once('error', onError);
-    server.listen(options.port, options.host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-/** Resolves true once `done()` holds (checked as sockets change), false after `timeoutMs`. */
-function waitFor(
-  done: () => boolean,
-  watchers: Set<() => void>,
-  timeoutMs: number
-): Promise<boolean> {
-  if (done()) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const settle = (result: boolean): void => {
-      clearTimeout(timer);
-      watchers.delete(watch);
-      resolve(result);
-    };
-    const watch = (): void => {
-      if (done()) settle(true);
-    };
-    // Not unref'd, as on TCP: a shutdown waits for its sockets.
-    const timer = setTimeout(() => settle(false), timeoutMs);
-    watchers.add(watch);
-  });
 }
