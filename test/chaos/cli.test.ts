@@ -3,7 +3,6 @@
  * finds nothing wrong, and the program's JSON, exit codes and one-line
  * errors.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,34 +10,15 @@ import { runChaos } from '../../src/tools/chaos/run.js';
 import { FAULT_KINDS, type ChaosReport } from '../../src/tools/chaos/types.js';
 import { DEFAULT_FLOOD_RATE } from '../../src/protocol/constants.js';
 import { BUG_NAMES, startNaiveServer } from '../fixtures/naive-server.js';
+import { runChaosCli, type ChaosExit } from '../support/chaos-cli.js';
 import { createHarness } from '../support/harness.js';
 
 const { cleanups, daemon } = createHarness();
 afterEach(() => cleanups.run());
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function chaos(args: string[]): Promise<Exit> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/chaos.ts', ...args],
-    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] }
-  );
-  cleanups.add(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  );
-}
+/** Runs chat-chaos with `args` from source. */
+const chaos = (args: string[]): Promise<ChaosExit> =>
+  runChaosCli(args, cleanups);
 
 /**
  * chat-chaos with `--json` against a fresh daemon as shipped (flood pacing
@@ -49,7 +29,7 @@ async function chaosJson(
   duration: string,
   seed: number,
   args: string[] = []
-): Promise<{ run: Exit; report: ChaosReport; port: number }> {
+): Promise<{ run: ChaosExit; report: ChaosReport; port: number }> {
   const t = await daemon({ floodRate: DEFAULT_FLOOD_RATE });
   const run = await chaos([
     '127.0.0.1',

@@ -15,13 +15,13 @@
  * across nodes, one winner of a name race, each room observer named by
  * what the rooms showed (src/tools/chaos/room-addresses.ts).
  */
-import { spawn } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderReport } from '../../src/tools/chaos/report.js';
 import { FAULT_KINDS, type ChaosReport } from '../../src/tools/chaos/types.js';
 import { DEFAULT_FLOOD_RATE } from '../../src/protocol/constants.js';
 import { startBalancer, type Balancer } from '../support/balancer.js';
+import { runChaosCli } from '../support/chaos-cli.js';
 import { expectCleanRoomRun } from '../support/chaos-rooms.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { createHarness } from '../support/harness.js';
@@ -49,26 +49,11 @@ interface ChaosRun {
 
 /** Runs the chat-chaos CLI (through tsx) against `port` with `--json`. */
 async function chaos(port: number, args: string[]): Promise<ChaosRun> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/chaos.ts', '127.0.0.1', String(port)]
-      .concat(args)
-      .concat(['--json']),
-    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] }
+  const { code, stdout, stderr } = await runChaosCli(
+    ['127.0.0.1', String(port), ...args, '--json'],
+    cleanups,
+    CHAOS_KILL_MS
   );
-  const killer = setTimeout(() => child.kill('SIGKILL'), CHAOS_KILL_MS);
-  cleanups.add(() => {
-    clearTimeout(killer);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) =>
-    child.once('close', (c) => resolve(c))
-  );
-  clearTimeout(killer);
   let report: ChaosReport | null = null;
   try {
     report = JSON.parse(stdout) as ChaosReport;

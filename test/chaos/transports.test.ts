@@ -3,39 +3,19 @@
  * 5): every fault kind, a few seconds each, finds nothing wrong; a
  * certificate the tool cannot trust is one clear line and exit 1.
  */
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChaosReport } from '../../src/tools/chaos/types.js';
 import { DEFAULT_FLOOD_RATE } from '../../src/protocol/constants.js';
 import { certDir, makeCert } from '../support/certs.js';
+import { runChaosCli, type ChaosExit } from '../support/chaos-cli.js';
 import { createHarness } from '../support/harness.js';
 
 const { cleanups, daemon } = createHarness();
 afterEach(() => cleanups.run());
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function chaos(args: string[]): Promise<Exit> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/chaos.ts', ...args],
-    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] }
-  );
-  cleanups.add(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-  );
-}
+/** Runs chat-chaos with `args` from source. */
+const chaos = (args: string[]): Promise<ChaosExit> =>
+  runChaosCli(args, cleanups);
 
 /** Our daemon as shipped (flood pacing on) with a TLS and a WebSocket listener. */
 async function threeListeners() {
@@ -55,7 +35,7 @@ async function threeListeners() {
   };
 }
 
-function expectClean(run: Exit, transport: string): ChaosReport {
+function expectClean(run: ChaosExit, transport: string): ChaosReport {
   expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
   const report = JSON.parse(run.stdout) as ChaosReport;
   expect(report.transport).toBe(transport);
