@@ -3,7 +3,7 @@
  * every transport shares (src/tools/peers/peer.ts connects one).
  */
 import type { Socket } from 'node:net';
-import type { LineMatch } from './line-inbox.js';
+import type { LineInbox, LineMatch } from './line-inbox.js';
 import type { Rng } from './rng.js';
 import type { PeerTransport, PeerTransportKind } from './transport.js';
 
@@ -101,6 +101,19 @@ export interface Peer {
 
 /** The connect timeout when none is given. */
 export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** A peer's reading side over its inbox, whatever its transport. */
+export function inboxReads(
+  inbox: LineInbox
+): Pick<Peer, 'lines' | 'bytes' | 'nextLine' | 'waitForLine'> {
+  return {
+    lines: inbox.lines,
+    bytes: () => inbox.bytes(),
+    nextLine: (timeout = DEFAULT_TIMEOUT_MS) => inbox.nextLine(timeout),
+    waitForLine: (match, timeout = DEFAULT_TIMEOUT_MS) =>
+      inbox.waitForLine(match, timeout)
+  };
+}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,6 +2,7 @@
 import { createLineInbox } from './line-inbox.js';
 import {
   DEFAULT_TIMEOUT_MS,
+  inboxReads,
   writeInSlices,
   type Peer,
   type PeerOptions
@@ -70,15 +71,11 @@ function connectStreamPeer(options: PeerOptions): Promise<Peer> {
       get localAddr() {
         return localAddr;
       },
-      lines: inbox.lines,
+      ...inboxReads(inbox),
       get error() {
         return error;
       },
       closed,
-      bytes: () => inbox.bytes(),
-      nextLine: (timeout = DEFAULT_TIMEOUT_MS) => inbox.nextLine(timeout),
-      waitForLine: (match, timeout = DEFAULT_TIMEOUT_MS) =>
-        inbox.waitForLine(match, timeout),
       send: (text) => write(`${text}\n`),
       write,
       binary: write,

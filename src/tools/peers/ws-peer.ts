@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { createLineInbox } from './line-inbox.js';
 import {
   DEFAULT_TIMEOUT_MS,
+  inboxReads,
   writeInSlices,
   type Peer,
   type PeerOptions
@@ -108,15 +109,11 @@ export function connectWsPeer(options: PeerOptions): Promise<Peer> {
       get localAddr() {
         return localAddr;
       },
-      lines: inbox.lines,
+      ...inboxReads(inbox),
       get error() {
         return error;
       },
       closed,
-      bytes: () => inbox.bytes(),
-      nextLine: (timeout = DEFAULT_TIMEOUT_MS) => inbox.nextLine(timeout),
-      waitForLine: (match, timeout = DEFAULT_TIMEOUT_MS) =>
-        inbox.waitForLine(match, timeout),
       send: (text) => write(`${text}\n`),
       write,
       // A binary frame may not interleave an unfinished text message.
