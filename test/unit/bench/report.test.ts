@@ -1,3 +1,4 @@
+import { passedRun } from './chat-run.js';
 import { describe, expect, it } from 'vitest';
 import type { ChatRun } from '../../../bench/fanout.js';
 import {
@@ -8,31 +9,15 @@ import {
 
 /** A passed rooms run of 1,000 clients at a window of 10. */
 function run(overrides: Partial<ChatRun> = {}): ChatRun {
-  return {
+  return passedRun({
     workload: 'rooms',
-    kind: 'actor-chat',
     clients: 1000,
-    window: 10,
-    messagesPerSec: null,
     roomSize: 10,
     moveSeconds: 0.5,
-    logLevel: 'info',
     seconds: 3,
-    deliveriesPerSec: 1_000_000,
-    latencyMs: { p50: 2, p99: 10, max: 20, samples: 100 },
-    serverCpuSeconds: 1,
     cpuMsPer100k: 40,
-    peakRssMb: 100,
-    generatorCpuPercent: 50,
-    generatorSaturated: false,
-    backgroundCpuPercent: 0,
-    stuckDisconnected: null,
-    stuckLeftAfterSeconds: null,
-    serverOutputMbPerSec: 0,
-    ok: true,
-    failures: [],
     ...overrides
-  };
+  });
 }
 
 describe('cpuMicrosPerLine', () => {

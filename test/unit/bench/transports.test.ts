@@ -13,6 +13,7 @@ import {
 } from '../../../bench/transports-report.js';
 import { certDir, makeCert } from '../../support/certs.js';
 import { createHarness } from '../../support/harness.js';
+import { passedRun } from './chat-run.js';
 import { shortRun } from './short-run.js';
 
 const { cleanups, daemon } = createHarness();
@@ -20,32 +21,11 @@ afterEach(() => cleanups.run());
 
 /** A passed all-TCP transports run of 100 clients at a window of 10. */
 function run(overrides: Partial<ChatRun> = {}): ChatRun {
-  return {
+  return passedRun({
     workload: 'transports',
-    kind: 'actor-chat',
-    clients: 100,
-    window: 10,
-    messagesPerSec: null,
-    roomSize: null,
     transports: ['tcp'],
-    moveSeconds: null,
-    logLevel: 'info',
-    seconds: 2,
-    deliveriesPerSec: 1_000_000,
-    latencyMs: { p50: 2, p99: 10, max: 20, samples: 100 },
-    serverCpuSeconds: 1,
-    cpuMsPer100k: 10,
-    peakRssMb: 100,
-    generatorCpuPercent: 50,
-    generatorSaturated: false,
-    backgroundCpuPercent: 0,
-    stuckDisconnected: null,
-    stuckLeftAfterSeconds: null,
-    serverOutputMbPerSec: 0,
-    ok: true,
-    failures: [],
     ...overrides
-  };
+  });
 }
 
 describe('linesOf', () => {
