@@ -52,8 +52,10 @@ export {
 } from './start-listeners.js';
 
 /**
- * How long closing sockets that are already finished may take: it never
- * waits for a peer, so this only bounds a socket that fails to report.
+ * How long closing sockets whose output is all sent may wait for a peer
+ * that is still sending to go quiet (a lingering close: closing on it
+ * would reset it, and it could lose its `Server shutting down`). A quiet
+ * or closed peer costs no wait.
  */
 const CLOSE_TIMEOUT_MS = 1000;
 
@@ -420,8 +422,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           count: dropped.unfinished
         });
     }
-    // Our FIN is out everywhere: close what is left without waiting for
-    // the peers' FINs.
+    // Our FIN is out everywhere: close what is left as each peer goes
+    // quiet, without waiting for the peers' FINs.
     await transport.closeAll(CLOSE_TIMEOUT_MS);
     // Each room leaves its order (a cluster node retires from each).
     await Promise.all(rooms.all().map((each) => each.close()));

@@ -1,4 +1,4 @@
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { ListenError, describeSystemError } from '../app/errors.js';
 import { formatAddress } from '../protocol/address.js';
 
@@ -51,4 +51,42 @@ export function waitFor(
     const timer = setTimeout(() => settle(false), timeoutMs);
     watchers.add(watch);
   });
+}
+
+/**
+ * How long a finished socket's peer must have been quiet before we close
+ * it: a peer still sending when we close would get a reset, and a reset
+ * can cost it what we sent last (a WebSocket client drops its socket, and
+ * what is unread in it, on the first failed write).
+ */
+export const QUIET_MS = 100;
+
+/**
+ * Closes each of `sockets`, whose output is all sent (our FIN or close
+ * frame included), once its peer has been quiet for `QUIET_MS` or at
+ * `lingerMs` at the latest (a lingering close): closing on a peer that is
+ * still sending resets the connection, and the peer may lose the end of
+ * what we sent. A peer that closes first costs no wait; so does one that
+ * sends nothing (an idle `nc`), which waits only `QUIET_MS`.
+ */
+export function closeWhenQuiet(
+  sockets: Iterable<Socket>,
+  destroy: (socket: Socket) => void,
+  lingerMs: number
+): void {
+  for (const socket of sockets) {
+    if (socket.destroyed) continue;
+    let quiet = setTimeout(() => destroy(socket), QUIET_MS);
+    const onData = (): void => {
+      clearTimeout(quiet);
+      quiet = setTimeout(() => destroy(socket), QUIET_MS);
+    };
+    const latest = setTimeout(() => destroy(socket), lingerMs);
+    socket.on('data', onData);
+    socket.once('close', () => {
+      clearTimeout(quiet);
+      clearTimeout(latest);
+      socket.off('data', onData);
+    });
+  }
 }

@@ -22,7 +22,7 @@ import {
   type TlsCredentials,
   type TlsListenOptions
 } from './tls-handshake.js';
-import { listenOn, waitFor } from './server-lifecycle.js';
+import { closeWhenQuiet, listenOn, waitFor } from './server-lifecycle.js';
 
 /** Every limit the transport enforces. */
 export interface TransportLimits extends ConnectionLimits, AdmissionLimits {
@@ -98,11 +98,11 @@ export interface TcpServer {
    */
   resetUnfinished(): DroppedOutput;
   /**
-   * Closes every socket left, finished ones included (our FIN is out, so
-   * this never waits for the peer), and resolves once all have closed or
-   * after `timeoutMs`; true if all closed.
+   * Closes every socket left, finished ones included (our FIN is out), each
+   * once its peer is quiet or closes, within `lingerMs` (`closeWhenQuiet`),
+   * and resolves once all have closed; true if all closed in time.
    */
-  closeAll(timeoutMs: number): Promise<boolean>;
+  closeAll(lingerMs: number): Promise<boolean>;
   /** Destroys every socket still open. */
   destroyAll(): void;
 }
@@ -127,9 +127,12 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
   const admission = options.admission ?? new Admission(limits);
   const counters = options.counters ?? createCounters();
   const handshakeFailures = createHandshakeCounts();
-  // Raw sockets whose TLS handshake is under way: not yet admitted, so not
-  // in `sockets`; bounded by the handshake timeout.
-  const handshaking = new Set<Socket>();
+  // Raw sockets whose TLS handshake is under way, by peer address: not yet
+  // admitted, so not in `sockets`; bounded by the handshake timeout. A raw
+  // socket outlives its handshake (its TLSSocket writes through it), so it
+  // leaves here on 'secureConnection', matched by address: node:tls does
+  // not say which raw socket a TLSSocket wraps.
+  const handshaking = new Map<string, Socket>();
   const soft = limits.sendQueueSoftBytes;
   const { tls } = options;
   // allowHalfOpen: after the peer's FIN we still flush and close our side
@@ -154,8 +157,13 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
 
   if (tls) {
     server.on('connection', (raw: Socket) => {
-      handshaking.add(raw);
-      raw.once('close', () => handshaking.delete(raw));
+      const { remoteAddress, remotePort } = raw;
+      if (remoteAddress === undefined || remotePort === undefined) return;
+      const key = formatAddress(remoteAddress, remotePort);
+      handshaking.set(key, raw);
+      raw.once('close', () => {
+        if (handshaking.get(key) === raw) handshaking.delete(key);
+      });
     });
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       // Node leaves a timed-out handshake's socket open: end it here, for
@@ -181,6 +189,8 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
       return;
     }
     const remote = formatAddress(remoteAddress, remotePort);
+    // Its handshake is over: stopping accepting must not cut it now.
+    handshaking.delete(remote);
     sockets.set(socket, null);
     unfinished.add(socket);
     socket.once('finish', () => {
@@ -231,20 +241,20 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
     stopAccepting: () => {
       server.close();
       // Handshakes under way never get in now: drop them.
-      for (const raw of handshaking) raw.destroy();
+      for (const raw of handshaking.values()) raw.destroy();
     },
     openSockets: () => sockets.size,
     counters,
     finished: (timeoutMs) =>
       waitFor(() => unfinished.size === 0, watchers, timeoutMs),
     resetUnfinished: () => resetUnfinished(unfinished, sockets),
-    closeAll: (timeoutMs) => {
-      for (const raw of handshaking) raw.destroy();
-      for (const socket of sockets.keys()) socket.destroy();
-      return waitFor(() => sockets.size === 0, watchers, timeoutMs);
+    closeAll: (lingerMs) => {
+      for (const raw of handshaking.values()) raw.destroy();
+      closeWhenQuiet(sockets.keys(), (socket) => socket.destroy(), lingerMs);
+      return waitFor(() => sockets.size === 0, watchers, 2 * lingerMs);
     },
     destroyAll: () => {
-      for (const raw of handshaking) raw.destroy();
+      for (const raw of handshaking.values()) raw.destroy();
       for (const socket of sockets.keys()) socket.destroy();
     }
   };

@@ -21,7 +21,7 @@ import {
 import { WsConnection, maxPayloadFor } from './ws-connection.js';
 import { originAllowed } from './ws-origin.js';
 import type { Listener } from './listeners.js';
-import { listenOn, waitFor } from './server-lifecycle.js';
+import { closeWhenQuiet, listenOn, waitFor } from './server-lifecycle.js';
 
 /** Why a WebSocket was refused: an admission limit, or its page's origin. */
 export type WsRefusalReason = RefusalReason | 'origin not allowed';
@@ -183,9 +183,15 @@ export async function listenWs(options: WsServerOptions): Promise<WsServer> {
     finished: (timeoutMs) =>
       waitFor(() => unfinished.size === 0, watchers, timeoutMs),
     resetUnfinished: () => resetUnfinished(unfinished, sockets),
-    closeAll: (timeoutMs) => {
-      terminateAll();
-      return waitFor(() => sockets.size === 0, watchers, timeoutMs);
+    closeAll: (lingerMs) => {
+      server.closeAllConnections();
+      const raw = new Map([...sockets].map(([ws, { socket }]) => [socket, ws]));
+      closeWhenQuiet(
+        raw.keys(),
+        (socket) => raw.get(socket)?.terminate(),
+        lingerMs
+      );
+      return waitFor(() => sockets.size === 0, watchers, 2 * lingerMs);
     },
     destroyAll: terminateAll
   };

@@ -20,7 +20,11 @@ import { certDir, makeCert } from '../support/certs.js';
 import { createCleanups } from '../support/cleanup.js';
 import { parseConsoleLine, pollUntil } from '../support/daemon.js';
 import { transcriptOf } from '../support/fault-run.js';
-import type { Endpoint, FaultTransport } from '../support/transports.js';
+import {
+  FAULT_TRANSPORTS,
+  type Endpoint,
+  type FaultTransport
+} from '../support/transports.js';
 import { within } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -215,133 +219,141 @@ function consoleLeaveCounts(stdout: string): number[] {
 // The notice, the order before it and the clean ending are the same over
 // every transport (over TLS a close_notify, over WebSocket a 1001 close
 // after the notice), so the mid-chat case runs over all three (issue 18).
-describe.each<FaultTransport>(['tcp'])('SIGTERM mid-chat over %s', (kind) => {
-  it('tells every member Server shutting down last, after every line relayed, and exits 0', async () => {
-    const MEMBERS = 20;
-    const MAX_LINES = 2000;
-    const listener = listenerFor(kind);
-    const server = spawnServer([
-      '127.0.0.1',
-      '0',
-      '--flood-rate',
-      '0',
-      ...listener.args
-    ]);
-    const port = await startedOn(server);
-    const at = await listener.endpoint(server, port);
-    const members = await joinMembers(at, MEMBERS);
-    const [first] = members;
-    if (first === undefined) throw new Error('no members');
-    // The last join has reached everyone before the chat starts.
-    const lastJoin = `New user ${members.at(-1)?.localAddr} entered (${MEMBERS} users online)`;
-    await Promise.all(members.slice(0, -1).map((p) => p.waitForLine(lastJoin)));
-
-    const sent = new Map<string, string[]>(
-      members.map((p) => [p.localAddr, []])
-    );
-    const chat = Promise.all(
-      members.map((peer, i) =>
-        chatPaced(peer, sent.get(peer.localAddr) ?? [], `m${i}`, MAX_LINES)
-      )
-    );
-    // Mid-chat: well after it started, long before anyone is done (a tenth
-    // of the lines sent, and the first member reading them).
-    const sentSoFar = () =>
-      [...sent.values()].reduce((n, texts) => n + texts.length, 0);
-    await pollUntil(
-      () =>
-        sentSoFar() > (MEMBERS * MAX_LINES) / 10 && first.lines.length > 200,
-      'the chat is under way',
-      15_000,
-      () => `${sentSoFar()} lines sent, ${first.lines.length} read so far`
-    );
-    const signalledAt = Date.now();
-    server.child.kill('SIGTERM');
-
-    // Exits 0 well within the shutdown timeout (5 s) plus the log flush (1 s).
-    const code = await within(server.exited, 9000, 'the server exiting');
-    const tookMs = Date.now() - signalledAt;
-    expect(code).toBe(0);
-    await within(
-      Promise.all(members.map((p) => p.closed)),
-      5000,
-      'every member’s socket closing'
-    );
-    await chat;
-    await within(server.drained, 5000, 'the server’s output ending');
-    const totalSent = [...sent.values()].reduce((n, t) => n + t.length, 0);
-    const context = `SIGTERM → exit ${tookMs} ms; ${totalSent} lines sent; stderr ${JSON.stringify(server.stderr())}`;
-    expect(tookMs, context).toBeLessThan(9000);
-
-    // Each member's last line is the notice, then EOF (not a reset).
-    for (const peer of members) {
-      expect(
-        peer.lines.at(-1),
-        `${peer.localAddr} (notice at ${peer.lines.indexOf(SHUTDOWN)} of ${peer.lines.length}); ${context}`
-      ).toBe(SHUTDOWN);
-      expect(peer.lines.filter((l) => l === SHUTDOWN)).toHaveLength(1);
-      // Over WebSocket the ending is the 1001 close handshake, after which
-      // the client library destroys the socket: no error is the check there.
-      if (kind === 'ws') expect(peer.error, peer.localAddr).toBe(null);
-      else
-        expect(peer.socket.readableEnded, `${peer.localAddr} saw EOF`).toBe(
-          true
-        );
-    }
-
-    // I1 for what each received: every line relayed to anyone before the
-    // notice reached everyone, once, in one order (all stayed to the end).
-    const transcripts: Transcript[] = members.map((p) => transcriptOf(p, true));
-    const violations = checkTranscripts(transcripts);
-    expect(violations, JSON.stringify(violations.slice(0, 5), null, 1)).toEqual(
-      []
-    );
-    // What the room accepted from each sender is what it sent, in order, up
-    // to the shutdown: a prefix, no gaps. It was mid-chat: lines sent were
-    // still on their way when the signal came, and were never relayed.
-    const reference = roomEvents(first);
-    let relayedTotal = 0;
-    for (const [addr, texts] of sent) {
-      const relayed = reference
-        .filter((e) => e.startsWith(`message ${addr} `))
-        .map((e) => e.slice(`message ${addr} `.length));
-      relayedTotal += relayed.length;
-      expect(relayed, `${addr}; ${context}`).toEqual(
-        texts.slice(0, relayed.length)
+describe.each<FaultTransport>([...FAULT_TRANSPORTS])(
+  'SIGTERM mid-chat over %s',
+  (kind) => {
+    it('tells every member Server shutting down last, after every line relayed, and exits 0', async () => {
+      const MEMBERS = 20;
+      const MAX_LINES = 2000;
+      const listener = listenerFor(kind);
+      const server = spawnServer([
+        '127.0.0.1',
+        '0',
+        '--flood-rate',
+        '0',
+        ...listener.args
+      ]);
+      const port = await startedOn(server);
+      const at = await listener.endpoint(server, port);
+      const members = await joinMembers(at, MEMBERS);
+      const [first] = members;
+      if (first === undefined) throw new Error('no members');
+      // The last join has reached everyone before the chat starts.
+      const lastJoin = `New user ${members.at(-1)?.localAddr} entered (${MEMBERS} users online)`;
+      await Promise.all(
+        members.slice(0, -1).map((p) => p.waitForLine(lastJoin))
       );
-    }
-    expect(relayedTotal, context).toBeGreaterThan(0);
-    expect(relayedTotal, context).toBeLessThan(totalSent);
 
-    expect(server.stderr(), context).toBe('');
-    // The console shows the same order: the start line, the joins, every
-    // relayed line, then the notice, each member's leave with the count
-    // going down to 0, and `exit` last (as the CLI's integration test
-    // expects with one member).
-    const logged = consoleEvents(server.stdout());
-    const closingAt = logged.indexOf('closing');
-    expect(logged[0], context).toBe('started');
-    expect(logged[1], context).toBe(`join ${first.localAddr}`);
-    expect(logged.slice(2, closingAt + 1), context).toEqual(reference);
-    // Checked first, as it says what is wrong when the tail is cut short:
-    // the console's last lines must be written before the process exits.
-    const tail = logged.slice(closingAt + 1);
-    expect(
-      tail.at(-1),
-      `the console's last line should be exit; the last lines after the notice (${tail.length} of ${MEMBERS + 1} expected): ${JSON.stringify(tail.slice(-3))}; ${context}`
-    ).toBe('exit');
-    expect(
-      tail
-        .slice(0, -1)
-        .map((e) => e.replace(/^leave /, ''))
-        .sort(),
-      context
-    ).toEqual(members.map((p) => p.localAddr).sort());
-    expect(consoleLeaveCounts(server.stdout()), context).toEqual(
-      Array.from({ length: MEMBERS }, (_, i) => MEMBERS - 1 - i)
-    );
-  }, 60_000);
-});
+      const sent = new Map<string, string[]>(
+        members.map((p) => [p.localAddr, []])
+      );
+      const chat = Promise.all(
+        members.map((peer, i) =>
+          chatPaced(peer, sent.get(peer.localAddr) ?? [], `m${i}`, MAX_LINES)
+        )
+      );
+      // Mid-chat: well after it started, long before anyone is done (a tenth
+      // of the lines sent, and the first member reading them).
+      const sentSoFar = () =>
+        [...sent.values()].reduce((n, texts) => n + texts.length, 0);
+      await pollUntil(
+        () =>
+          sentSoFar() > (MEMBERS * MAX_LINES) / 10 && first.lines.length > 200,
+        'the chat is under way',
+        15_000,
+        () => `${sentSoFar()} lines sent, ${first.lines.length} read so far`
+      );
+      const signalledAt = Date.now();
+      server.child.kill('SIGTERM');
+
+      // Exits 0 well within the shutdown timeout (5 s) plus the log flush (1 s).
+      const code = await within(server.exited, 9000, 'the server exiting');
+      const tookMs = Date.now() - signalledAt;
+      expect(code).toBe(0);
+      await within(
+        Promise.all(members.map((p) => p.closed)),
+        5000,
+        'every member’s socket closing'
+      );
+      await chat;
+      await within(server.drained, 5000, 'the server’s output ending');
+      const totalSent = [...sent.values()].reduce((n, t) => n + t.length, 0);
+      const context = `SIGTERM → exit ${tookMs} ms; ${totalSent} lines sent; stderr ${JSON.stringify(server.stderr())}`;
+      expect(tookMs, context).toBeLessThan(9000);
+
+      // Each member's last line is the notice, then EOF (not a reset).
+      for (const peer of members) {
+        expect(
+          peer.lines.at(-1),
+          `${peer.localAddr} (notice at ${peer.lines.indexOf(SHUTDOWN)} of ${peer.lines.length}); ${context}`
+        ).toBe(SHUTDOWN);
+        expect(peer.lines.filter((l) => l === SHUTDOWN)).toHaveLength(1);
+        // Over WebSocket the ending is the 1001 close handshake, after which
+        // the client library destroys the socket: no error is the check there.
+        if (kind === 'ws') expect(peer.error, peer.localAddr).toBe(null);
+        else
+          expect(peer.socket.readableEnded, `${peer.localAddr} saw EOF`).toBe(
+            true
+          );
+      }
+
+      // I1 for what each received: every line relayed to anyone before the
+      // notice reached everyone, once, in one order (all stayed to the end).
+      const transcripts: Transcript[] = members.map((p) =>
+        transcriptOf(p, true)
+      );
+      const violations = checkTranscripts(transcripts);
+      expect(
+        violations,
+        JSON.stringify(violations.slice(0, 5), null, 1)
+      ).toEqual([]);
+      // What the room accepted from each sender is what it sent, in order, up
+      // to the shutdown: a prefix, no gaps. It was mid-chat: lines sent were
+      // still on their way when the signal came, and were never relayed.
+      const reference = roomEvents(first);
+      let relayedTotal = 0;
+      for (const [addr, texts] of sent) {
+        const relayed = reference
+          .filter((e) => e.startsWith(`message ${addr} `))
+          .map((e) => e.slice(`message ${addr} `.length));
+        relayedTotal += relayed.length;
+        expect(relayed, `${addr}; ${context}`).toEqual(
+          texts.slice(0, relayed.length)
+        );
+      }
+      expect(relayedTotal, context).toBeGreaterThan(0);
+      expect(relayedTotal, context).toBeLessThan(totalSent);
+
+      expect(server.stderr(), context).toBe('');
+      // The console shows the same order: the start line, the joins, every
+      // relayed line, then the notice, each member's leave with the count
+      // going down to 0, and `exit` last (as the CLI's integration test
+      // expects with one member).
+      const logged = consoleEvents(server.stdout());
+      const closingAt = logged.indexOf('closing');
+      expect(logged[0], context).toBe('started');
+      expect(logged[1], context).toBe(`join ${first.localAddr}`);
+      expect(logged.slice(2, closingAt + 1), context).toEqual(reference);
+      // Checked first, as it says what is wrong when the tail is cut short:
+      // the console's last lines must be written before the process exits.
+      const tail = logged.slice(closingAt + 1);
+      expect(
+        tail.at(-1),
+        `the console's last line should be exit; the last lines after the notice (${tail.length} of ${MEMBERS + 1} expected): ${JSON.stringify(tail.slice(-3))}; ${context}`
+      ).toBe('exit');
+      expect(
+        tail
+          .slice(0, -1)
+          .map((e) => e.replace(/^leave /, ''))
+          .sort(),
+        context
+      ).toEqual(members.map((p) => p.localAddr).sort());
+      expect(consoleLeaveCounts(server.stdout()), context).toEqual(
+        Array.from({ length: MEMBERS }, (_, i) => MEMBERS - 1 - i)
+      );
+    }, 60_000);
+  }
+);
 
 // A member that never reads is about kernel buffers on the plain socket; the
 // slow readers over TLS and WebSocket are test/fault/slow-readers.test.ts.

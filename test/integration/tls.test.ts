@@ -107,6 +107,28 @@ describe('TLS listener', () => {
     expect(t.daemon.stats().sockets).toBe(0);
   });
 
+  it('says Server shutting down to a TLS member on close, while dropping a handshake under way', async () => {
+    const cert = makeCert(certDir(cleanups), 'server');
+    const t = await tlsDaemon(cert);
+    const tlsPort = t.daemon.tls?.port ?? 0;
+    const s = await tlsClient(tlsPort, cert.cert);
+    await s.waitForLine(`Connected to the chat server (${online(1)})`);
+    // A peer that never starts its handshake: shutdown cuts it at once,
+    // and only it (the member's TLS runs over a raw socket of its own).
+    const raw = connect({ host: '127.0.0.1', port: tlsPort });
+    cleanups.add(() => raw.destroy());
+    raw.on('error', () => undefined);
+    const rawClosed = new Promise<void>((done) =>
+      raw.once('close', () => done())
+    );
+    await new Promise<void>((done) => raw.once('connect', () => done()));
+    await t.daemon.close();
+    await rawClosed;
+    await s.closed;
+    expect(s.lines.at(-1)).toBe('Server shutting down');
+    expect(s.socket.readableEnded).toBe(true);
+  });
+
   it('admits only a client whose certificate chains to --tls-ca, with clientAuth', async () => {
     const dir = certDir(cleanups);
     const cert = makeCert(dir, 'server');
