@@ -177,7 +177,9 @@ describe.each(FAULT_TRANSPORTS)('a client that half-closes over %s', (kind) => {
     const texts = lastWords(5);
     // Written before the greeting came back; input waits in TCP until the
     // join ("Nothing sent before the join is lost", docs/architecture.md).
-    expect(quitter.lines).toEqual([]);
+    // Over WebSocket the greeting can share a segment with the 101 and be
+    // read before this line runs: there the lines follow the upgrade at once.
+    if (kind !== 'ws') expect(quitter.lines).toEqual([]);
     await quitter.write(asLines(texts));
     quitter.halfClose();
     await expectQuit(t, obs, quitter, texts, kind);
