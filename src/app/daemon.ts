@@ -1,9 +1,5 @@
 import type { InspectionEvent } from 'xstate';
-import {
-  checkAdminOptions,
-  startAdmin,
-  type AdminOptions
-} from '../admin/server.js';
+import type { AdminOptions } from '../admin/server.js';
 import { ConnectionMonitor } from '../admin/monitor.js';
 import { reportRenames } from '../admin/name-watch.js';
 import {
@@ -26,7 +22,6 @@ import {
 } from '../actors/room-registry.js';
 import { localOrder, type RoomOrder } from '../actors/room-order.js';
 import { localDirectory, roomNowOf } from '../actors/commands/directory.js';
-import { joinCluster } from '../cluster/cluster-chat.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 import { SHUTDOWN_NOTICE, UNAVAILABLE_NOTICE } from '../protocol/format.js';
 import type { Traffic } from '../transport/tcp-connection.js';
@@ -207,8 +202,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // Before anything starts: bad TLS files start nothing.
   const tlsFiles = options.tls ? loadTlsFiles(options.tls) : null;
   const onFault = options.onFault ?? (() => undefined);
+  // The admin listener, the cluster and the WebSocket listener load their
+  // libraries (prom-client, ioredis, ws) only when asked for: a plain
+  // daemon listens sooner (docs/performance.md, "Time to listen").
+  const adminModule = options.admin ? await import('../admin/server.js') : null;
   // Before anything listens: a bad admin setting starts nothing.
-  if (options.admin) checkAdminOptions(options.admin);
+  if (options.admin) adminModule?.checkAdminOptions(options.admin);
   const graph = options.admin ? machineGraph(connectionMachine) : null;
   const monitor = graph
     ? new ConnectionMonitor({
@@ -235,7 +234,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
   // The one choice between one process and a cluster: who orders a room.
   const clustered = cluster
-    ? await joinCluster({
+    ? await (
+        await import('../cluster/cluster-chat.js')
+      ).joinCluster({
         cluster,
         logger,
         inspect,
@@ -367,28 +368,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   });
   const admin =
-    options.admin && monitor && graph
-      ? await startAdmin(
-          options.admin,
-          {
-            monitor,
-            graph,
-            stats,
-            rooms: () => rooms.all(),
-            ready: () => closing === null
-          },
-          logger
-        ).catch((err: unknown) => {
-          // Startup failed before it was announced: whoever connected in
-          // these few milliseconds is reset.
-          transport.stopAccepting();
-          transport.destroyAll();
-          room.stop();
-          names.stop();
-          directory.stop();
-          clustered?.close();
-          throw err;
-        })
+    options.admin && adminModule && monitor && graph
+      ? await adminModule
+          .startAdmin(
+            options.admin,
+            {
+              monitor,
+              graph,
+              stats,
+              rooms: () => rooms.all(),
+              ready: () => closing === null
+            },
+            logger
+          )
+          .catch((err: unknown) => {
+            // Startup failed before it was announced: whoever connected in
+            // these few milliseconds is reset.
+            transport.stopAccepting();
+            transport.destroyAll();
+            room.stop();
+            names.stop();
+            directory.stop();
+            clustered?.close();
+            throw err;
+          })
       : null;
   // Every listener is bound: only now is the daemon announced, so a failure
   // above leaves nothing but its one error line.

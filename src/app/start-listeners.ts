@@ -16,11 +16,7 @@ import {
   type TransportLimits
 } from '../transport/tcp-server.js';
 import type { WsConnection } from '../transport/ws-connection.js';
-import {
-  listenWs,
-  type WsRefusalReason,
-  type WsServer
-} from '../transport/ws-server.js';
+import type { WsRefusalReason, WsServer } from '../transport/ws-server.js';
 import { createChatPage } from './chat-page.js';
 import type { Logger } from './logger.js';
 import { loadTlsFiles, type LoadedTls, type TlsFiles } from './tls-files.js';
@@ -142,6 +138,8 @@ export async function startListeners(
       started.push(tls);
     }
     if (wsOptions) {
+      // Loaded only for a WebSocket listener: `ws` costs start-up time.
+      const { listenWs } = await import('../transport/ws-server.js');
       ws = await listenWs({
         ...common,
         host: wsOptions.host ?? host,
