@@ -21,6 +21,25 @@ export type Op =
     }
   | { kind: 'n'; conn: string; remote: string; name: string; old: string };
 
+/**
+ * The op as APPLY appends it after its kind and count: the JSON array
+ * `[conn, remote, name, ...]` of src/cluster/scripts.ts, encoded here so
+ * that Lua never parses or escapes a line.
+ */
+export function encodeOp(op: Op): string {
+  switch (op.kind) {
+    case 'j':
+      return JSON.stringify([op.conn, op.remote, op.name]);
+    case 'm':
+    case 'e':
+      return JSON.stringify([op.conn, op.remote, op.name, op.text]);
+    case 'l':
+      return JSON.stringify([op.conn, op.remote, op.name, op.reason, op.quit]);
+    case 'n':
+      return JSON.stringify([op.conn, op.remote, op.name, op.old]);
+  }
+}
+
 /** What an outbox needs to know and tells about its writes. */
 export interface OutboxHooks {
   /** Writes go out only while the node is live. */
@@ -38,7 +57,8 @@ export interface OutboxHooks {
 /**
  * The node's joins, lines and leaves not yet sent to Redis, in the node's
  * order. Once per turn of the event loop they go out together as one APPLY
- * script call, which logs them atomically (src/cluster/scripts.ts). A line
+ * script call, which logs them atomically as one stream entry
+ * (src/cluster/scripts.ts). A line
  * sent is in flight until it is read back (`LinesInFlight`).
  */
 export class Outbox {
@@ -89,12 +109,8 @@ export class Outbox {
     this.#ops = [];
     const args = this.#hooks.header();
     for (const op of ops) {
-      args.push(op.kind, op.conn, op.remote, op.name);
-      if (op.kind === 'm' || op.kind === 'e') {
-        args.push(op.text);
-        this.#lines.sent(op.conn);
-      } else if (op.kind === 'l') args.push(op.reason, op.quit);
-      else if (op.kind === 'n') args.push(op.old);
+      args.push(op.kind, op.conn, op.remote, encodeOp(op));
+      if (op.kind === 'm' || op.kind === 'e') this.#lines.sent(op.conn);
     }
     const sent = this.#lines.current;
     this.#link.scripts.chatApply(this.#prefix, ...args).then(
