@@ -22,21 +22,29 @@ export type Op =
   | { kind: 'n'; conn: string; remote: string; name: string; old: string };
 
 /**
- * The op as APPLY appends it after its kind and count: the JSON array
- * `[conn, remote, name, ...]` of src/cluster/scripts.ts, encoded here so
- * that Lua never parses or escapes a line.
+ * The op as APPLY takes it (src/cluster/scripts.ts), JSON encoded here so
+ * that Lua never parses, escapes or copies a line: a line, rename or `/me`
+ * whole, as the log's entry holds it (`["m",0,conn,remote,name,text]`); a
+ * join or leave without its opening `[`, kind and count, which only Lua
+ * knows (`"conn","remote","name",…]`).
  */
 export function encodeOp(op: Op): string {
   switch (op.kind) {
     case 'j':
-      return JSON.stringify([op.conn, op.remote, op.name]);
+      return JSON.stringify([op.conn, op.remote, op.name]).slice(1);
+    case 'l':
+      return JSON.stringify([
+        op.conn,
+        op.remote,
+        op.name,
+        op.reason,
+        op.quit
+      ]).slice(1);
     case 'm':
     case 'e':
-      return JSON.stringify([op.conn, op.remote, op.name, op.text]);
-    case 'l':
-      return JSON.stringify([op.conn, op.remote, op.name, op.reason, op.quit]);
+      return JSON.stringify([op.kind, 0, op.conn, op.remote, op.name, op.text]);
     case 'n':
-      return JSON.stringify([op.conn, op.remote, op.name, op.old]);
+      return JSON.stringify([op.kind, 0, op.conn, op.remote, op.name, op.old]);
   }
 }
 
@@ -109,7 +117,9 @@ export class Outbox {
     this.#ops = [];
     const args = this.#hooks.header();
     for (const op of ops) {
-      args.push(op.kind, op.conn, op.remote, encodeOp(op));
+      // Only a join needs its address apart (for the membership hash).
+      if (op.kind === 'j') args.push(op.kind, op.conn, op.remote, encodeOp(op));
+      else args.push(op.kind, op.conn, encodeOp(op));
       if (op.kind === 'm' || op.kind === 'e') this.#lines.sent(op.conn);
     }
     const sent = this.#lines.current;

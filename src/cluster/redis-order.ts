@@ -268,7 +268,11 @@ export function createRedisOrder(options: RedisOrderOptions): {
         case 'line':
         case 'act': {
           const state = backplane.getSnapshot();
-          if (state.matches('recovering') || state.matches('expired')) {
+          // Asked for every line: 'live' first, as a plain comparison.
+          if (
+            state.value !== 'live' &&
+            (state.matches('recovering') || state.matches('expired'))
+          ) {
             tell([conn], NOT_SENT_NOTICE);
             return false;
           }

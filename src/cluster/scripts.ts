@@ -174,11 +174,13 @@ end
 
 /**
  * `APPLY node epoch maxlen op...`: one turn of a node's events, in order,
- * appended as one stream entry. An op is `kind conn remote rest`, `rest`
- * the JSON array `[conn, remote, name, ...]` of the event after its count
- * (see the entry's fields above): Lua only checks membership and counts,
- * and never parses or escapes a line. A line, rename or `/me` of a
- * connection that is not a member is skipped; its index (1-based, among
+ * appended as one stream entry. An op is `j conn remote rest` (a join),
+ * `l conn rest` (a leave) or `kind conn event` (a line, rename or `/me`):
+ * `event` is the whole event as the entry holds it, and `rest` is it
+ * after its kind and count (`"conn","remote","name",…]`), since only
+ * Lua knows the count. Lua checks membership and counts; it never parses,
+ * escapes or copies a line. A line, rename or `/me` of a connection that
+ * is not a member is skipped; its index (1-based, among
  * the ops) comes back so its author can be told. Returns `{'resync'}` and changes nothing when
  * the node must register again first: Redis lost its data (another epoch),
  * or the node was declared dead and removed.
@@ -190,25 +192,28 @@ local b = batch(P, node)
 local skipped = {}
 -- Membership as this turn leaves it, so each member is looked up once.
 local member = {}
-local op = 0
-for i = 4, #ARGV, 4 do
-  local kind, conn, rest = ARGV[i], ARGV[i + 1], string.sub(ARGV[i + 3], 2)
+local op, i = 0, 4
+while i <= #ARGV do
+  local kind, conn = ARGV[i], ARGV[i + 1]
   op = op + 1
   if kind == 'j' then
-    join(b, conn, ARGV[i + 2], rest)
+    join(b, conn, ARGV[i + 2], ARGV[i + 3])
     member[conn] = true
+    i = i + 4
   elseif kind == 'l' then
-    leave(b, conn, rest)
+    leave(b, conn, ARGV[i + 2])
     member[conn] = false
+    i = i + 3
   else
     if member[conn] == nil then
       member[conn] = redis.call('HEXISTS', P .. 'members:' .. node, conn) == 1
     end
     if member[conn] then
-      table.insert(b.ops, '["' .. kind .. '",0,' .. rest)
+      table.insert(b.ops, ARGV[i + 2])
     else
       table.insert(skipped, op)
     end
+    i = i + 3
   end
 end
 flush(b, maxlen)

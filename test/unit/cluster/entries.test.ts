@@ -48,22 +48,22 @@ describe('decodeEntry', () => {
 
   it('reads back what the outbox encodes, whatever the text holds', () => {
     const text = 'quotes " \\ ] , \u00e9 \u{1f600} \t and {"json": [1]}';
-    const rest = encodeOp({
+    const line = encodeOp({
       kind: 'm',
       conn: 'c1',
       remote: '[::1]:5',
       name: 'N',
       text
     });
-    // As APPLY does: the kind and count, then the op without its `[`.
-    const body = `[["m",0,${rest.slice(1)},["l",4,${encodeOp({
+    // As APPLY does: a line as it is, a leave after its kind and count.
+    const body = `[${line},["l",4,${encodeOp({
       kind: 'l',
       conn: 'c1',
       remote: '[::1]:5',
       name: 'N',
       reason: 'client quit',
       quit: 'bye "all"'
-    }).slice(1)}]`;
+    })}]`;
     expect(
       decodeEntry(['5-0', ['n', 'a', 's', '4', 'b', body]], 'a')
     ).toMatchObject([
