@@ -24,8 +24,9 @@ export function compareIds(a: string, b: string): number {
 /**
  * Reads the room's log through the node's `StreamHub` from the last id
  * read, so a node that lost its connection reads on where it stopped,
- * missing nothing and seeing nothing twice. Each entry's sequence number
- * shows a gap (the log is capped, docs/cluster.md). After a registration it
+ * missing nothing and seeing nothing twice. Each entry is decoded into its
+ * events, numbered one by one, so a gap says how many events the capped log
+ * dropped (docs/cluster.md). After a registration it
  * knows where the log ended then, and says when it has caught up to there.
  */
 export class LogReader {

@@ -1,6 +1,6 @@
 /**
  * The Lua scripts the cluster runs in Redis. Each runs atomically, so the
- * membership hash, the global count, the entry's sequence number and the
+ * membership hash, the global count, the events' sequence numbers and the
  * stream entry itself always change together: no reader can ever see a
  * count that disagrees with the membership at that point of the order, and
  * no two nodes can both remove a dead node's members or both take one name.
@@ -12,7 +12,7 @@
  * | key                        | type   | holds                                      |
  * | -------------------------- | ------ | ------------------------------------------ |
  * | `NAME:{dev}:log`           | stream | the room's one order: joins, lines, leaves, renames, `/me` |
- * | `NAME:{dev}:seq`           | string | entries written; each entry carries its own |
+ * | `NAME:{dev}:seq`           | string | events written; each entry numbers its own   |
  * | `NAME:{dev}:count`         | string | members in the room, all nodes             |
  * | `NAME:{dev}:epoch`         | string | set once; a new value means Redis lost its data |
  * | `NAME:{dev}:nodes`         | set    | nodes registered in the room               |
