@@ -12,8 +12,8 @@ export interface ClusterOptions {
   nodeTimeoutMs: number;
 }
 
-/** Entries kept in the room's log, about; a node further behind sees a gap. */
-export const LOG_MAX_ENTRIES = 100_000;
+/** Events kept in the room's log, about; a node further behind sees a gap. */
+export const LOG_MAX_EVENTS = 100_000;
 /** Entries one read takes at most. */
 export const READ_COUNT = 1000;
 /** How long one read waits for new entries. */

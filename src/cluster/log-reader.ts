@@ -4,9 +4,9 @@ import type { StreamHub, StreamReader } from './stream-hub.js';
 
 /** What the reader hands on, in the log's order. */
 export interface ReaderHooks {
-  /** One entry; `old` when it was logged before the point the node is catching up to. */
+  /** One event; `old` when it was logged before the point the node is catching up to. */
   entry(entry: LogEntry, old: boolean): void;
-  /** This many entries are missing here: the log dropped them before this node read them. */
+  /** This many events are missing here: the log dropped them before this node read them. */
   lost(entries: number): void;
   /** The node has read everything logged up to its last registration. */
   caughtUp(): void;
@@ -24,8 +24,9 @@ export function compareIds(a: string, b: string): number {
 /**
  * Reads the room's log through the node's `StreamHub` from the last id
  * read, so a node that lost its connection reads on where it stopped,
- * missing nothing and seeing nothing twice. Each entry's sequence number
- * shows a gap (the log is capped, docs/cluster.md). After a registration it
+ * missing nothing and seeing nothing twice. Each entry is decoded into its
+ * events, numbered one by one, so a gap says how many events the capped log
+ * dropped (docs/cluster.md). After a registration it
  * knows where the log ended then, and says when it has caught up to there.
  */
 export class LogReader {
@@ -33,6 +34,8 @@ export class LogReader {
   readonly #logger: Logger;
   readonly #hooks: ReaderHooks;
   readonly #stream: StreamReader;
+  /** This node: the events it appended are not `elsewhere`. */
+  readonly #here: string;
   /** The last entry read. */
   #lastId = '0-0';
   /** Its sequence number, to see gaps. */
@@ -40,8 +43,15 @@ export class LogReader {
   /** After a registration: reading is catching up until this entry. */
   #catchUpTo: string | null = null;
 
-  constructor(hub: StreamHub, key: string, logger: Logger, hooks: ReaderHooks) {
+  constructor(
+    hub: StreamHub,
+    key: string,
+    here: string,
+    logger: Logger,
+    hooks: ReaderHooks
+  ) {
     this.#hub = hub;
+    this.#here = here;
     this.#logger = logger;
     this.#hooks = hooks;
     this.#stream = {
@@ -90,24 +100,27 @@ export class LogReader {
   }
 
   #take(raw: RawEntry): void {
-    const entry = decodeEntry(raw);
+    const entries = decodeEntry(raw, this.#here);
     this.#lastId = raw[0];
-    if (entry === null) {
+    if (entries === null) {
       this.#logger.warn('skipped a log entry that is not ours', { id: raw[0] });
       return;
     }
-    if (this.#lastSeq > 0 && entry.seq > this.#lastSeq + 1) {
-      const lost = entry.seq - this.#lastSeq - 1;
+    const seq = entries[0]?.seq ?? 0;
+    if (this.#lastSeq > 0 && seq > this.#lastSeq + 1) {
+      const lost = seq - this.#lastSeq - 1;
       this.#logger.error('log entries lost', {
         event: 'gap',
         lost,
-        at: entry.id
+        at: raw[0]
       });
       this.#hooks.lost(lost);
     }
-    this.#lastSeq = entry.seq;
+    this.#lastSeq = seq + entries.length - 1;
+    // One entry is one turn of one node: all of it is before the point
+    // caught up to, or none.
     const old =
-      this.#catchUpTo !== null && compareIds(entry.id, this.#catchUpTo) <= 0;
-    this.#hooks.entry(entry, old);
+      this.#catchUpTo !== null && compareIds(raw[0], this.#catchUpTo) <= 0;
+    for (const entry of entries) this.#hooks.entry(entry, old);
   }
 }

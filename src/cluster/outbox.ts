@@ -21,6 +21,33 @@ export type Op =
     }
   | { kind: 'n'; conn: string; remote: string; name: string; old: string };
 
+/**
+ * The op as APPLY takes it (src/cluster/scripts.ts), JSON encoded here so
+ * that Lua never parses, escapes or copies a line: a line, rename or `/me`
+ * whole, as the log's entry holds it (`["m",0,conn,remote,name,text]`); a
+ * join or leave without its opening `[`, kind and count, which only Lua
+ * knows (`"conn","remote","name",…]`).
+ */
+export function encodeOp(op: Op): string {
+  switch (op.kind) {
+    case 'j':
+      return JSON.stringify([op.conn, op.remote, op.name]).slice(1);
+    case 'l':
+      return JSON.stringify([
+        op.conn,
+        op.remote,
+        op.name,
+        op.reason,
+        op.quit
+      ]).slice(1);
+    case 'm':
+    case 'e':
+      return JSON.stringify([op.kind, 0, op.conn, op.remote, op.name, op.text]);
+    case 'n':
+      return JSON.stringify([op.kind, 0, op.conn, op.remote, op.name, op.old]);
+  }
+}
+
 /** What an outbox needs to know and tells about its writes. */
 export interface OutboxHooks {
   /** Writes go out only while the node is live. */
@@ -38,7 +65,8 @@ export interface OutboxHooks {
 /**
  * The node's joins, lines and leaves not yet sent to Redis, in the node's
  * order. Once per turn of the event loop they go out together as one APPLY
- * script call, which logs them atomically (src/cluster/scripts.ts). A line
+ * script call, which logs them atomically as one stream entry
+ * (src/cluster/scripts.ts). A line
  * sent is in flight until it is read back (`LinesInFlight`).
  */
 export class Outbox {
@@ -89,12 +117,10 @@ export class Outbox {
     this.#ops = [];
     const args = this.#hooks.header();
     for (const op of ops) {
-      args.push(op.kind, op.conn, op.remote, op.name);
-      if (op.kind === 'm' || op.kind === 'e') {
-        args.push(op.text);
-        this.#lines.sent(op.conn);
-      } else if (op.kind === 'l') args.push(op.reason, op.quit);
-      else if (op.kind === 'n') args.push(op.old);
+      // Only a join needs its address apart (for the membership hash).
+      if (op.kind === 'j') args.push(op.kind, op.conn, op.remote, encodeOp(op));
+      else args.push(op.kind, op.conn, encodeOp(op));
+      if (op.kind === 'm' || op.kind === 'e') this.#lines.sent(op.conn);
     }
     const sent = this.#lines.current;
     this.#link.scripts.chatApply(this.#prefix, ...args).then(

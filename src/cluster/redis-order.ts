@@ -119,7 +119,7 @@ export function createRedisOrder(options: RedisOrderOptions): {
 
   /** An entry read: this node's own bookkeeping, then the room. */
   const deliver = (entry: LogEntry, old: boolean): void => {
-    const own = entry.node === nodeId;
+    const own = !entry.elsewhere;
     if (own && (entry.type === 'line' || entry.type === 'act'))
       lines.readBack(entry.conn, old);
     else if (own && entry.type === 'join') members.greet(entry.conn);
@@ -127,10 +127,10 @@ export function createRedisOrder(options: RedisOrderOptions): {
       members.forget(entry.conn);
       leaves.back(entry.conn);
     }
-    sink?.deliver(own ? entry : { ...entry, elsewhere: true });
+    sink?.deliver(entry);
   };
   const caughtUp = (): void => notices.caughtUp(tell);
-  const reader = new LogReader(link.streams, `${prefix}log`, logger, {
+  const reader = new LogReader(link.streams, `${prefix}log`, nodeId, logger, {
     entry: deliver,
     lost: (entries) => sink?.deliver({ type: 'lost', entries }),
     caughtUp,
@@ -268,7 +268,11 @@ export function createRedisOrder(options: RedisOrderOptions): {
         case 'line':
         case 'act': {
           const state = backplane.getSnapshot();
-          if (state.matches('recovering') || state.matches('expired')) {
+          // Asked for every line: 'live' first, as a plain comparison.
+          if (
+            state.value !== 'live' &&
+            (state.matches('recovering') || state.matches('expired'))
+          ) {
             tell([conn], NOT_SENT_NOTICE);
             return false;
           }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LOG_MAX_ENTRIES, type ClusterOptions } from './cluster-options.js';
+import { LOG_MAX_EVENTS, type ClusterOptions } from './cluster-options.js';
 import type { LogReader } from './log-reader.js';
 import type { NodeMembers } from './node-members.js';
 import type { RedisLink } from './redis-link.js';
@@ -16,7 +16,7 @@ export class Registration {
   readonly #nodeId: string;
   readonly #ttl: string;
   readonly #timeoutMs: number;
-  readonly #maxlen = String(LOG_MAX_ENTRIES);
+  readonly #maxlen = String(LOG_MAX_EVENTS);
   readonly #members: NodeMembers;
   readonly #reader: LogReader;
   readonly #onDataLost: () => void;

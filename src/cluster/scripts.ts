@@ -1,6 +1,6 @@
 /**
  * The Lua scripts the cluster runs in Redis. Each runs atomically, so the
- * membership hash, the global count, the entry's sequence number and the
+ * membership hash, the global count, the events' sequence numbers and the
  * stream entry itself always change together: no reader can ever see a
  * count that disagrees with the membership at that point of the order, and
  * no two nodes can both remove a dead node's members or both take one name.
@@ -12,7 +12,7 @@
  * | key                        | type   | holds                                      |
  * | -------------------------- | ------ | ------------------------------------------ |
  * | `NAME:{dev}:log`           | stream | the room's one order: joins, lines, leaves, renames, `/me` |
- * | `NAME:{dev}:seq`           | string | entries written; each entry carries its own |
+ * | `NAME:{dev}:seq`           | string | events written; each entry numbers its own   |
  * | `NAME:{dev}:count`         | string | members in the room, all nodes             |
  * | `NAME:{dev}:epoch`         | string | set once; a new value means Redis lost its data |
  * | `NAME:{dev}:nodes`         | set    | nodes registered in the room               |
@@ -31,11 +31,16 @@
  * | `NAME:noderooms:ID`        | set    | the key prefixes of the rooms node ID is registered in |
  * | `NAME:inbox:ID`            | stream | private lines to node ID's members         |
  *
- * A room entry's fields: `t` (`j` join, `m` line, `l` leave, `n` rename,
- * `e` `/me`), `n` node, `c` connection, `r` address, `s` sequence number,
- * `a` nickname (when it has one), `k` count (joins and leaves), `x` text
- * (lines and `/me`), `y` reason and `q` the `/quit` reason (leaves), `o`
- * the old nickname (renames of a named member).
+ * A room entry is one turn of one node: the joins, lines, leaves, renames
+ * and `/me` a script appended to the room, together (issue 19). Its id is
+ * `S-0`, `S` the sequence number of its last event, so trimming by id
+ * (`MINID`) keeps the last ~100,000 events however they were batched. Its
+ * fields: `n` node, `s` the sequence number of its first event, `b` its
+ * events as a JSON array, each `[kind, count, conn, address, nickname,
+ * ...]` (kind `j` join, `m` line, `l` leave, `n` rename, `e` `/me`; count
+ * 0 but for joins and leaves; nickname '' when it has none), then `text`
+ * (lines and `/me`), `reason, quit` (leaves) or `old` (renames), '' when
+ * absent.
  */
 
 /**
@@ -47,17 +52,16 @@ const PRELUDE = `
 local P = KEYS[1]
 local C = string.match(P, '^(.*){.*}:$')
 local function room_of(R) return string.match(R, '{(.*)}:$') end
-local function add(fields, k, v)
-  if v ~= nil and v ~= '' then
-    table.insert(fields, k)
-    table.insert(fields, v)
-  end
-end
-local function append(R, maxlen, fields)
-  local seq = redis.call('INCR', R .. 'seq')
-  table.insert(fields, 's')
-  table.insert(fields, seq)
-  return redis.call('XADD', R .. 'log', 'MAXLEN', '~', maxlen, '*', unpack(fields))
+-- A room's events of one node, appended as one stream entry by flush.
+local function batch(R, node) return {R = R, node = node, ops = {}} end
+local function flush(b, maxlen)
+  local n = #b.ops
+  if n == 0 then return end
+  local last = redis.call('INCRBY', b.R .. 'seq', n)
+  redis.call('XADD', b.R .. 'log', 'MINID', '~', string.format('%d', math.max(0, last - maxlen)),
+    string.format('%d-0', last), 'n', b.node, 's', string.format('%d', last - n + 1),
+    'b', '[' .. table.concat(b.ops, ',') .. ']')
+  b.ops = {}
 end
 local function holder_of(key)
   local held = redis.call('HGET', C .. 'names', key)
@@ -91,35 +95,44 @@ local function claim(node, conn, name)
   redis.call('HSET', C .. 'nodenames:' .. node, conn, key)
   return 'claimed'
 end
-local function join(R, maxlen, node, conn, remote, name, announce)
-  if redis.call('HSETNX', R .. 'members:' .. node, conn, remote) == 0 then return end
+-- The rest of an event after its kind and count: tail(conn, remote, name, ...)
+-- is '"conn","remote","name",...]', each a JSON string.
+local function tail(...)
+  local parts = {}
+  for i, v in ipairs({...}) do parts[i] = cjson.encode(v) end
+  return table.concat(parts, ',') .. ']'
+end
+-- A join into batch b, announced with rest (see tail) unless rest is nil;
+-- false when it was a member already.
+local function join(b, conn, remote, rest)
+  local R = b.R
+  if redis.call('HSETNX', R .. 'members:' .. b.node, conn, remote) == 0 then return false end
   local count = redis.call('INCR', R .. 'count')
   redis.call('HINCRBY', C .. 'rooms', room_of(R), 1)
-  if announce then
-    local fields = {'t', 'j', 'n', node, 'c', conn, 'r', remote, 'k', count}
-    add(fields, 'a', name)
-    append(R, maxlen, fields)
-  end
+  if rest then table.insert(b.ops, '["j",' .. count .. ',' .. rest) end
+  return true
 end
-local function leave(R, maxlen, node, conn, remote, name, reason, quit)
-  if redis.call('HDEL', R .. 'members:' .. node, conn) == 0 then return end
+-- A leave into batch b, announced with rest; false when it was not a member.
+local function leave(b, conn, rest)
+  local R = b.R
+  if redis.call('HDEL', R .. 'members:' .. b.node, conn) == 0 then return false end
   local count = redis.call('DECR', R .. 'count')
   if redis.call('HINCRBY', C .. 'rooms', room_of(R), -1) <= 0 then
     redis.call('HDEL', C .. 'rooms', room_of(R))
   end
-  local fields = {'t', 'l', 'n', node, 'c', conn, 'r', remote, 'k', count, 'y', reason}
-  add(fields, 'a', name)
-  add(fields, 'q', quit)
-  append(R, maxlen, fields)
+  table.insert(b.ops, '["l",' .. count .. ',' .. rest)
+  return true
 end
 -- Removes a node from room R: every member leaves with a notice, then the
 -- node is gone from it. Atomic with the check that it is dead, so it
 -- happens once. The last node out takes the room's keys (not the lobby's).
 local function retire_room(R, maxlen, node, reason)
   local members = redis.call('HGETALL', R .. 'members:' .. node)
+  local b = batch(R, node)
   for i = 1, #members, 2 do
-    leave(R, maxlen, node, members[i], members[i + 1], name_of(node, members[i]), reason, '')
+    leave(b, members[i], tail(members[i], members[i + 1], name_of(node, members[i]), reason, ''))
   end
+  flush(b, maxlen)
   redis.call('DEL', R .. 'members:' .. node, R .. 'alive:' .. node)
   redis.call('SREM', R .. 'nodes', node)
   redis.call('SREM', C .. 'noderooms:' .. node, R)
@@ -160,42 +173,50 @@ end
 `;
 
 /**
- * `APPLY node epoch maxlen op...`: one turn of a node's entries, in order.
- * An op is `j conn remote name`, `m conn remote name text`,
- * `l conn remote name reason quit`, `n conn remote name old` or
- * `e conn remote name text`. A line, rename or `/me` of a connection that
- * is not a member is skipped; its index (1-based, among the ops) comes back
- * so its author can be told. Returns `{'resync'}` and changes nothing when
+ * `APPLY node epoch maxlen op...`: one turn of a node's events, in order,
+ * appended as one stream entry. An op is `j conn remote rest` (a join),
+ * `l conn rest` (a leave) or `kind conn event` (a line, rename or `/me`):
+ * `event` is the whole event as the entry holds it, and `rest` is it
+ * after its kind and count (`"conn","remote","name",…]`), since only
+ * Lua knows the count. Lua checks membership and counts; it never parses,
+ * escapes or copies a line. A line, rename or `/me` of a connection that
+ * is not a member is skipped; its index (1-based, among
+ * the ops) comes back so its author can be told. Returns `{'resync'}` and changes nothing when
  * the node must register again first: Redis lost its data (another epoch),
  * or the node was declared dead and removed.
  */
 export const APPLY = `${PRELUDE}
 local node, known, maxlen = ARGV[1], ARGV[2], ARGV[3]
 if stale(node, known) then return {'resync'} end
+local b = batch(P, node)
 local skipped = {}
-local i, op = 4, 0
+-- Membership as this turn leaves it, so each member is looked up once.
+local member = {}
+local op, i = 0, 4
 while i <= #ARGV do
-  local kind, conn, remote, name = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local kind, conn = ARGV[i], ARGV[i + 1]
   op = op + 1
   if kind == 'j' then
-    join(P, maxlen, node, conn, remote, name, true)
+    join(b, conn, ARGV[i + 2], ARGV[i + 3])
+    member[conn] = true
     i = i + 4
   elseif kind == 'l' then
-    leave(P, maxlen, node, conn, remote, name, ARGV[i + 4], ARGV[i + 5])
-    i = i + 6
+    leave(b, conn, ARGV[i + 2])
+    member[conn] = false
+    i = i + 3
   else
-    if redis.call('HEXISTS', P .. 'members:' .. node, conn) == 1 then
-      local fields = {'t', kind, 'n', node, 'c', conn, 'r', remote}
-      add(fields, 'a', name)
-      if kind == 'n' then add(fields, 'o', ARGV[i + 4])
-      else table.insert(fields, 'x'); table.insert(fields, ARGV[i + 4]) end
-      append(P, maxlen, fields)
+    if member[conn] == nil then
+      member[conn] = redis.call('HEXISTS', P .. 'members:' .. node, conn) == 1
+    end
+    if member[conn] then
+      table.insert(b.ops, ARGV[i + 2])
     else
       table.insert(skipped, op)
     end
-    i = i + 5
+    i = i + 3
   end
 end
+flush(b, maxlen)
 return {'ok', skipped}
 `;
 
@@ -226,10 +247,11 @@ while i <= #ARGV do
   here[ARGV[i]] = true
   i = i + 4
 end
+local b = batch(P, node)
 local registered = redis.call('HGETALL', P .. 'members:' .. node)
 for j = 1, #registered, 2 do
   if not here[registered[j]] then
-    leave(P, maxlen, node, registered[j], registered[j + 1], name_of(node, registered[j]), 'gone from its node', '')
+    leave(b, registered[j], tail(registered[j], registered[j + 1], name_of(node, registered[j]), 'gone from its node', ''))
     release(node, registered[j])
   end
 end
@@ -239,11 +261,13 @@ redis.call('HSETNX', C .. 'labels', room_of(P), label)
 redis.call('SET', P .. 'alive:' .. node, '1', 'PX', ttl)
 i = 7
 while i <= #ARGV do
-  local name = ARGV[i + 3]
-  if name ~= '' then claim(node, ARGV[i], name) end
-  join(P, maxlen, node, ARGV[i], ARGV[i + 1], name, not (lost and ARGV[i + 2] == '1'))
+  local conn, remote, name = ARGV[i], ARGV[i + 1], ARGV[i + 3]
+  if name ~= '' then claim(node, conn, name) end
+  local announce = not (lost and ARGV[i + 2] == '1')
+  join(b, conn, remote, announce and tail(conn, remote, name) or nil)
   i = i + 4
 end
+flush(b, maxlen)
 return {current, last_id(), tonumber(redis.call('GET', P .. 'seq') or '0')}
 `;
 
