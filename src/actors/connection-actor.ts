@@ -7,19 +7,14 @@ import {
   type InspectionEvent
 } from 'xstate';
 import type { Logger } from '../app/logger.js';
-import type {
-  CommandEvent,
-  FeedEvent,
-  TransportEvent
-} from '../machines/connection-events.js';
+import type { Subscription } from 'rxjs';
+import type { CommandEvent, FeedEvent } from '../machines/connection-events.js';
 import {
   connectionMachine,
+  type BridgeCommand,
+  type BridgeInput,
   type ConnectionActor,
-  type ConnectionContext,
-  type FeedCommand,
-  type LineRelayInput,
-  type RoomFeedInput,
-  type SocketBridgeInput
+  type ConnectionContext
 } from '../machines/connection-machine.js';
 import type {
   ConnectionPort,
@@ -48,100 +43,127 @@ import type { Room } from './room-actor.js';
  */
 export function createConnectionLogic(lobby: Room, commands?: Commands) {
   const roomOf = (ref: RoomRef): Room => commands?.rooms.byRef(ref) ?? lobby;
+  /**
+   * Subscribes to `ref`'s broadcast, then joins it, so the greeting and
+   * everything ordered after it reach this member.
+   */
+  const enterRoom = (
+    input: BridgeInput,
+    ref: RoomRef,
+    moved: boolean,
+    sendBack: (event: FeedEvent) => void
+  ): Subscription => {
+    const { connId, port } = input;
+    const subscription = roomOf(ref)
+      .messages$.pipe(feedFor(connId))
+      .subscribe((item) => {
+        try {
+          const bytes = bytesOf(item, connId);
+          if (bytes !== null) port.write(bytes, linesOf(item, connId));
+        } catch (err) {
+          // A throw here would escape into the room's fan-out (RxJS
+          // rethrows it later and the process dies): contain it to this
+          // connection instead.
+          subscription.unsubscribe();
+          sendBack({ type: 'feed.error', message: describeError(err) });
+        }
+      });
+    const name = commands?.names.nameOf(connId);
+    ref.send({
+      type: 'room.join',
+      connId,
+      remote: input.remote,
+      ref: input.connection,
+      ...(name !== undefined && { name }),
+      ...(moved && { moved })
+    });
+    return subscription;
+  };
+
+  /** Hands each line from the transport to `ref`'s room until the returned stop. */
+  const relayLines = (
+    input: BridgeInput,
+    ref: RoomRef,
+    sendBack: (event: FeedEvent | CommandEvent) => void
+  ): (() => void) => {
+    const { connId, port } = input;
+    const room = roomOf(ref);
+    const caller = { connId, remote: input.remote, room };
+    let failed = false;
+    /** Contained like the feed's: this connection ends, the transport's read loop and the room carry on. */
+    const fail = (err: unknown): void => {
+      failed = true;
+      sendBack({ type: 'feed.error', message: describeError(err) });
+    };
+    if (commands === undefined)
+      return port.relay((text) => {
+        if (failed) return;
+        try {
+          room.say(connId, text);
+        } catch (err) {
+          fail(err);
+        }
+      });
+    const { lanes } = commands;
+    /** Set once this connection asked to leave the room: later lines are for the next. */
+    let moved = false;
+    const toMachine = (event: CommandEvent): void => {
+      if (event.type === 'cmd.join') moved = true;
+      sendBack(event);
+    };
+    const handle: LineHandler = (text) => {
+      if (failed) return;
+      if (moved) return 'moved';
+      try {
+        // Parsed by the protocol layer into a typed event. [CHAT-CMD-1]
+        const parsed = parseInput(text);
+        if (parsed.type === 'chat.line') room.say(connId, parsed.text);
+        else if (parsed.type === 'cmd.invalid')
+          commands.refuse(caller, 'invalid command', parsed.message);
+        else {
+          const done = runCommand(commands, caller, parsed, toMachine);
+          if (done instanceof Promise) return done.catch(fail);
+        }
+      } catch (err) {
+        fail(err);
+      }
+    };
+    lanes.attach(connId, handle);
+    const detach = port.relay((text) => lanes.take(connId, handle, text));
+    return () => {
+      detach();
+      lanes.detach(connId, handle);
+    };
+  };
+
   return connectionMachine.provide({
     actors: {
-      socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
-        ({ input, sendBack }) => input.port.attach(sendBack)
-      ),
-      roomFeed: fromCallback<FeedCommand, RoomFeedInput>(
+      bridge: fromCallback<BridgeCommand, BridgeInput>(
         ({ input, sendBack, receive }) => {
-          const { connId, port } = input;
-          // Subscribe first, then join: the join is ordered after this point,
-          // so the greeting and everything after it reach this member.
-          const enter = (ref: RoomRef, moved: boolean) => {
-            const subscription = roomOf(ref)
-              .messages$.pipe(feedFor(connId))
-              .subscribe((item) => {
-                try {
-                  const bytes = bytesOf(item, connId);
-                  if (bytes !== null) port.write(bytes, linesOf(item, connId));
-                } catch (err) {
-                  // A throw here would escape into the room's fan-out (RxJS
-                  // rethrows it later and the process dies): contain it to
-                  // this connection instead.
-                  subscription.unsubscribe();
-                  sendBack({ type: 'feed.error', message: describeError(err) });
-                }
-              });
-            const name = commands?.names.nameOf(connId);
-            ref.send({
-              type: 'room.join',
-              connId,
-              remote: input.remote,
-              ref: input.connection,
-              ...(name !== undefined && { name }),
-              ...(moved && { moved })
-            });
-            return subscription;
-          };
-          let subscription = enter(input.room, false);
-          // The old room's feed ended with its farewell. [CHAT-CMD-JOIN]
-          receive((event) => {
-            subscription.unsubscribe();
-            subscription = enter(event.room, true);
-          });
-          return () => subscription.unsubscribe();
-        }
-      ),
-      lineRelay: fromCallback<FeedEvent, LineRelayInput>(
-        ({ input, sendBack }) => {
-          const { connId, port } = input;
-          const room = roomOf(input.room);
-          const caller = { connId, remote: input.remote, room };
-          let failed = false;
-          /** Contained like the feed's: this connection ends, the transport's read loop and the room carry on. */
-          const fail = (err: unknown): void => {
-            failed = true;
-            sendBack({ type: 'feed.error', message: describeError(err) });
-          };
-          if (commands === undefined)
-            return port.relay((text) => {
-              if (failed) return;
-              try {
-                room.say(connId, text);
-              } catch (err) {
-                fail(err);
-              }
-            });
-          const { lanes } = commands;
-          /** Set once this connection asked to leave the room: later lines are for the next. */
-          let moved = false;
-          const toMachine = (event: CommandEvent): void => {
-            if (event.type === 'cmd.join') moved = true;
-            sendBack(event);
-          };
-          const handle: LineHandler = (text) => {
-            if (failed) return;
-            if (moved) return 'moved';
-            try {
-              // Parsed by the protocol layer into a typed event. [CHAT-CMD-1]
-              const parsed = parseInput(text);
-              if (parsed.type === 'chat.line') room.say(connId, parsed.text);
-              else if (parsed.type === 'cmd.invalid')
-                commands.refuse(caller, 'invalid command', parsed.message);
-              else {
-                const done = runCommand(commands, caller, parsed, toMachine);
-                if (done instanceof Promise) return done.catch(fail);
-              }
-            } catch (err) {
-              fail(err);
+          const detachPort = input.port.attach(sendBack);
+          let feed = enterRoom(input, input.room, false, sendBack);
+          let stopRelay: (() => void) | null = null;
+          receive((command) => {
+            switch (command.type) {
+              case 'feed.enter':
+                // The old room's feed ended with its farewell. [CHAT-CMD-JOIN]
+                feed.unsubscribe();
+                feed = enterRoom(input, command.room, true, sendBack);
+                return;
+              case 'relay.start':
+                stopRelay?.();
+                stopRelay = relayLines(input, command.room, sendBack);
+                return;
+              case 'relay.stop':
+                stopRelay?.();
+                stopRelay = null;
+                return;
             }
-          };
-          lanes.attach(connId, handle);
-          const detach = port.relay((text) => lanes.take(connId, handle, text));
+          });
           return () => {
-            detach();
-            lanes.detach(connId, handle);
+            stopRelay?.();
+            feed.unsubscribe();
+            detachPort();
           };
         }
       )

@@ -44,8 +44,15 @@ export interface ConnectionContext {
   quit: string | null;
 }
 
-/** What the room feed is told: follow the connection into `room`. */
-export type FeedCommand = { type: 'feed.enter'; room: RoomRef };
+/**
+ * What the bridge is told: follow the connection into `room` with its feed
+ * (which then joins it); relay the peer's lines to `room` from now on;
+ * relay no more.
+ */
+export type BridgeCommand =
+  | { type: 'feed.enter'; room: RoomRef }
+  | { type: 'relay.start'; room: RoomRef }
+  | { type: 'relay.stop' };
 
 /** Input of one connection actor. */
 export interface ConnectionInput {
@@ -54,35 +61,27 @@ export interface ConnectionInput {
   room: RoomRef;
 }
 
-/** Input of the invoked socket bridge. */
-export interface SocketBridgeInput {
-  port: ConnectionPort;
-}
-
-/** Input of the line relay invoked while online. */
-export interface LineRelayInput {
+/** Input of the invoked bridge between the actor, its transport and its room. */
+export interface BridgeInput {
   connId: string;
   remote: string;
   port: ConnectionPort;
-  /** The room it is a member of now. */
-  room: RoomRef;
-}
-
-/** Input of the invoked room feed. */
-export interface RoomFeedInput {
-  connId: string;
-  remote: string;
-  port: ConnectionPort;
+  /** The room it joins first. */
   room: RoomRef;
   /** The connection actor itself, so the room can answer it. */
   connection: ConnectionRef;
 }
 
-type BridgeArgs = { context: ConnectionContext };
-type FeedArgs = { context: ConnectionContext; self: ConnectionRef };
+type BridgeArgs = { context: ConnectionContext; self: ConnectionRef };
 
-function socketBridgeInput({ context }: BridgeArgs): SocketBridgeInput {
-  return { port: context.port };
+function bridgeInput({ context, self }: BridgeArgs): BridgeInput {
+  return {
+    connId: context.connId,
+    remote: context.remote,
+    port: context.port,
+    room: context.room,
+    connection: self
+  };
 }
 
 /**
@@ -96,25 +95,6 @@ function leaveDetail(context: ConnectionContext): LeaveDetail | undefined {
   if (context.errorCode !== null) return { code: context.errorCode };
   if (context.quit !== null) return { quit: context.quit };
   return undefined;
-}
-
-function lineRelayInput({ context }: BridgeArgs): LineRelayInput {
-  return {
-    connId: context.connId,
-    remote: context.remote,
-    port: context.port,
-    room: context.room
-  };
-}
-
-function roomFeedInput({ context, self }: FeedArgs): RoomFeedInput {
-  return {
-    connId: context.connId,
-    remote: context.remote,
-    port: context.port,
-    room: context.room,
-    connection: self
-  };
 }
 
 /**
@@ -164,22 +144,18 @@ export const connectionMachine = setup({
     input: {} as ConnectionInput
   },
   actors: {
-    /** Delivers the transport's events to this actor; cleanup detaches. */
-    socketBridge: fromCallback<TransportEvent, SocketBridgeInput>(
-      () => undefined
-    ),
     /**
-     * Subscribes this member to the room's broadcast, then joins. A failure to
-     * deliver comes back as `feed.error`, never as a throw into the room.
+     * One per connection, for its whole life: delivers the transport's
+     * events to this actor; subscribes the member to its room's broadcast
+     * and then joins (again on each `feed.enter`); between `relay.start`
+     * and `relay.stop`, hands each line from the transport to the room in
+     * order and answers the commands that change no state itself (`/join`,
+     * `/part` and `/quit` come back as `cmd.*` events). A failure to deliver
+     * or relay comes back as `feed.error`, never as a throw into the room.
+     * One actor rather than one per duty: each invoked actor costs about
+     * 1.8 KB per connection (docs/performance.md, "Memory").
      */
-    roomFeed: fromCallback<FeedCommand, RoomFeedInput>(() => undefined),
-    /**
-     * While online: hands each line from the transport to the room, in
-     * order, and answers the commands that change no state itself; `/join`,
-     * `/part` and `/quit` come back as `cmd.*` events. A failure comes back
-     * as `feed.error`.
-     */
-    lineRelay: fromCallback<FeedEvent, LineRelayInput>(() => undefined)
+    bridge: fromCallback<BridgeCommand, BridgeInput>(() => undefined)
   },
   actions: {
     recordReason: assign((_, params: { reason: LeaveReason }) => ({
@@ -215,10 +191,17 @@ export const connectionMachine = setup({
     /** Takes the room it is moving to (provided: rooms live in src/actors). */
     takeNextRoom: assign({ nextRoom: null }),
     /** Tells the feed to follow it into its room, which it then joins. */
-    enterFeed: sendTo('feed', ({ context }) => ({
+    enterFeed: sendTo('bridge', ({ context }) => ({
       type: 'feed.enter' as const,
       room: context.room
     })),
+    /** The peer's lines go to its room from now on. */
+    startRelay: sendTo('bridge', ({ context }) => ({
+      type: 'relay.start' as const,
+      room: context.room
+    })),
+    /** No line follows: leaving or moving is ordered after its last one. */
+    stopRelay: sendTo('bridge', { type: 'relay.stop' as const }),
     /** Leaves the old room, not the chat: the others see the usual leave. */
     requestMove: sendTo(
       ({ context }) => context.room,
@@ -278,10 +261,7 @@ export const connectionMachine = setup({
     nextRoom: null,
     quit: null
   }),
-  invoke: [
-    { id: 'socket', src: 'socketBridge', input: socketBridgeInput },
-    { id: 'feed', src: 'roomFeed', input: roomFeedInput }
-  ],
+  invoke: { id: 'bridge', src: 'bridge', input: bridgeInput },
   on: {
     'tcp.end': {
       target: '.leaving',
@@ -323,8 +303,8 @@ export const connectionMachine = setup({
       }
     },
     online: {
-      entry: 'resumeInput',
-      invoke: { id: 'relay', src: 'lineRelay', input: lineRelayInput },
+      entry: ['resumeInput', 'startRelay'],
+      exit: 'stopRelay',
       on: {
         'tcp.oversize': { actions: 'reportOversize' },
         'cmd.join': { target: 'moving', actions: 'recordNextRoom' },

@@ -10,7 +10,11 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, fromCallback } from 'xstate';
 import type { ConnectionEvent } from '../../../src/machines/connection-events.js';
-import { connectionMachine } from '../../../src/machines/connection-machine.js';
+import {
+  connectionMachine,
+  type BridgeCommand,
+  type BridgeInput
+} from '../../../src/machines/connection-machine.js';
 import type {
   RoomEmitted,
   RoomEvent
@@ -94,16 +98,21 @@ function replay(steps: readonly Step[]) {
   const actor = createActor(
     connectionMachine.provide({
       actors: {
-        socketBridge: fromCallback(() => undefined),
-        roomFeed: fromCallback(() => undefined),
-        lineRelay: fromCallback(() => {
-          relayStarts += 1;
-          relaying = true;
-          timeline.push('relay.start');
-          return () => {
+        bridge: fromCallback<BridgeCommand, BridgeInput>(({ receive }) => {
+          const stopRelay = (): void => {
+            if (!relaying) return;
             relaying = false;
             timeline.push('relay.stop');
           };
+          receive((command) => {
+            if (command.type === 'relay.start') {
+              stopRelay();
+              relayStarts += 1;
+              relaying = true;
+              timeline.push('relay.start');
+            } else if (command.type === 'relay.stop') stopRelay();
+          });
+          return stopRelay;
         })
       },
       actions: {

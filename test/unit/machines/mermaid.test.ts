@@ -160,7 +160,12 @@ describe('toMermaid', () => {
     );
     // Chat lines are not events of the machine; the relay moves them.
     expect(diagram).not.toContain('tcp.line');
-    expect(diagram).toMatch(/note right of online\n\s+invokes lineRelay\n/);
+    // The relay runs exactly while online: started on entry, stopped on exit.
+    expect(diagram).toContain('  online : entry / resumeInput, startRelay\n');
+    expect(diagram).toContain('  online : exit / stopRelay\n');
+    expect(diagram).toMatch(
+      /note right of connecting\n\s+machine invokes bridge\n/
+    );
     expect(diagram).toContain('online --> leaving : tcp.end / recordReason\n');
     expect(diagram).toContain('leaving --> closed : after leaveTimeout\n');
     expect(diagram).not.toContain('leaving --> leaving');
