@@ -168,6 +168,8 @@ let finished = false;
 let onSettled: (() => void) | null = null;
 /** While a fan-out probe runs: connections that saw the mark, and the wait's end. */
 let fanOut: {
+  /** Connections greeted when it was armed: only they count. */
+  greetedBefore: number;
   expected: number;
   received: number;
   lastAt: number | null;
@@ -213,6 +215,8 @@ function launch(i: number): void {
   /** The tail of the last read while a probe runs: the mark may straddle two reads. */
   let carry = '';
   let marked = false;
+  /** This connection's place among the greeted (1 for the first), 0 before its greeting. */
+  let order = 0;
   const socket = connect({
     host: HOST,
     port: PORT,
@@ -266,6 +270,7 @@ function launch(i: number): void {
       }
       greetedHere = true;
       greeted += 1;
+      order = greeted;
       lastGreetingAt = now();
       if (count >= 1 && count <= ROOM && seen[count] === 0) {
         seen[count] = 1;
@@ -284,7 +289,7 @@ function launch(i: number): void {
         chunk.toString('utf8', at, end === -1 ? chunk.length : end)
       );
     }
-    if (fanOut !== null && !marked) {
+    if (fanOut !== null && !marked && order <= fanOut.greetedBefore) {
       const text = carry + chunk.toString('latin1', from);
       if (text.includes(FAN_OUT_MARK)) {
         marked = true;
@@ -395,7 +400,13 @@ function awaitFanOut(ms: number): Promise<ScaleClientFanOut> {
       });
     };
     const timer = setTimeout(finish, ms);
-    fanOut = { expected, received: 0, lastAt: null, done: finish };
+    fanOut = {
+      greetedBefore: greeted,
+      expected,
+      received: 0,
+      lastAt: null,
+      done: finish
+    };
     if (expected === 0) finish();
   });
 }

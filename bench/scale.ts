@@ -1,12 +1,15 @@
 /**
- * Idle-connection scale (issue 6): how much memory an idle connection costs
- * and how long it takes to accept and greet N of them, for our daemon and
- * the raw reference.
+ * Idle-connection scale (issues 6 and 19): how much memory an idle
+ * connection costs and how long it takes to accept and greet N of them, for
+ * our daemon (with or without the inspector's monitor, `--admin`) and the
+ * raw reference; then one chat line fanned out to all of them, and with the
+ * monitor the admin listener's answers at that size (bench/scale-probes.ts).
  *
- * For each target a fresh server is started with room for it (open files,
- * `--max-connections`, no idle timeout), and client processes
- * (bench/scale-client.ts, at most 15,000 connections each, started through
- * `prlimit` and on the load generator's core) open `target` connections,
+ * For each target a fresh server is started with room for it (open files up
+ * to the hard limit, `--max-connections`, no idle timeout), and client
+ * processes (bench/scale-client.ts, at most 15,000 connections each, their
+ * soft open-file limit raised with `ulimit -n`, on the load generator's core;
+ * bench/scale-process.ts) open `target` connections,
  * 256 waiting for their greeting at a time, spread over source addresses
  * 127.0.0.2… (10,000 each) so ephemeral ports never run out.
  *
@@ -25,6 +28,11 @@
  *   `kbPerConnection` = (rssMb - rssBaseMb) × 1024 / reached.
  * - Counts: the greetings must say exactly 1..target, every notice must
  *   arrive, and one more check connection's greeting must say target + 1.
+ * - `fanOut`: one idle connection says one line; the time from its write to
+ *   the last of the open connections receiving it (the speaker's echo
+ *   included). A line that misses anyone is an error.
+ * - `backgroundCpuPercent`: what other processes used meanwhile; a busy
+ *   machine stretches every time here.
  * - Where it stops and why (`stoppedBy`): connections refused or closed
  *   unanswered, the server dying, or `timeoutSec` (with where the rate was
  *   heading). One process may not have more open files than the hard limit
