@@ -42,7 +42,8 @@
  *
  *   npx tsx bench/scale.ts [--kinds actor-chat,raw] [--targets 10000,50000] [--timeout 120] [--admin]
  */
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   cpuSeconds,
@@ -270,12 +271,33 @@ function writeCalls(pid: number): number {
 async function cpuIdle(pid: number, maxMs: number): Promise<void> {
   const until = Date.now() + maxMs;
   let last = cpuSeconds(pid);
-  while (Date.now() < until) {
+  while (Date.now() < until && existsSync(`/proc/${pid}`)) {
     await sleep(500);
-    const now = cpuSeconds(pid);
+    let now: number;
+    try {
+      now = cpuSeconds(pid);
+    } catch {
+      return;
+    }
     if (now - last < 0.02) return;
     last = now;
   }
+}
+
+/**
+ * Why the server is gone, or null while it runs. Node reaps a dead child
+ * before its `exit` event fires: when /proc no longer has it, wait for that
+ * event (bounded) so the reason and the output's tail are there.
+ */
+async function serverGone(server: BenchServer): Promise<string | null> {
+  const pid = server.child.pid ?? 0;
+  if (existsSync(`/proc/${pid}`)) return serverDied(server);
+  if (serverDied(server) === null)
+    await Promise.race([once(server.child, 'exit'), sleep(2000)]);
+  return (
+    serverDied(server) ??
+    `server gone (pid ${pid}): ${server.output().trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`
+  );
 }
 
 function serverDied(server: BenchServer): string | null {
@@ -434,7 +456,7 @@ async function scaleOne(
     for (const shard of shards(target, hardLimit))
       clients.push(startClient(server.port, shard, timeoutSec));
     const all = await reports(clients, timeoutSec * 1000 + COMMAND_WAIT_MS);
-    const died = serverDied(server);
+    const died = await serverGone(server);
     if (died === null) {
       result.serverCpuSeconds = cpuSeconds(pid);
       result.serverWrites = writeCalls(pid);
@@ -471,6 +493,12 @@ async function scaleOne(
       );
     if (died !== null || got.length < all.length) return result;
     await cpuIdle(pid, IDLE_WAIT_MS);
+    const diedIdle = await serverGone(server);
+    if (diedIdle !== null) {
+      result.stoppedBy = diedIdle;
+      errors.push(`the server died after the clients reported: ${diedIdle}`);
+      return result;
+    }
     result.rssMb = rssMb(pid);
     result.rssPeakMb = peakRssMb(pid);
     if (open > 0)
