@@ -13,9 +13,11 @@ const WIDTH = 900;
 const HEIGHT = 360;
 const PANEL = WIDTH / 2;
 const MARGIN = { left: 72, right: 24, top: 48, bottom: 78 };
-const FONT = 'font-family="system-ui, sans-serif"';
+/** The font of every label. */
+export const FONT = 'font-family="system-ui, sans-serif"';
 
-const STYLE: Record<ServerKind, { color: string; dash: string }> = {
+/** Each server kind's line colour and dash, the same in every chart. */
+export const STYLE: Record<ServerKind, { color: string; dash: string }> = {
   'actor-chat': { color: '#d62728', dash: '' },
   raw: { color: '#1f77b4', dash: '' },
   'raw-turn': { color: '#7f7f7f', dash: ' stroke-dasharray="6 4"' }
@@ -50,7 +52,7 @@ function trim(v: number): string {
 }
 
 /** A round step that gives about five ticks from 0 to `max`. */
-function niceStep(max: number): number {
+export function niceStep(max: number): number {
   if (max <= 0) return 1;
   const raw = max / 5;
   const power = 10 ** Math.floor(Math.log10(raw));
@@ -58,11 +60,13 @@ function niceStep(max: number): number {
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * power;
 }
 
-function fixed(n: number): string {
+/** A coordinate with one decimal. */
+export function fixed(n: number): string {
   return n.toFixed(1);
 }
 
-function text(
+/** A 12 px label at (x, y). */
+export function text(
   x: number,
   y: number,
   body: string,

@@ -21,6 +21,12 @@
  *
  * - `check`: opens one more connection (from 127.0.0.254) and prints a
  *   ScaleClientCheck with the count its greeting says;
+ * - `fanout MS`: prints `{"type":"armed"}`, then waits up to MS for every
+ *   open connection to receive a line holding FAN_OUT_MARK and prints a
+ *   ScaleClientFanOut;
+ * - `say` (at once, even while a `fanout` waits): one open connection says
+ *   FAN_OUT_MARK; prints `{"type":"said","at":EPOCH_MS}` (`at` null when no
+ *   connection is open);
  * - `quit`: closes every connection and exits.
  *
  * Progress goes to stderr every 5 s.
@@ -62,6 +68,19 @@ export interface ScaleClientReport {
   /** CPU seconds (user + system) this process used so far. */
   cpuSeconds: number;
 }
+
+/** The answer to `fanout`: how many open connections got the marked line, and when the last did. */
+export interface ScaleClientFanOut {
+  type: 'fanned';
+  /** Open connections when armed. */
+  expected: number;
+  received: number;
+  /** Epoch ms of the last arrival, or null when none came. */
+  lastAt: number | null;
+}
+
+/** The text of the one chat line the fan-out probe says (bench/scale-probes.ts). */
+export const FAN_OUT_MARK = 'scale-fan-out-probe';
 
 /** The answer to `check`. */
 export interface ScaleClientCheck {
@@ -147,6 +166,15 @@ let stoppedBy: string | null = null;
 let quitting = false;
 let finished = false;
 let onSettled: (() => void) | null = null;
+/** While a fan-out probe runs: connections that saw the mark, and the wait's end. */
+let fanOut: {
+  /** Connections greeted when it was armed: only they count. */
+  greetedBefore: number;
+  expected: number;
+  received: number;
+  lastAt: number | null;
+  done: () => void;
+} | null = null;
 
 function now(): number {
   return performance.timeOrigin + performance.now();
@@ -184,6 +212,11 @@ function launch(i: number): void {
   let greetedHere = false;
   let pending: Buffer = Buffer.alloc(0);
   let failed = false;
+  /** The tail of the last read while a probe runs: the mark may straddle two reads. */
+  let carry = '';
+  let marked = false;
+  /** This connection's place among the greeted (1 for the first), 0 before its greeting. */
+  let order = 0;
   const socket = connect({
     host: HOST,
     port: PORT,
@@ -237,6 +270,7 @@ function launch(i: number): void {
       }
       greetedHere = true;
       greeted += 1;
+      order = greeted;
       lastGreetingAt = now();
       if (count >= 1 && count <= ROOM && seen[count] === 0) {
         seen[count] = 1;
@@ -254,6 +288,18 @@ function launch(i: number): void {
         'error line',
         chunk.toString('utf8', at, end === -1 ? chunk.length : end)
       );
+    }
+    if (fanOut !== null && !marked && order <= fanOut.greetedBefore) {
+      const text = carry + chunk.toString('latin1', from);
+      if (text.includes(FAN_OUT_MARK)) {
+        marked = true;
+        fanOut.received += 1;
+        fanOut.lastAt = now();
+        if (fanOut.received >= fanOut.expected) fanOut.done();
+        return;
+      }
+      carry = text.slice(-FAN_OUT_MARK.length);
+      return;
     }
     for (let lf = chunk.indexOf(LF, from); lf !== -1;) {
       notices += 1;
@@ -335,6 +381,46 @@ function stop(): void {
   settle?.();
 }
 
+/**
+ * Arms the fan-out probe: every open connection now looks for the mark.
+ * Resolves once all of them saw it, or after `ms`.
+ */
+function awaitFanOut(ms: number): Promise<ScaleClientFanOut> {
+  return new Promise((resolve) => {
+    const expected = greeted - lost;
+    const finish = (): void => {
+      clearTimeout(timer);
+      const seen = fanOut;
+      fanOut = null;
+      resolve({
+        type: 'fanned',
+        expected,
+        received: seen?.received ?? 0,
+        lastAt: seen?.lastAt ?? null
+      });
+    };
+    const timer = setTimeout(finish, ms);
+    fanOut = {
+      greetedBefore: greeted,
+      expected,
+      received: 0,
+      lastAt: null,
+      done: finish
+    };
+    if (expected === 0) finish();
+  });
+}
+
+/** Says the fan-out probe's line from one greeted, open connection. */
+function say(): { type: 'said'; at: number | null } {
+  for (const socket of sockets) {
+    if (waiting.has(socket) || socket.destroyed) continue;
+    socket.write(`${FAN_OUT_MARK}\n`);
+    return { type: 'said', at: now() };
+  }
+  return { type: 'said', at: null };
+}
+
 function check(): Promise<ScaleClientCheck> {
   return new Promise((resolve) => {
     const socket = connect({
@@ -382,6 +468,7 @@ async function main(): Promise<void> {
   let closed = false;
   commands.on('line', (line) => {
     if (line === 'stop') stop();
+    else if (line === 'say') console.log(JSON.stringify(say()));
     else lines.push(line);
     wake?.();
   });
@@ -418,6 +505,11 @@ async function main(): Promise<void> {
       continue;
     }
     if (command === 'check') console.log(JSON.stringify(await check()));
+    if (command.startsWith('fanout ')) {
+      const fanned = awaitFanOut(Number(command.slice(7)));
+      console.log(JSON.stringify({ type: 'armed' }));
+      console.log(JSON.stringify(await fanned));
+    }
     if (command === 'quit') break;
   }
   quitting = true;

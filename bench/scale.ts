@@ -1,12 +1,15 @@
 /**
- * Idle-connection scale (issue 6): how much memory an idle connection costs
- * and how long it takes to accept and greet N of them, for our daemon and
- * the raw reference.
+ * Idle-connection scale (issues 6 and 19): how much memory an idle
+ * connection costs and how long it takes to accept and greet N of them, for
+ * our daemon (with or without the inspector's monitor, `--admin`) and the
+ * raw reference; then one chat line fanned out to all of them, and with the
+ * monitor the admin listener's answers at that size (bench/scale-probes.ts).
  *
- * For each target a fresh server is started with room for it (open files,
- * `--max-connections`, no idle timeout), and client processes
- * (bench/scale-client.ts, at most 15,000 connections each, started through
- * `prlimit` and on the load generator's core) open `target` connections,
+ * For each target a fresh server is started with room for it (open files up
+ * to the hard limit, `--max-connections`, no idle timeout), and client
+ * processes (bench/scale-client.ts, at most 15,000 connections each, their
+ * soft open-file limit raised with `ulimit -n`, on the load generator's core;
+ * bench/scale-process.ts) open `target` connections,
  * 256 waiting for their greeting at a time, spread over source addresses
  * 127.0.0.2… (10,000 each) so ephemeral ports never run out.
  *
@@ -25,6 +28,11 @@
  *   `kbPerConnection` = (rssMb - rssBaseMb) × 1024 / reached.
  * - Counts: the greetings must say exactly 1..target, every notice must
  *   arrive, and one more check connection's greeting must say target + 1.
+ * - `fanOut`: one idle connection says one line; the time from its write to
+ *   the last of the open connections receiving it (the speaker's echo
+ *   included). A line that misses anyone is an error.
+ * - `backgroundCpuPercent`: what other processes used meanwhile; a busy
+ *   machine stretches every time here.
  * - Where it stops and why (`stoppedBy`): connections refused or closed
  *   unanswered, the server dying, or `timeoutSec` (with where the rate was
  *   heading). One process may not have more open files than the hard limit
@@ -32,15 +40,12 @@
  *   capped there, and a Node server out of descriptors closes the
  *   connections it cannot take unanswered.
  *
- *   npx tsx bench/scale.ts [--kinds actor-chat,raw] [--targets 10000,50000] [--timeout 120]
+ *   npx tsx bench/scale.ts [--kinds actor-chat,raw] [--targets 10000,50000] [--timeout 120] [--admin]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  HOST,
-  PINNED,
   cpuSeconds,
   rssMb,
   startKind,
@@ -48,11 +53,29 @@ import {
   type BenchServer,
   type ServerKind
 } from './load.js';
-import type { ScaleClientCheck, ScaleClientReport } from './scale-client.js';
+import type { ScaleClientReport } from './scale-client.js';
+import {
+  adminProbe,
+  fanOutProbe,
+  type AdminTiming,
+  type FanOutProbe
+} from './scale-probes.js';
+import {
+  isCheck,
+  isReport,
+  sleep,
+  startClient,
+  stopClient,
+  type ClientProcess,
+  type Shard
+} from './scale-process.js';
+import { fdLimitNote } from './scale-report.js';
 
 /** One target of the idle-connection scale workload. */
 export interface ScaleResult {
   kind: ServerKind;
+  /** Ours with `--admin 127.0.0.1:0`: the inspector's monitor attached. */
+  admin: boolean;
   target: number;
   /** Connections greeted and still open. */
   reached: number;
@@ -82,6 +105,25 @@ export interface ScaleResult {
   packetDrops: number;
   /** Wall time of this target, start to stop. */
   seconds: number;
+  /** This process's hard limit on open files: what the server and each client may raise theirs to. */
+  hardFdLimit: number;
+  /**
+   * CPU other processes used while connecting and notifying, in % of one
+   * core (machine busy time less the server's, the clients' and the bench's).
+   */
+  backgroundCpuPercent: number;
+  /** One chat line from one idle connection to all of them, once greeted; null when not run. */
+  fanOut: FanOutProbe | null;
+  /** The admin listener's answers at this size (`admin` only). */
+  adminTimings: AdminTiming[];
+}
+
+/** One target of the workload: how many, how long at most, with the monitor or not. */
+export interface ScaleTarget {
+  target: number;
+  timeoutSec: number;
+  /** Ours only: with `--admin 127.0.0.1:0` (the monitor attached). */
+  admin?: boolean;
 }
 
 /** Connections waiting for their greeting at once (under both servers' listen backlog). */
@@ -89,6 +131,8 @@ const CONCURRENCY = 256;
 /** Bounds on the waits around the client's own `timeoutSec`. */
 const IDLE_WAIT_MS = 10_000;
 const COMMAND_WAIT_MS = 15_000;
+/** Bound on the fan-out probe's one line reaching everyone. */
+const FAN_OUT_WAIT_MS = 60_000;
 /** Connections per client process, and per source address. */
 const CLIENT_SHARE = 15_000;
 const PER_ADDRESS = 10_000;
@@ -99,20 +143,43 @@ const PER_ADDRESS = 10_000;
  */
 export async function idleScale(
   kind: ServerKind,
-  targets: readonly number[],
-  options: { timeoutSec: number }
+  targets: readonly ScaleTarget[]
 ): Promise<ScaleResult[]> {
   const results: ScaleResult[] = [];
-  for (const target of targets)
-    results.push(await scaleOne(kind, target, options.timeoutSec));
+  for (const target of targets) results.push(await scaleOne(kind, target));
   return results;
+}
+
+/** User + system + nice seconds of the whole machine (/proc/stat). */
+function machineBusySeconds(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]
+      ?.trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user = 0, nice = 0, system = 0] = fields ?? [];
+    return (user + nice + system) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 function roundUp(n: number, step: number): number {
   return Math.ceil(n / step) * step;
 }
 
-function serverArgs(kind: ServerKind, target: number): string[] {
+function serverArgs(
+  kind: ServerKind,
+  target: number,
+  admin: boolean
+): string[] {
   if (kind !== 'actor-chat') return [];
   const room = String(target + 100);
   // Loopback is exempt from the per-address limit by default; say so anyway.
@@ -122,7 +189,8 @@ function serverArgs(kind: ServerKind, target: number): string[] {
     '--max-connections-per-ip',
     room,
     '--idle-timeout',
-    '0'
+    '0',
+    ...(admin ? ['--admin', '127.0.0.1:0'] : [])
   ];
 }
 
@@ -203,140 +271,33 @@ function writeCalls(pid: number): number {
 async function cpuIdle(pid: number, maxMs: number): Promise<void> {
   const until = Date.now() + maxMs;
   let last = cpuSeconds(pid);
-  while (Date.now() < until) {
+  while (Date.now() < until && existsSync(`/proc/${pid}`)) {
     await sleep(500);
-    const now = cpuSeconds(pid);
+    let now: number;
+    try {
+      now = cpuSeconds(pid);
+    } catch {
+      return;
+    }
     if (now - last < 0.02) return;
     last = now;
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The scale client as a child process, answering in JSON lines. */
-interface ClientProcess {
-  readonly child: ChildProcess;
-  /** The next JSON line, or null after `ms` or the child's exit. */
-  next(ms: number): Promise<unknown>;
-  stderr(): string;
-}
-
-/** Which share of the connections one client process opens. */
-interface Shard {
-  target: number;
-  room: number;
-  concurrency: number;
-  firstAddress: number;
-  fds: number;
-}
-
-function startClient(
-  port: number,
-  shard: Shard,
-  timeoutSec: number
-): ClientProcess {
-  let command = [
-    process.execPath,
-    '--import',
-    'tsx',
-    'bench/scale-client.ts',
-    '--host',
-    HOST,
-    '--port',
-    String(port),
-    '--target',
-    String(shard.target),
-    '--room',
-    String(shard.room),
-    '--concurrency',
-    String(shard.concurrency),
-    '--timeout-ms',
-    String(timeoutSec * 1000),
-    '--first-address',
-    String(shard.firstAddress),
-    '--per-address',
-    String(PER_ADDRESS)
-  ];
-  if (PINNED) command = ['taskset', '-c', '1', ...command];
-  command = ['prlimit', `--nofile=${shard.fds}:${shard.fds}`, ...command];
-  const [file = 'prlimit', ...rest] = command;
-  const child = spawn(file, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: unknown[] = [];
-  const waiters: ((line: unknown) => void)[] = [];
-  let exited = false;
-  let err = '';
-  const deliver = (line: unknown): void => {
-    const waiter = waiters.shift();
-    if (waiter === undefined) lines.push(line);
-    else waiter(line);
-  };
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      deliver(JSON.parse(line));
-    } catch {
-      err += `${line}\n`;
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    err = (err + chunk).slice(-4000);
-  });
-  child.once('exit', () => {
-    exited = true;
-    for (const waiter of waiters.splice(0)) waiter(null);
-  });
-  return {
-    child,
-    stderr: () => err,
-    next: (ms) => {
-      if (lines.length > 0) return Promise.resolve(lines.shift());
-      if (exited) return Promise.resolve(null);
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          const at = waiters.indexOf(waiter);
-          if (at !== -1) waiters.splice(at, 1);
-          resolve(null);
-        }, ms);
-        const waiter = (line: unknown): void => {
-          clearTimeout(timer);
-          resolve(line);
-        };
-        waiters.push(waiter);
-      });
-    }
-  };
-}
-
-function isReport(value: unknown): value is ScaleClientReport {
+/**
+ * Why the server is gone, or null while it runs. Node reaps a dead child
+ * before its `exit` event fires: when /proc no longer has it, wait for that
+ * event (bounded) so the reason and the output's tail are there.
+ */
+async function serverGone(server: BenchServer): Promise<string | null> {
+  const pid = server.child.pid ?? 0;
+  if (existsSync(`/proc/${pid}`)) return serverDied(server);
+  if (serverDied(server) === null)
+    await Promise.race([once(server.child, 'exit'), sleep(2000)]);
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { type?: unknown }).type === 'ready'
+    serverDied(server) ??
+    `server gone (pid ${pid}): ${server.output().trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`
   );
-}
-
-function isCheck(value: unknown): value is ScaleClientCheck {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { type?: unknown }).type === 'checked'
-  );
-}
-
-/** Ends the client process: `quit`, then SIGKILL if it lingers. */
-async function stopClient(client: ClientProcess): Promise<void> {
-  if (client.child.exitCode !== null || client.child.signalCode !== null)
-    return;
-  const exited = new Promise<void>((resolve) =>
-    client.child.once('exit', () => resolve())
-  );
-  client.child.stdin?.end('quit\n');
-  await Promise.race([exited, sleep(5000)]);
-  if (client.child.exitCode === null && client.child.signalCode === null) {
-    client.child.kill('SIGKILL');
-    await Promise.race([exited, sleep(2000)]);
-  }
 }
 
 function serverDied(server: BenchServer): string | null {
@@ -361,6 +322,7 @@ function shards(target: number, hardLimit: number): Shard[] {
     room: target,
     concurrency: Math.ceil(CONCURRENCY / count),
     firstAddress: 2 + i * addresses,
+    perAddress: PER_ADDRESS,
     fds: Math.min(hardLimit, roundUp(each + 1000, 1000))
   }));
 }
@@ -445,20 +407,21 @@ function combine(
 
 async function scaleOne(
   kind: ServerKind,
-  target: number,
-  timeoutSec: number
+  { target, timeoutSec, admin = false }: ScaleTarget
 ): Promise<ScaleResult> {
   const begun = Date.now();
   const hardLimit = hardFileLimit();
   const fdLimit = Math.min(hardLimit, roundUp(target + 1000, 1000));
+  const withAdmin = admin && kind === 'actor-chat';
   const server = await startKind(kind, {
-    args: serverArgs(kind, target),
+    args: serverArgs(kind, target, withAdmin),
     fdLimit
   });
   const pid = server.child.pid ?? 0;
   const errors: string[] = [];
   const result: ScaleResult = {
     kind,
+    admin: withAdmin,
     target,
     reached: 0,
     greetSeconds: 0,
@@ -475,17 +438,25 @@ async function scaleOne(
     clientCpuSeconds: 0,
     serverWrites: 0,
     packetDrops: 0,
-    seconds: 0
+    seconds: 0,
+    hardFdLimit: hardLimit,
+    backgroundCpuPercent: 0,
+    fanOut: null,
+    adminTimings: []
   };
   const dropsBefore = softnetDrops();
   const clients: ClientProcess[] = [];
   try {
     await sleep(300);
     result.rssBaseMb = rssMb(pid);
+    const busyFrom = machineBusySeconds();
+    const serverFrom = cpuSeconds(pid);
+    const ownFrom = ownCpuSeconds();
+    const wallFrom = Date.now();
     for (const shard of shards(target, hardLimit))
       clients.push(startClient(server.port, shard, timeoutSec));
     const all = await reports(clients, timeoutSec * 1000 + COMMAND_WAIT_MS);
-    const died = serverDied(server);
+    const died = await serverGone(server);
     if (died === null) {
       result.serverCpuSeconds = cpuSeconds(pid);
       result.serverWrites = writeCalls(pid);
@@ -501,15 +472,33 @@ async function scaleOne(
       got.length > 0
         ? combine(result, got)
         : { greeted: 0, open: 0, timedOut: false };
+    const wall = (Date.now() - wallFrom) / 1000;
+    const others =
+      machineBusySeconds() -
+      busyFrom -
+      (result.serverCpuSeconds - serverFrom) -
+      result.clientCpuSeconds -
+      (ownCpuSeconds() - ownFrom);
+    result.backgroundCpuPercent =
+      wall > 0 ? Math.max(0, Math.round((others / wall) * 1000) / 10) : 0;
     if (died !== null) result.stoppedBy = died;
     else if (timedOut)
       result.stoppedBy += `; ${extrapolate(target, greeted, result.greetSeconds, result.notices)}`;
-    // libuv answers EMFILE on accept by accepting and closing at once: the
-    // client sees its connection closed before any greeting.
     if (fdLimit < target + 100 && result.stoppedBy !== null)
-      result.stoppedBy += `; the server may have only ${fdLimit} open files (the hard limit here; raising it needs CAP_SYS_RESOURCE), and a Node server out of descriptors closes new connections unanswered`;
+      result.stoppedBy = fdLimitNote(
+        open,
+        fdLimit,
+        hardLimit,
+        result.stoppedBy
+      );
     if (died !== null || got.length < all.length) return result;
     await cpuIdle(pid, IDLE_WAIT_MS);
+    const diedIdle = await serverGone(server);
+    if (diedIdle !== null) {
+      result.stoppedBy = diedIdle;
+      errors.push(`the server died after the clients reported: ${diedIdle}`);
+      return result;
+    }
     result.rssMb = rssMb(pid);
     result.rssPeakMb = peakRssMb(pid);
     if (open > 0)
@@ -526,6 +515,22 @@ async function scaleOne(
           `check connection: expected (${target + 1} users online), got ${check.line ?? check.error ?? 'nothing'}`
         );
     }
+    if (open > 0) {
+      result.fanOut = await fanOutProbe(clients, FAN_OUT_WAIT_MS);
+      if (result.fanOut === null)
+        errors.push('fan-out probe: a client process did not answer');
+      else if (result.fanOut.received < result.fanOut.recipients)
+        errors.push(
+          `fan-out probe: one line reached ${result.fanOut.received} of ${result.fanOut.recipients} idle connections in ${FAN_OUT_WAIT_MS / 1000} s`
+        );
+    }
+    if (withAdmin && server.adminPort !== null) {
+      result.adminTimings = await adminProbe(server.adminPort);
+      for (const t of result.adminTimings.filter((x) => x.status !== 200))
+        errors.push(
+          `admin ${t.path}: status ${t.status || 'none'} after ${t.ms} ms`
+        );
+    }
     return result;
   } finally {
     await Promise.all(clients.map((client) => stopClient(client)));
@@ -540,15 +545,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: {
       kinds: { type: 'string', default: 'actor-chat,raw' },
       targets: { type: 'string', default: '10000' },
-      timeout: { type: 'string', default: '120' }
+      timeout: { type: 'string', default: '120' },
+      admin: { type: 'boolean', default: false }
     }
   });
   const targets = values.targets.split(',').map(Number);
   for (const kind of values.kinds.split(',') as ServerKind[]) {
     for (const target of targets) {
-      const [result] = await idleScale(kind, [target], {
-        timeoutSec: Number(values.timeout)
-      });
+      const [result] = await idleScale(kind, [
+        { target, timeoutSec: Number(values.timeout), admin: values.admin }
+      ]);
       console.log(JSON.stringify(result));
     }
   }

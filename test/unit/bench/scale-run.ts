@@ -1,0 +1,34 @@
+import type { ScaleResult } from '../../../bench/scale.js';
+
+/**
+ * A passed actor-chat idle-connection run of 1,000 connections without the
+ * monitor, for the report tests; `overrides` make it the run a test needs.
+ */
+export function passedScale(overrides: Partial<ScaleResult> = {}): ScaleResult {
+  return {
+    kind: 'actor-chat',
+    admin: false,
+    target: 1000,
+    reached: 1000,
+    greetSeconds: 1.5,
+    rssBaseMb: 60,
+    rssMb: 80,
+    kbPerConnection: 20.48,
+    stoppedBy: null,
+    errors: [],
+    notices: 499_500,
+    noticeSeconds: 1.6,
+    rssPeakMb: 90,
+    serverFdLimit: 2000,
+    serverCpuSeconds: 1,
+    clientCpuSeconds: 1,
+    serverWrites: 1000,
+    packetDrops: 0,
+    seconds: 3,
+    hardFdLimit: 20_000,
+    backgroundCpuPercent: 5,
+    fanOut: { recipients: 1000, received: 1000, seconds: 0.012 },
+    adminTimings: [],
+    ...overrides
+  };
+}
