@@ -235,11 +235,14 @@ export function startConnection(
   options: StartConnectionOptions
 ): ConnectionActor {
   const { logic, room, connId, port, onDone } = options;
-  const logger = options.logger.child({
-    component: 'connection',
-    connId,
-    remote: port.remote
-  });
+  // Made when first needed: most connections never log here, and a child
+  // logger per connection costs memory (docs/performance.md, "Memory").
+  const logger = (): Logger =>
+    options.logger.child({
+      component: 'connection',
+      connId,
+      remote: port.remote
+    });
   const actor = createActor(logic, {
     id: connId,
     input: { connId, port, room: room.ref },
@@ -270,12 +273,12 @@ export function startConnection(
       const { reason, fault } = actor.getSnapshot().context;
       // A diagnostic, in addition to the leave: what failed, with its stack.
       if (fault !== null)
-        logger.error('connection failed', { reason, err: fault });
-      if (member !== true) logger.info('connection closed', { reason });
+        logger().error('connection failed', { reason, err: fault });
+      if (member !== true) logger().info('connection closed', { reason });
       onDone(connId, reason ?? 'socket closed');
     },
     error: (err) => {
-      logger.error('connection failed', {
+      logger().error('connection failed', {
         reason: 'internal error',
         err: describeError(err)
       });

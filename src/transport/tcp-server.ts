@@ -193,22 +193,24 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
     handshaking.delete(remote);
     sockets.set(socket, null);
     unfinished.add(socket);
-    socket.once('finish', () => {
+    const refusal = admission.admit(remoteAddress);
+    // `on`, not `once`: each fires once anyway, and `once` costs a wrapper
+    // and a bound function per socket (docs/performance.md, "Memory").
+    socket.on('finish', () => {
       unfinished.delete(socket);
       notify();
     });
-    socket.once('close', () => {
+    socket.on('close', () => {
       sockets.delete(socket);
       unfinished.delete(socket);
+      if (refusal === null) admission.release(remoteAddress);
       notify();
     });
-    const refusal = admission.admit(remoteAddress);
     if (refusal !== null) {
       refuse(socket, formatRefusal(refusal, remoteAddress, limits));
       options.onRefused(remote, refusal);
       return;
     }
-    socket.once('close', () => admission.release(remoteAddress));
     if (limits.keepAliveMs > 0) socket.setKeepAlive(true, limits.keepAliveMs);
     const connection = new TcpConnection(socket, {
       remote,
