@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import {
   redisUnavailable,
@@ -30,7 +30,8 @@ import {
   cpuSeconds,
   startServer,
   stopAndWait,
-  type BenchServer
+  type BenchServer,
+  machineBusySeconds
 } from './load.js';
 import {
   runLoad,
@@ -147,17 +148,6 @@ interface SharedRedis {
   client: Redis;
   /** Its process, when it runs on this machine and we started it. */
   pid: number | null;
-}
-
-/** User + system seconds of the whole machine (first line of /proc/stat). */
-function machineBusySeconds(): number {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-  const [user = 0, nice = 0, system = 0] = line
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  return (user + nice + system) / 100;
 }
 
 function selfCpuSeconds(): number {

@@ -6,13 +6,13 @@
  * WebSocket or a mix of them (issue 18). Each run starts a fresh server of
  * the kind asked for, drives it with bench/loadgen.ts and stops it.
  */
-import { readFileSync } from 'node:fs';
 import {
   cpuSeconds,
   rssMb,
   startKind,
   stopAndWait,
-  type ServerKind
+  type ServerKind,
+  machineBusySeconds
 } from './load.js';
 import type { Endpoint, Transport } from './chat-links.js';
 import {
@@ -100,19 +100,6 @@ interface Spec extends Timing {
   serverArgs?: readonly string[];
   /** Longest wait for every client to connect, be greeted (and move). */
   connectTimeoutMs?: number;
-}
-
-/** User + system jiffies of the whole machine (first line of /proc/stat). */
-function machineBusySeconds(): number {
-  const fields = readFileSync('/proc/stat', 'utf8')
-    .split('\n', 1)[0]
-    ?.trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  if (fields === undefined) return 0;
-  const [user = 0, nice = 0, system = 0] = fields;
-  return (user + nice + system) / 100;
 }
 
 function processCpuSeconds(): number {

@@ -245,6 +245,25 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * User + system + nice seconds of the whole machine so far (the first line
+ * of /proc/stat, in clock ticks); 0 where there is no /proc.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]
+      ?.trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user = 0, nice = 0, system = 0] = fields ?? [];
+    return (user + nice + system) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** A connected client socket. */
 export function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {

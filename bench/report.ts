@@ -567,13 +567,11 @@ function ratioTarget(
   if (ours === undefined || ref === undefined)
     return { name, goal: goalText, measured: '–', status: 'not run', note: '' };
   if (!ours.ok || !ref.ok)
-    return {
+    return failed(
       name,
-      goal: goalText,
-      measured: 'FAILED',
-      status: 'FAILED',
-      note: `correctness check failed (${!ours.ok ? 'ours' : 'raw'})`
-    };
+      goalText,
+      `correctness check failed (${!ours.ok ? 'ours' : 'raw'})`
+    );
   const r = value(ref) > 0 ? value(ours) / value(ref) : 0;
   const met = atLeast ? r >= goal : r <= goal;
   return {
@@ -601,14 +599,7 @@ function memoryTarget(scale: readonly ScaleResult[]): Target {
       .sort((a, b) => b.target - a.target)[0];
   if (run === undefined)
     return { name, goal, measured: '–', status: 'not run', note: '' };
-  if (run.errors.length > 0)
-    return {
-      name,
-      goal,
-      measured: 'FAILED',
-      status: 'FAILED',
-      note: run.errors.join('; ')
-    };
+  if (run.errors.length > 0) return failed(name, goal, run.errors.join('; '));
   const kb = `${run.kbPerConnection.toFixed(1)} KB`;
   const notes: string[] = [];
   if (run.target !== 10_000)
@@ -628,18 +619,17 @@ function memoryTarget(scale: readonly ScaleResult[]): Target {
   };
 }
 
+/** A target whose run failed its check: `note` says how. */
+function failed(name: string, goal: string, note: string): Target {
+  return { name, goal, measured: 'FAILED', status: 'FAILED', note };
+}
+
 /** Time to listen under 1 s (issue 19), for one way of starting. */
 function listenTarget(listen: ListenTiming): Target {
   const name = `time to listen: \`${listen.command}\``;
   const goal = '< 1 s (median)';
   if (listen.medianMs === null)
-    return {
-      name,
-      goal,
-      measured: 'FAILED',
-      status: 'FAILED',
-      note: listen.failures.join('; ')
-    };
+    return failed(name, goal, listen.failures.join('; '));
   const met = listen.medianMs < 1000;
   return {
     name,
@@ -700,13 +690,7 @@ export function computeTargets(
     const r = stuckRatio(stuck, base);
     targets.push(
       r === null
-        ? {
-            name: stuckName,
-            goal: '< 10% (ratio ≥ 0.90)',
-            measured: 'FAILED',
-            status: 'FAILED',
-            note: 'correctness check failed'
-          }
+        ? failed(stuckName, '< 10% (ratio ≥ 0.90)', 'correctness check failed')
         : {
             name: stuckName,
             goal: '< 10% (ratio ≥ 0.90)',

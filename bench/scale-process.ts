@@ -122,22 +122,23 @@ export function startClient(
   };
 }
 
-/** Whether a client's JSON line is its report. */
-export function isReport(value: unknown): value is ScaleClientReport {
+/** Whether `value` is an object whose `type` is `type`. */
+function typed(value: unknown, type: string): boolean {
   return (
     typeof value === 'object' &&
     value !== null &&
-    (value as { type?: unknown }).type === 'ready'
+    (value as { type?: unknown }).type === type
   );
+}
+
+/** Whether a client's JSON line is its report. */
+export function isReport(value: unknown): value is ScaleClientReport {
+  return typed(value, 'ready');
 }
 
 /** Whether a client's JSON line answers `check`. */
 export function isCheck(value: unknown): value is ScaleClientCheck {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { type?: unknown }).type === 'checked'
-  );
+  return typed(value, 'checked');
 }
 
 /** Ends the client process: `quit`, then SIGKILL if it lingers. */
@@ -157,18 +158,10 @@ export async function stopClient(client: ClientProcess): Promise<void> {
 
 /** Whether a client's JSON line says it is armed for the fan-out probe. */
 export function isArmed(value: unknown): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { type?: unknown }).type === 'armed'
-  );
+  return typed(value, 'armed');
 }
 
 /** Whether a client's JSON line answers `fanout`. */
 export function isFanned(value: unknown): value is ScaleClientFanOut {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { type?: unknown }).type === 'fanned'
-  );
+  return typed(value, 'fanned');
 }

@@ -51,7 +51,8 @@ import {
   startKind,
   stopAndWait,
   type BenchServer,
-  type ServerKind
+  type ServerKind,
+  machineBusySeconds
 } from './load.js';
 import type { ScaleClientReport } from './scale-client.js';
 import {
@@ -148,22 +149,6 @@ export async function idleScale(
   const results: ScaleResult[] = [];
   for (const target of targets) results.push(await scaleOne(kind, target));
   return results;
-}
-
-/** User + system + nice seconds of the whole machine (/proc/stat). */
-function machineBusySeconds(): number {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n', 1)[0]
-      ?.trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    const [user = 0, nice = 0, system = 0] = fields ?? [];
-    return (user + nice + system) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 function ownCpuSeconds(): number {
