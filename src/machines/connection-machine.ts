@@ -7,11 +7,7 @@ import {
   type ActorRefFrom
 } from 'xstate';
 import { LEAVE_TIMEOUT_MS } from '../protocol/constants.js';
-import type {
-  ConnectionEvent,
-  FeedEvent,
-  TransportEvent
-} from './connection-events.js';
+import type { ConnectionEvent } from './connection-events.js';
 import type { LeaveDetail } from './room-events.js';
 import type {
   ConnectionPort,
