@@ -124,6 +124,26 @@ export const MAX_BATCH_BYTES = 64 * 1024;
  */
 export const NOTICE_DELAY_MS = 1;
 
+/** The longest a notices-only batch waits, however big the room. */
+export const MAX_NOTICE_DELAY_MS = 50;
+
+/**
+ * How long a notices-only batch waits in a room of `members`: longer in a
+ * bigger room, as each flush costs one write per member. Node accepts one
+ * connection per turn of the event loop, so in a join storm a batch holds
+ * the joins of the turns that fit in its wait; with a fixed 1 ms, a room of
+ * 1,000 spent a turn's flush (1,000 writes, several ms) on one or two
+ * joins, and the storm cost N² writes (docs/performance.md, "Join
+ * storms"). 5 µs a member, from 1 ms up to 50 ms at 10,000: chat lines
+ * never wait for it, and a join or leave notice is seen at most that late.
+ */
+export function noticeDelayFor(members: number): number {
+  return Math.min(
+    MAX_NOTICE_DELAY_MS,
+    Math.max(NOTICE_DELAY_MS, members * 0.005)
+  );
+}
+
 /**
  * Starts a room: its machine decides membership, its order (`RoomOrder`)
  * puts every join, line and leave in the one order, and this is the one
@@ -143,9 +163,9 @@ export const NOTICE_DELAY_MS = 1;
  * goes into one batch, each line encoded once (`[ADDR] text` for everyone,
  * `[You] text` for its author, a notice as it reads); at the end of the
  * turn the batch goes out as one buffer per member, the same buffer for
- * every member it is not about. A batch of notices only waits up to
- * `NOTICE_DELAY_MS` for more, so a burst of joins (one per turn: Node
- * accepts one connection per turn) shares writes too. A line from a member
+ * every member it is not about. A batch of notices only waits for more
+ * (`noticeDelayFor`: 1 ms, longer in a big room), so a burst of joins
+ * (one per turn: Node accepts one connection per turn) shares writes too. A line from a member
  * is data, not lifecycle: it never passes through an XState transition. A
  * newcomer's view starts at its greeting, where its own join comes back, so
  * what was ordered before it never reaches it. When a leaver's leave comes
@@ -237,6 +257,8 @@ export function createRoom(options: RoomOptions): Room {
   );
 
   const pending = (): boolean => !batch.isEmpty || directs.length > 0;
+  const noticeDelay = (): number =>
+    noticeDelayFor(actor.getSnapshot().context.roster.size);
   /** Asks the room machine to put the batch so far into the order now. */
   const flush = (): void => {
     if (pending() && running) actor.send({ type: 'room.flush' });
@@ -270,7 +292,7 @@ export function createRoom(options: RoomOptions): Room {
     batch.leave(connId, notice);
     publish({ kind: 'farewell', connId, batch: batch.peek(seq + 1, connId) });
     if (ref !== null) confirm(ref);
-    flushSoon(NOTICE_DELAY_MS);
+    flushSoon(noticeDelay());
   };
 
   const deliver = (entry: OrderedEntry): void => {
@@ -319,7 +341,7 @@ export function createRoom(options: RoomOptions): Room {
           if (speaker !== undefined)
             batch.join(entry.conn, line(greeting), notice);
           else batch.notice(notice);
-          flushSoon(NOTICE_DELAY_MS);
+          flushSoon(noticeDelay());
         }
         countIs(entry.count);
         return;
@@ -342,7 +364,7 @@ export function createRoom(options: RoomOptions): Room {
           // registers again, and sees itself neither leave nor join.
         } else if (notice !== null) {
           batch.notice(notice);
-          flushSoon(NOTICE_DELAY_MS);
+          flushSoon(noticeDelay());
         }
         countIs(entry.count);
         return;
@@ -401,7 +423,7 @@ export function createRoom(options: RoomOptions): Room {
         log.closing(counted);
         open = false;
         batch.notice(line(SHUTDOWN_NOTICE));
-        flushSoon(NOTICE_DELAY_MS);
+        flushSoon(noticeDelay());
         count.next(counted);
         return;
     }

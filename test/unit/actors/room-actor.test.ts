@@ -10,7 +10,9 @@ import {
 } from '../../../src/actors/broadcast.js';
 import { createInspection } from '../../../src/actors/inspection.js';
 import {
+  MAX_NOTICE_DELAY_MS,
   NOTICE_DELAY_MS,
+  noticeDelayFor,
   createRoom,
   type FlushScheduler,
   type Room
@@ -577,6 +579,16 @@ describe('createRoom', () => {
     other.unsubscribe();
     t.subscription.unsubscribe();
     expect(t.room.feedCount()).toBe(0);
+  });
+});
+
+describe('noticeDelayFor', () => {
+  it('waits 1 ms in a small room, 5 µs a member in a big one, 50 ms at most', () => {
+    expect(noticeDelayFor(0)).toBe(NOTICE_DELAY_MS);
+    expect(noticeDelayFor(100)).toBe(NOTICE_DELAY_MS);
+    expect(noticeDelayFor(1000)).toBe(5);
+    expect(noticeDelayFor(10_000)).toBe(MAX_NOTICE_DELAY_MS);
+    expect(noticeDelayFor(100_000)).toBe(MAX_NOTICE_DELAY_MS);
   });
 });
 
