@@ -236,7 +236,14 @@ function expectInvariants(
 
 /** Connects a peer, waits for its greeting, and stops reading. */
 async function stuckPeer(at: Endpoint): Promise<Peer> {
-  const peer = await connectPeer({ host: '127.0.0.1', ...at });
+  // From another address: on a listener other than the observers', the
+  // kernel may give it an observer's source port, and v1 names members by
+  // IP:PORT (a collision failed a CI run).
+  const peer = await connectPeer({
+    host: '127.0.0.1',
+    ...(at.transport.kind !== 'tcp' && { localAddress: '127.0.0.2' }),
+    ...at
+  });
   cleanups.add(() => peer.destroy());
   await peer.waitForLine((line) => line.startsWith('Connected to'));
   peer.stopReading();

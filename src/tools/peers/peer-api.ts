@@ -24,6 +24,12 @@ export interface PeerOptions {
   /** Connect timeout (default 5000 ms), handshakes included. */
   readonly timeoutMs?: number;
   readonly family?: 4 | 6;
+  /**
+   * The address to connect from (another loopback address, say): the
+   * kernel may give connections to two ports of one server the same source
+   * port, so peers on two listeners of one daemon can share `IP:PORT`.
+   */
+  readonly localAddress?: string;
   /** Plain TCP when absent. */
   readonly transport?: PeerTransport;
 }

@@ -89,9 +89,16 @@ export function dial(
   host: string,
   port: number,
   transport: PeerTransport,
-  family?: 4 | 6
+  family?: 4 | 6,
+  localAddress?: string
 ): Dialled {
-  const raw = netConnect({ port, host, family, noDelay: true });
+  const raw = netConnect({
+    port,
+    host,
+    family,
+    noDelay: true,
+    ...(localAddress !== undefined && { localAddress })
+  });
   if (!isSecure(transport.kind)) return { socket: raw, raw, ready: 'connect' };
   const name = transport.serverName ?? host;
   const socket: TLSSocket = tlsConnect({

@@ -34,7 +34,13 @@ export function wsUrl(host: string, port: number, secure: boolean): string {
  * sent: not a browser [CHAT-WS-6].
  */
 export function connectWsPeer(options: PeerOptions): Promise<Peer> {
-  const { host, port, family, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  const {
+    host,
+    port,
+    family,
+    localAddress,
+    timeoutMs = DEFAULT_TIMEOUT_MS
+  } = options;
   const transport = options.transport ?? { kind: 'ws' };
   return new Promise((resolve, reject) => {
     let dialled: Dialled | null = null;
@@ -43,7 +49,7 @@ export function connectWsPeer(options: PeerOptions): Promise<Peer> {
       handshakeTimeout: timeoutMs,
       // Our own dial, so that a reset can reach the TCP socket under TLS.
       createConnection: () => {
-        dialled = dial(host, port, transport, family);
+        dialled = dial(host, port, transport, family, localAddress);
         return dialled.socket;
       }
     });
