@@ -5,7 +5,11 @@
 import type { Socket } from 'node:net';
 import type { LineInbox, LineMatch } from './line-inbox.js';
 import type { Rng } from './rng.js';
-import type { PeerTransport, PeerTransportKind } from './transport.js';
+import type {
+  DialTarget,
+  PeerTransport,
+  PeerTransportKind
+} from './transport.js';
 
 /** How `writeSliced` cuts its data; sizes in bytes, delays in ms. */
 export interface SliceOptions {
@@ -18,18 +22,9 @@ export interface SliceOptions {
 }
 
 /** Where a peer connects. */
-export interface PeerOptions {
-  readonly host: string;
-  readonly port: number;
+export interface PeerOptions extends DialTarget {
   /** Connect timeout (default 5000 ms), handshakes included. */
   readonly timeoutMs?: number;
-  readonly family?: 4 | 6;
-  /**
-   * The address to connect from (another loopback address, say): the
-   * kernel may give connections to two ports of one server the same source
-   * port, so peers on two listeners of one daemon can share `IP:PORT`.
-   */
-  readonly localAddress?: string;
   /** Plain TCP when absent. */
   readonly transport?: PeerTransport;
 }

@@ -33,16 +33,10 @@ export function connectPeer(options: PeerOptions): Promise<Peer> {
 
 /** A peer over a byte stream: plain TCP, or TLS over it. */
 function connectStreamPeer(options: PeerOptions): Promise<Peer> {
-  const {
-    host,
-    port,
-    family,
-    localAddress,
-    timeoutMs = DEFAULT_TIMEOUT_MS
-  } = options;
+  const { host, port, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   const transport = options.transport ?? { kind: 'tcp' };
   return new Promise((resolve, reject) => {
-    const dialled = dial(host, port, transport, family, localAddress);
+    const dialled = dial(options, transport);
     const { socket, raw } = dialled;
     let error: Error | null = null;
     let localAddr = '(unbound)';

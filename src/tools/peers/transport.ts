@@ -81,17 +81,25 @@ function detached(raw: Socket): Duplex {
   return stream;
 }
 
+/** Where a peer's TCP connection goes, and where from. */
+export interface DialTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly family?: 4 | 6;
+  /**
+   * The address to connect from (another loopback address, say): the
+   * kernel may give connections to two ports of one server the same source
+   * port, so peers on two listeners of one daemon can share `IP:PORT`.
+   */
+  readonly localAddress?: string;
+}
+
 /**
  * Opens a TCP connection, and TLS over it for `tls`/`wss`. Does not wait:
  * listen for `ready` on `socket`.
  */
-export function dial(
-  host: string,
-  port: number,
-  transport: PeerTransport,
-  family?: 4 | 6,
-  localAddress?: string
-): Dialled {
+export function dial(target: DialTarget, transport: PeerTransport): Dialled {
+  const { host, port, family, localAddress } = target;
   const raw = netConnect({
     port,
     host,

@@ -34,13 +34,7 @@ export function wsUrl(host: string, port: number, secure: boolean): string {
  * sent: not a browser [CHAT-WS-6].
  */
 export function connectWsPeer(options: PeerOptions): Promise<Peer> {
-  const {
-    host,
-    port,
-    family,
-    localAddress,
-    timeoutMs = DEFAULT_TIMEOUT_MS
-  } = options;
+  const { host, port, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   const transport = options.transport ?? { kind: 'ws' };
   return new Promise((resolve, reject) => {
     let dialled: Dialled | null = null;
@@ -49,7 +43,7 @@ export function connectWsPeer(options: PeerOptions): Promise<Peer> {
       handshakeTimeout: timeoutMs,
       // Our own dial, so that a reset can reach the TCP socket under TLS.
       createConnection: () => {
-        dialled = dial(host, port, transport, family, localAddress);
+        dialled = dial(options, transport);
         return dialled.socket;
       }
     });
