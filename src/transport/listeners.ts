@@ -4,11 +4,8 @@ import type { DroppedOutput, TcpServer } from './tcp-server.js';
 import { HANDSHAKE_FAILURES, type HandshakeFailure } from './tls-handshake.js';
 import { WS_PROTOCOL_ERRORS, type WsProtocolError } from './ws-close.js';
 
-/**
- * What the daemon needs of one listener: `TcpServer` without the address
- * and TLS parts, so a WebSocket listener can stand beside it.
- */
-export type Listener = Pick<
+/** How the daemon stops, drains and closes a listener, or all of them. */
+type ListenerLifecycle = Pick<
   TcpServer,
   | 'stopAccepting'
   | 'openSockets'
@@ -16,7 +13,13 @@ export type Listener = Pick<
   | 'resetUnfinished'
   | 'closeAll'
   | 'destroyAll'
-> & {
+>;
+
+/**
+ * What the daemon needs of one listener: `TcpServer` without the address
+ * and TLS parts, so a WebSocket listener can stand beside it.
+ */
+export type Listener = ListenerLifecycle & {
   readonly host: string;
   readonly port: number;
   readonly transport: TransportKind;
@@ -27,15 +30,7 @@ export type Listener = Pick<
  * set of counters (passed to each when it was started), and every call goes
  * to each of them, so shutdown drains all transports together.
  */
-export interface Listeners extends Pick<
-  TcpServer,
-  | 'stopAccepting'
-  | 'openSockets'
-  | 'finished'
-  | 'resetUnfinished'
-  | 'closeAll'
-  | 'destroyAll'
-> {
+export interface Listeners extends ListenerLifecycle {
   /** Each listener, in the order given. */
   readonly all: readonly Listener[];
   /** The running totals every listener adds to. */
