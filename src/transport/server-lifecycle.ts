@@ -90,3 +90,47 @@ export function closeWhenQuiet(
     });
   }
 }
+
+/** What resetting the unfinished sockets dropped. */
+export interface DroppedOutput {
+  /** Sockets reset while they still owed the peer bytes. */
+  peers: number;
+  /** Bytes they owed and will never send. */
+  bytes: number;
+  /** Sockets closed unfinished that owed nothing (their FIN goes out now). */
+  unfinished: number;
+}
+
+/** A socket not yet finished at the shutdown deadline: what it owes, how it closes. */
+export interface Unfinished {
+  readonly socket: Socket;
+  /** Bytes owed to the peer and not yet in the kernel. */
+  readonly owed: number;
+  /** Closes it normally (its FIN, or a WebSocket's end). */
+  readonly close: () => void;
+}
+
+/**
+ * Ends every unfinished socket at the shutdown deadline: closed when it
+ * owes nothing, reset (RST) when it does, so the peer learns it was cut
+ * short and the kernel drops what it still holds for it rather than
+ * pushing it after we are gone. Only while bytes wait in Node's buffer is
+ * our shutdown(2) not yet asked for: once one is pending libuv refuses a
+ * reset (and Node would lose the handle), so those sockets close instead.
+ */
+export function resetOwing(unfinished: Iterable<Unfinished>): DroppedOutput {
+  const dropped: DroppedOutput = { peers: 0, bytes: 0, unfinished: 0 };
+  for (const { socket, owed, close } of unfinished) {
+    if (socket.destroyed) continue; // closing already
+    if (owed === 0) {
+      dropped.unfinished += 1;
+      close();
+      continue;
+    }
+    dropped.peers += 1;
+    dropped.bytes += owed;
+    if (socket.writableLength > 0) socket.resetAndDestroy();
+    else close();
+  }
+  return dropped;
+}

@@ -22,7 +22,13 @@ import {
   type TlsCredentials,
   type TlsListenOptions
 } from './tls-handshake.js';
-import { closeWhenQuiet, listenOn, waitFor } from './server-lifecycle.js';
+import {
+  closeWhenQuiet,
+  listenOn,
+  resetOwing,
+  waitFor,
+  type DroppedOutput
+} from './server-lifecycle.js';
 
 /** Every limit the transport enforces. */
 export interface TransportLimits extends ConnectionLimits, AdmissionLimits {
@@ -55,15 +61,7 @@ export interface TcpServerOptions {
 // 'drain' (see Outbound).
 const MAX_SOCKET_BUFFER = 64 * 1024;
 
-/** What resetting the unfinished sockets dropped. */
-export interface DroppedOutput {
-  /** Sockets reset while they still owed the peer bytes. */
-  peers: number;
-  /** Bytes they owed and will never send. */
-  bytes: number;
-  /** Sockets closed unfinished that owed nothing (their FIN goes out now). */
-  unfinished: number;
-}
+export type { DroppedOutput } from './server-lifecycle.js';
 
 /** A listening TCP server and the sockets it has accepted. */
 export interface TcpServer {
@@ -249,7 +247,14 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
     counters,
     finished: (timeoutMs) =>
       waitFor(() => unfinished.size === 0, watchers, timeoutMs),
-    resetUnfinished: () => resetUnfinished(unfinished, sockets),
+    resetUnfinished: () =>
+      resetOwing(
+        [...unfinished].map((socket) => ({
+          socket,
+          owed: sockets.get(socket)?.queuedBytes ?? socket.writableLength,
+          close: () => socket.destroy()
+        }))
+      ),
     closeAll: (lingerMs) => {
       for (const raw of handshaking.values()) raw.destroy();
       closeWhenQuiet(sockets.keys(), (socket) => socket.destroy(), lingerMs);
@@ -260,31 +265,6 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
       for (const socket of sockets.keys()) socket.destroy();
     }
   };
-}
-
-function resetUnfinished(
-  unfinished: ReadonlySet<Socket>,
-  sockets: ReadonlyMap<Socket, TcpConnection | null>
-): DroppedOutput {
-  const dropped: DroppedOutput = { peers: 0, bytes: 0, unfinished: 0 };
-  for (const socket of [...unfinished]) {
-    if (socket.destroyed) continue; // closing already
-    const owed = sockets.get(socket)?.queuedBytes ?? socket.writableLength;
-    if (owed === 0) {
-      dropped.unfinished += 1;
-      socket.destroy();
-      continue;
-    }
-    dropped.peers += 1;
-    dropped.bytes += owed;
-    // A reset: the peer learns it was cut short, and the kernel drops what
-    // it still holds for it rather than pushing it after we are gone. Bytes
-    // in Node's buffer mean our shutdown(2) is not yet asked for: while one
-    // is pending libuv refuses a reset (and Node would lose the handle).
-    if (socket.writableLength > 0) socket.resetAndDestroy();
-    else socket.destroy();
-  }
-  return dropped;
 }
 
 /**

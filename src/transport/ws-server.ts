@@ -11,7 +11,7 @@ import { LINGER_MS } from '../protocol/constants.js';
 import { formatRefusal } from '../protocol/format.js';
 import { Admission, type RefusalReason } from './admission.js';
 import { createCounters, type TransportCounters } from './tcp-connection.js';
-import type { DroppedOutput, TransportLimits } from './tcp-server.js';
+import type { TransportLimits } from './tcp-server.js';
 import {
   WS_CLOSE,
   WS_PROTOCOL_ERRORS,
@@ -21,7 +21,12 @@ import {
 import { WsConnection, maxPayloadFor } from './ws-connection.js';
 import { originAllowed } from './ws-origin.js';
 import type { Listener } from './listeners.js';
-import { closeWhenQuiet, listenOn, waitFor } from './server-lifecycle.js';
+import {
+  closeWhenQuiet,
+  listenOn,
+  resetOwing,
+  waitFor
+} from './server-lifecycle.js';
 
 /** Why a WebSocket was refused: an admission limit, or its page's origin. */
 export type WsRefusalReason = RefusalReason | 'origin not allowed';
@@ -182,7 +187,21 @@ export async function listenWs(options: WsServerOptions): Promise<WsServer> {
     counters,
     finished: (timeoutMs) =>
       waitFor(() => unfinished.size === 0, watchers, timeoutMs),
-    resetUnfinished: () => resetUnfinished(unfinished, sockets),
+    resetUnfinished: () =>
+      resetOwing(
+        [...unfinished].flatMap((ws) => {
+          const entry = sockets.get(ws);
+          return entry === undefined
+            ? []
+            : [
+                {
+                  socket: entry.socket,
+                  owed: entry.connection?.queuedBytes ?? ws.bufferedAmount,
+                  close: () => ws.terminate()
+                }
+              ];
+        })
+      ),
     closeAll: (lingerMs) => {
       server.closeAllConnections();
       const raw = new Map([...sockets].map(([ws, { socket }]) => [socket, ws]));
@@ -195,29 +214,6 @@ export async function listenWs(options: WsServerOptions): Promise<WsServer> {
     },
     destroyAll: terminateAll
   };
-}
-
-function resetUnfinished(
-  unfinished: ReadonlySet<WebSocket>,
-  sockets: ReadonlyMap<WebSocket, Entry>
-): DroppedOutput {
-  const dropped: DroppedOutput = { peers: 0, bytes: 0, unfinished: 0 };
-  for (const ws of [...unfinished]) {
-    const entry = sockets.get(ws);
-    if (entry === undefined || entry.socket.destroyed) continue;
-    const owed = entry.connection?.queuedBytes ?? ws.bufferedAmount;
-    if (owed === 0) {
-      dropped.unfinished += 1;
-      ws.terminate();
-      continue;
-    }
-    dropped.peers += 1;
-    dropped.bytes += owed;
-    // A reset, as on TCP: the kernel drops what it still holds for the peer.
-    if (entry.socket.writableLength > 0) entry.socket.resetAndDestroy();
-    else ws.terminate();
-  }
-  return dropped;
 }
 
 /**
