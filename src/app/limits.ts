@@ -3,6 +3,7 @@ import {
   DEFAULT_FLOOD_RATE,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_KEEPALIVE_MS,
+  DEFAULT_LISTEN_BACKLOG,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_IP,
   DEFAULT_MAX_LINE_BYTES,
@@ -41,6 +42,8 @@ export interface Limits {
   maxConnectionsPerIp: number;
   /** Addresses or CIDR subnets the per-address limit does not apply to. */
   perIpExempt: readonly string[];
+  /** Connections the kernel may queue for each listener before we accept them (capped by the kernel). */
+  listenBacklog: number;
   /** How long a graceful shutdown lets queued output flush before resetting what is left. */
   shutdownTimeoutMs: number;
 }
@@ -58,6 +61,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   maxConnectionsPerIp: DEFAULT_MAX_CONNECTIONS_PER_IP,
   perIpExempt: DEFAULT_PER_IP_EXEMPT,
+  listenBacklog: DEFAULT_LISTEN_BACKLOG,
   shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS
 });
 
@@ -100,6 +104,7 @@ export function resolveLimits(given: Partial<Limits>): Limits {
   atLeast('keepAliveMs', 0);
   atLeast('maxConnections', 1);
   atLeast('maxConnectionsPerIp', 1);
+  atLeast('listenBacklog', 1);
   atLeast('shutdownTimeoutMs', 0);
   const { sendQueueSoftBytes: soft, sendQueueBytes: hard } = limits;
   if (soft > 0 && hard > 0 && soft > hard)

@@ -7,6 +7,8 @@ import { SIZE_GRAMMAR, formatSize, sizeOption } from './size.js';
 export const MAX_LINE_BYTES_CAP = 1024 * 1024;
 const SEND_QUEUE_BYTES_CAP = 1024 * 1024 * 1024;
 const COUNT_CAP = 1_000_000;
+/** The most `listen(2)` is asked for; the kernel caps it lower still. */
+const LISTEN_BACKLOG_CAP = 65_535;
 
 /** How an integer option's message explains itself beyond its range. */
 interface IntegerHints {
@@ -110,6 +112,9 @@ const LIMIT_SETTERS: Readonly<
       COUNT_CAP
     );
   },
+  'listen-backlog': (l, raw) => {
+    l.listenBacklog = integer('listen backlog', raw, 1, LISTEN_BACKLOG_CAP);
+  },
   'per-ip-exempt': (l, raw) => {
     l.perIpExempt = exemptList(raw);
   },
@@ -164,6 +169,10 @@ export const LIMITS_USAGE = `Limits (per connection):
 Limits (per daemon):
   --max-connections N         open connections in all (default ${DEFAULT_LIMITS.maxConnections})
   --max-connections-per-ip N  open connections from one address (default ${DEFAULT_LIMITS.maxConnectionsPerIp})
+  --listen-backlog N          connections the kernel may queue for each
+                              listener before the daemon accepts them; the
+                              kernel caps it at net.core.somaxconn
+                              (default ${DEFAULT_LIMITS.listenBacklog})
   --per-ip-exempt LIST        comma-separated addresses or CIDR subnets the
                               per-address limit skips, or none (default
                               ${DEFAULT_LIMITS.perIpExempt.join(',') || 'none'})

@@ -36,6 +36,15 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Open chat connections from one address. */
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
+/**
+ * Connections the kernel may hold for us before we accept them. Node's own
+ * default is 511, and Node accepts one connection per turn of the event
+ * loop, so a reconnect storm overflows it and the dropped SYNs retry only
+ * after a second or more (docs/performance.md, "Reconnect storm"). Linux
+ * caps it at `net.core.somaxconn` (4096 since 5.4).
+ */
+export const DEFAULT_LISTEN_BACKLOG = 4096;
+
 /** Where the per-address limit does not apply: loopback. */
 export const DEFAULT_PER_IP_EXEMPT: readonly string[] = Object.freeze([
   '127.0.0.0/8',

@@ -3,12 +3,13 @@ import { ListenError, describeSystemError } from '../app/errors.js';
 import { formatAddress } from '../protocol/address.js';
 
 /**
- * Binds `server` (a TCP, TLS or HTTP one) to `host:port`; rejects with one
- * `ListenError` line naming the address and why.
+ * Binds `server` (a TCP, TLS or HTTP one) to `host:port` with an accept
+ * queue of `backlog` (the kernel caps it at `net.core.somaxconn`); rejects
+ * with one `ListenError` line naming the address and why.
  */
 export function listenOn(
   server: Server,
-  { host, port }: { host: string; port: number }
+  { host, port, backlog }: { host: string; port: number; backlog?: number }
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
@@ -20,7 +21,7 @@ export function listenOn(
       );
     };
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off('error', onError);
       resolve();
     });

@@ -34,6 +34,8 @@ import {
 export interface TransportLimits extends ConnectionLimits, AdmissionLimits {
   /** TCP keepalive idle time before the first probe; 0 = off. */
   keepAliveMs: number;
+  /** Connections the kernel may queue before we accept them. */
+  listenBacklog: number;
 }
 
 /** How the transport listens, admits and frames. */
@@ -220,7 +222,10 @@ export async function listen(options: TcpServerOptions): Promise<TcpServer> {
     options.onConnection(connection);
   });
 
-  await listenOn(server, options);
+  await listenOn(server, {
+    ...options,
+    backlog: options.limits.listenBacklog
+  });
   const address = server.address();
   const port =
     typeof address === 'object' && address !== null

@@ -160,7 +160,10 @@ export async function listenWs(options: WsServerOptions): Promise<WsServer> {
     );
   });
 
-  await listenOn(server, options);
+  await listenOn(server, {
+    ...options,
+    backlog: options.limits.listenBacklog
+  });
   const address = server.address();
   const port =
     typeof address === 'object' && address !== null

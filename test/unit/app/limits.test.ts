@@ -19,6 +19,7 @@ describe('resolveLimits', () => {
       maxConnections: 10000,
       maxConnectionsPerIp: 32,
       perIpExempt: ['127.0.0.0/8', '::1/128'],
+      listenBacklog: 4096,
       shutdownTimeoutMs: 5000
     });
   });
@@ -41,6 +42,7 @@ describe('resolveLimits', () => {
 
   it.each([
     [{ maxLineBytes: 0 }, /maxLineBytes must be a number >= 1/],
+    [{ listenBacklog: 0 }, /listenBacklog must be a number >= 1/],
     [{ floodBurst: 0 }, /floodBurst/],
     [{ stallTimeoutMs: -1 }, /stallTimeoutMs/],
     [{ maxConnections: Number.NaN }, /maxConnections/],

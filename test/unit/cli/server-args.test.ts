@@ -20,6 +20,7 @@ const DEFAULTS = {
     maxConnections: 10_000,
     maxConnectionsPerIp: 32,
     perIpExempt: ['127.0.0.0/8', '::1/128'],
+    listenBacklog: 4096,
     shutdownTimeoutMs: 5000
   },
   inspection: { admin: undefined, stately: undefined },
@@ -107,6 +108,8 @@ describe('parseServerArgs', () => {
         '3',
         '--per-ip-exempt',
         '10.0.0.0/8,fd00::/8',
+        '--listen-backlog',
+        '1024',
         '--shutdown-timeout-ms',
         '0',
         '--admin',
@@ -138,6 +141,7 @@ describe('parseServerArgs', () => {
           maxConnections: 100,
           maxConnectionsPerIp: 3,
           perIpExempt: ['10.0.0.0/8', 'fd00::/8'],
+          listenBacklog: 1024,
           shutdownTimeoutMs: 0
         },
         inspection: {
@@ -242,6 +246,8 @@ describe('parseServerArgs limits', () => {
     ['--max-connections', '1000000', { maxConnections: 1_000_000 }],
     ['--max-connections-per-ip', '1', { maxConnectionsPerIp: 1 }],
     ['--max-connections-per-ip', '1000000', { maxConnectionsPerIp: 1_000_000 }],
+    ['--listen-backlog', '1', { listenBacklog: 1 }],
+    ['--listen-backlog', '65535', { listenBacklog: 65_535 }],
     ['--shutdown-timeout', '0', { shutdownTimeoutMs: 0 }],
     ['--shutdown-timeout', '1500ms', { shutdownTimeoutMs: 1500 }],
     ['--shutdown-timeout', '20', { shutdownTimeoutMs: 20_000 }],
@@ -323,6 +329,8 @@ describe('parseServerArgs limits', () => {
       'max connections per IP "0"',
       'from 1 to 1000000)'
     ],
+    ['--listen-backlog', '0', 'listen backlog "0"', 'from 1 to 65535)'],
+    ['--listen-backlog', '65536', 'listen backlog "65536"', 'from 1 to 65535)'],
     [
       '--shutdown-timeout-ms',
       '86400001',
@@ -481,6 +489,7 @@ describe('SERVER_USAGE', () => {
       '--max-connections N',
       '--max-connections-per-ip N',
       '--per-ip-exempt LIST',
+      '--listen-backlog N',
       '--shutdown-timeout DURATION',
       '--shutdown-timeout-ms N'
     ]) {
