@@ -47,7 +47,7 @@ export class MemoryOutbound {
     hooks: MemoryOutboundHooks
   ) {
     this.#limits = new SendLimits(limits, timers, {
-      queuedBytes: () => this.#owedBytes,
+      owedBytes: () => this.#owedBytes,
       progress: () => this.#delivered,
       backpressure: (on) => hooks.backpressure(on),
       dropQueued: () => this.#dropUnsent(),

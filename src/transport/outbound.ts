@@ -3,6 +3,7 @@ import { LINGER_MS } from '../protocol/constants.js';
 import {
   SendLimits,
   type OutboundLimits,
+  type SendPipe,
   type SlowReason
 } from './send-limits.js';
 import { systemTimers, type Timers } from './timers.js';
@@ -36,7 +37,7 @@ export interface OutboundHooks {
  * the peer: the backlog (bytes the socket never took) is dropped, so a final
  * error line can still get through soon. [CHAT-SLOW-1]
  */
-export class Outbound {
+export class Outbound implements SendPipe {
   readonly #socket: Duplex;
   readonly #hooks: OutboundHooks;
   readonly #timers: Timers;
@@ -62,20 +63,39 @@ export class Outbound {
     this.#socket = socket;
     this.#hooks = hooks;
     this.#timers = timers;
-    this.#limits = new SendLimits(limits, timers, {
-      queuedBytes: () => this.queuedBytes,
-      progress: () => this.#handed - socket.writableLength,
-      backpressure: (on) => hooks.backpressure(on),
-      dropQueued: () => this.#dropBacklog(),
-      slow: (why, queuedBytes) => hooks.slow(why, queuedBytes),
-      abort: () => socket.destroy()
-    });
+    this.#limits = new SendLimits(limits, timers, this);
     socket.on('drain', () => this.#onDrain());
   }
 
   /** Bytes owed to the peer and not yet flushed to the kernel. */
   get queuedBytes(): number {
     return this.#socket.writableLength + this.#backlogBytes;
+  }
+
+  // SendPipe: what its SendLimits asks and tells.
+
+  owedBytes(): number {
+    return this.queuedBytes;
+  }
+
+  progress(): number {
+    return this.#handed - this.#socket.writableLength;
+  }
+
+  backpressure(on: boolean): void {
+    this.#hooks.backpressure(on);
+  }
+
+  dropQueued(): void {
+    this.#dropBacklog();
+  }
+
+  slow(why: SlowReason, queuedBytes: number): void {
+    this.#hooks.slow(why, queuedBytes);
+  }
+
+  abort(): void {
+    this.#socket.destroy();
   }
 
   /** Queues bytes for the peer; ignored once the connection gave up or is ending. */

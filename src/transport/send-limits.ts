@@ -16,10 +16,13 @@ export type SlowReason = 'overflow' | 'stall';
 /**
  * The path that moves a connection's bytes, as the send limits see it:
  * what is owed, what got through, and what to do when a limit is reached.
+ * The outbound paths implement it themselves, as methods: a pipe object of
+ * closures would cost every connection about 0.5 KB (docs/performance.md,
+ * "Where the bytes go").
  */
 export interface SendPipe {
   /** Bytes owed to the peer and not yet taken (flushed to the kernel, or read). */
-  queuedBytes(): number;
+  owedBytes(): number;
   /** Bytes that got through so far; the stall watchdog wants it to grow. */
   progress(): number;
   /** Owed bytes crossed the soft mark (true), or fell back to half of it (false). */
@@ -81,7 +84,7 @@ export class SendLimits {
   /** After the peer took bytes: releases input once at most half the soft mark is owed. */
   releaseIfCaughtUp(): void {
     if (!this.#holding || this.#abandoned) return;
-    if (this.#pipe.queuedBytes() > this.#limits.sendQueueSoftBytes / 2) return;
+    if (this.#pipe.owedBytes() > this.#limits.sendQueueSoftBytes / 2) return;
     this.#holding = false;
     this.#pipe.backpressure(false);
   }
@@ -92,7 +95,7 @@ export class SendLimits {
       this.#limits.stallTimeoutMs <= 0 ||
       this.#watchdog !== null ||
       this.#abandoned ||
-      this.#pipe.queuedBytes() === 0
+      this.#pipe.owedBytes() === 0
     )
       return;
     this.#armWatchdog();
@@ -118,7 +121,7 @@ export class SendLimits {
 
   #checkProgress(): void {
     this.#watchdog = null;
-    const queued = this.#pipe.queuedBytes();
+    const queued = this.#pipe.owedBytes();
     if (queued === 0 || this.#abandoned) return;
     if (this.#pipe.progress() > this.#progressAtCheck) this.#armWatchdog();
     else this.#giveUp('stall', queued);

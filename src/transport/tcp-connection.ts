@@ -2,9 +2,14 @@ import type { Duplex } from 'node:stream';
 import type { TransportEvent } from '../machines/connection-events.js';
 import type { ConnectionPort, TransportKind } from '../machines/types.js';
 import { EventOutlet, type Inbound } from './event-outlet.js';
-import { HOLD, InputGate } from './input-gate.js';
+import { HOLD, InputGate, type InputGateHooks } from './input-gate.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
-import { Outbound, type OutboundLimits } from './outbound.js';
+import {
+  Outbound,
+  type OutboundHooks,
+  type OutboundLimits,
+  type SlowReason
+} from './outbound.js';
 import { isBlank, sanitizeText } from '../protocol/sanitize.js';
 import { systemTimers, type Timers } from './timers.js';
 import { Pacer } from './pacer.js';
@@ -55,6 +60,59 @@ export interface TcpConnectionOptions {
 }
 
 /**
+ * What the input gate and the outbound path tell one connection, as
+ * methods on one object: as closures they cost every connection six
+ * functions and their scope, about 0.4 KB (docs/performance.md, "Where the
+ * bytes go").
+ */
+class SocketSignals implements InputGateHooks, OutboundHooks {
+  readonly #socket: Duplex;
+  readonly #events: EventOutlet;
+  readonly #counters: TransportCounters;
+  readonly #traffic: Traffic;
+  /** Set once the gate exists: the gate needs these hooks first. */
+  gate: InputGate | null = null;
+
+  constructor(
+    socket: Duplex,
+    events: EventOutlet,
+    counters: TransportCounters,
+    traffic: Traffic
+  ) {
+    this.#socket = socket;
+    this.#events = events;
+    this.#counters = counters;
+    this.#traffic = traffic;
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  idle(idleMs: number): void {
+    this.#events.emit({ type: 'tcp.idle', idleMs });
+  }
+
+  backpressure(on: boolean): void {
+    if (on) this.gate?.hold(HOLD.backpressure);
+    else this.gate?.release(HOLD.backpressure);
+  }
+
+  slow(why: SlowReason, queuedBytes: number): void {
+    this.#events.emit({ type: 'tcp.slow', why, queuedBytes });
+  }
+
+  sent(bytes: number): void {
+    this.#counters.bytesOut += bytes;
+    this.#traffic.bytesOut += bytes;
+  }
+}
+
+/**
  * The transport side of one accepted socket: frames, decodes and sanitises
  * what the peer sends into `tcp.*` events, paces them, and writes what
  * actors ask through one bounded outbound path (`Outbound`). Holding input
@@ -95,11 +153,14 @@ export class TcpConnection implements ConnectionPort {
     this.#limits = limits;
     this.#counters = counters;
     this.#splitter = new LineSplitter(limits.maxLineBytes);
-    this.#gate = new InputGate(limits.idleTimeoutMs, timers, {
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-      idle: (idleMs) => this.#events.emit({ type: 'tcp.idle', idleMs })
-    });
+    const signals = new SocketSignals(
+      socket,
+      this.#events,
+      counters,
+      this.#traffic
+    );
+    this.#gate = new InputGate(limits.idleTimeoutMs, timers, signals);
+    signals.gate = this.#gate;
     this.#pacer = new Pacer(
       limits.floodRate,
       limits.floodBurst,
@@ -107,23 +168,7 @@ export class TcpConnection implements ConnectionPort {
       this.#gate,
       counters
     );
-    this.#outbound = new Outbound(
-      socket,
-      limits,
-      {
-        backpressure: (on) => {
-          if (on) this.#gate.hold(HOLD.backpressure);
-          else this.#gate.release(HOLD.backpressure);
-        },
-        slow: (why, queuedBytes) =>
-          this.#events.emit({ type: 'tcp.slow', why, queuedBytes }),
-        sent: (bytes) => {
-          counters.bytesOut += bytes;
-          this.#traffic.bytesOut += bytes;
-        }
-      },
-      timers
-    );
+    this.#outbound = new Outbound(socket, limits, signals, timers);
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) =>

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import {
   SendLimits,
   type OutboundLimits,
+  type SendPipe,
   type SlowReason
 } from './send-limits.js';
 import type { Timers } from './timers.js';
@@ -40,7 +41,7 @@ const LF = 0x0a;
  * connection's [CHAT-SLOW-1]. Sends of one event-loop turn go out in one
  * syscall: the raw socket is corked until the next tick, as `Outbound` does.
  */
-export class WsOutbound {
+export class WsOutbound implements SendPipe {
   readonly #ws: WebSocket;
   readonly #socket: Socket;
   readonly #hooks: WsOutboundHooks;
@@ -67,19 +68,38 @@ export class WsOutbound {
     this.#hooks = hooks;
     const soft = limits.sendQueueSoftBytes;
     this.#window = soft > 0 ? Math.min(soft, MAX_IN_FLIGHT) : MAX_IN_FLIGHT;
-    this.#limits = new SendLimits(limits, timers, {
-      queuedBytes: () => this.queuedBytes,
-      progress: () => this.#handed - ws.bufferedAmount,
-      backpressure: (on) => hooks.backpressure(on),
-      dropQueued: () => this.#dropQueue(),
-      slow: (why, queued) => hooks.slow(why, queued),
-      abort: () => hooks.abort()
-    });
+    this.#limits = new SendLimits(limits, timers, this);
   }
 
   /** Bytes owed to the peer and not yet flushed to the kernel. */
   get queuedBytes(): number {
     return this.#ws.bufferedAmount + this.#queueBytes;
+  }
+
+  // SendPipe: what its SendLimits asks and tells.
+
+  owedBytes(): number {
+    return this.queuedBytes;
+  }
+
+  progress(): number {
+    return this.#handed - this.#ws.bufferedAmount;
+  }
+
+  backpressure(on: boolean): void {
+    this.#hooks.backpressure(on);
+  }
+
+  dropQueued(): void {
+    this.#dropQueue();
+  }
+
+  slow(why: SlowReason, queuedBytes: number): void {
+    this.#hooks.slow(why, queuedBytes);
+  }
+
+  abort(): void {
+    this.#hooks.abort();
   }
 
   /** True once it gave up on the peer. */

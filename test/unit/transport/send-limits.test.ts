@@ -29,7 +29,7 @@ function limited(limits: Partial<OutboundLimits> = {}) {
     },
     systemTimers,
     {
-      queuedBytes: () => pipe.queued,
+      owedBytes: () => pipe.queued,
       progress: () => pipe.progress,
       backpressure: (on) => pipe.calls.push(`backpressure ${on}`),
       dropQueued: () => {
