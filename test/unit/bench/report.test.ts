@@ -1,10 +1,16 @@
 import { passedRun } from './chat-run.js';
+import { passedScale } from './scale-run.js';
 import { describe, expect, it } from 'vitest';
+import type { ChurnResult } from '../../../bench/churn.js';
+import type { ClusterRun } from '../../../bench/cluster.js';
 import type { ChatRun } from '../../../bench/fanout.js';
+import type { ServerKind } from '../../../bench/load.js';
 import {
+  computeTargets,
   cpuMicrosPerLine,
   roomsRatios,
-  roomsSection
+  roomsSection,
+  type Target
 } from '../../../bench/report.js';
 
 /** A passed rooms run of 1,000 clients at a window of 10. */
@@ -76,5 +82,158 @@ describe('roomsSection', () => {
 
   it('is empty when the workload did not run', () => {
     expect(roomsSection([])).toBe('');
+  });
+});
+
+/** A report with only the fields the issue-19 targets read filled. */
+function targetsOf(
+  fields: Partial<Parameters<typeof computeTargets>[0]>
+): Target[] {
+  return computeTargets({
+    timestamp: '',
+    mode: 'quick',
+    machine: {
+      pinned: false,
+      pinning: '',
+      node: '',
+      cpuModel: '',
+      cores: 2,
+      loadAverage: []
+    },
+    workloads: [],
+    fanout: [],
+    fixed: [],
+    baselines: [],
+    stuck: [],
+    logging: [],
+    scale: [],
+    startup: null,
+    churn: [],
+    cluster: null,
+    rooms: [],
+    transports: [],
+    errors: [],
+    ...fields
+  });
+}
+
+function churned(kind: ServerKind, perSec: number): ChurnResult {
+  return {
+    kind,
+    seconds: 5,
+    cycles: perSec * 5,
+    connectionsPerSec: perSec,
+    countsCorrect: true,
+    errors: [],
+    serverCpuSeconds: 1,
+    cycleP50Ms: 1,
+    cycleP99Ms: 2,
+    cycleMaxMs: 3,
+    packetDrops: 0
+  };
+}
+
+function clusterRun(
+  setup: ClusterRun['setup'],
+  workload: ClusterRun['workload'],
+  deliveriesPerSec: number,
+  p99: number
+): ClusterRun {
+  return {
+    setup,
+    label: setup,
+    nodes: 1,
+    redis: setup !== 'single',
+    workload,
+    clients: 100,
+    window: null,
+    messagesPerSec: null,
+    seconds: 2,
+    deliveriesPerSec,
+    latencyMs: { p50: 1, p99, max: p99, samples: 100 },
+    nodeCpuSeconds: 1,
+    redisCpuSeconds: null,
+    cpuMsPer100k: 10,
+    generatorCpuPercent: 10,
+    generatorSaturated: false,
+    backgroundCpuPercent: 0,
+    ok: true,
+    failures: []
+  };
+}
+
+describe('the issue 19 targets', () => {
+  const named = (targets: Target[], name: string): Target | undefined =>
+    targets.find((t) => t.name === name);
+
+  it('puts churn against raw, and fails it when a count was wrong', () => {
+    const half = targetsOf({
+      churn: [churned('actor-chat', 1500), churned('raw', 6000)]
+    });
+    expect(named(half, 'connection churn, counts checked')).toMatchObject({
+      measured: '0.25× (1.5 k/s vs 6.0 k/s)',
+      status: 'missed',
+      note: 'short by 50%'
+    });
+
+    const wrong = targetsOf({
+      churn: [
+        { ...churned('actor-chat', 5000), countsCorrect: false },
+        churned('raw', 6000)
+      ]
+    });
+    expect(named(wrong, 'connection churn, counts checked')).toMatchObject({
+      status: 'FAILED'
+    });
+  });
+
+  it('puts active memory at 500 clients against raw-turn', () => {
+    const targets = targetsOf({
+      fanout: [
+        passedRun({ clients: 500, peakRssMb: 120 }),
+        passedRun({ kind: 'raw-turn', clients: 500, peakRssMb: 600 })
+      ]
+    });
+    expect(named(targets, 'RSS with 500 active clients')).toMatchObject({
+      measured: '0.20× (120 MB vs 600 MB)',
+      status: 'met'
+    });
+  });
+
+  it('puts one cluster node against the single node, fan-out and p99', () => {
+    const targets = targetsOf({
+      cluster: {
+        pinning: '',
+        redis: '',
+        skipped: null,
+        runs: [
+          clusterRun('single', 'fanout', 1_000_000, 1),
+          clusterRun('redis-1', 'fanout', 600_000, 1),
+          clusterRun('single', 'fixed', 1, 4),
+          clusterRun('redis-1', 'fixed', 1, 6)
+        ]
+      }
+    });
+    expect(named(targets, 'cluster fan-out, 1 node on Redis')).toMatchObject({
+      status: 'missed'
+    });
+    expect(
+      named(targets, 'cluster fan-out, 1 node on Redis')?.measured
+    ).toMatch(/^0\.60× /);
+    expect(
+      named(targets, 'cluster p99 at the fixed rate, 1 node on Redis')
+    ).toMatchObject({ measured: '1.50× (6.0 ms vs 4.0 ms)', status: 'met' });
+  });
+
+  it('reports the time to greet 10,000 without a goal', () => {
+    const targets = targetsOf({
+      scale: [
+        passedScale({ target: 10_000, reached: 10_000, greetSeconds: 22.5 })
+      ]
+    });
+    expect(named(targets, 'time to greet 10,000 (ours)')).toMatchObject({
+      measured: '22.5 s',
+      status: 'reported'
+    });
   });
 });

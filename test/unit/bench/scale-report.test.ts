@@ -194,24 +194,53 @@ describe('startup', () => {
 });
 
 describe('the memory target', () => {
-  it('reads ours without the monitor at 10,000', () => {
+  it('is ours against raw at 10,000 in the same run, with and without the monitor', () => {
+    const at10k = { target: 10_000, reached: 10_000 };
     const targets = computeTargets(
       report([
-        passedScale({
-          target: 10_000,
-          reached: 10_000,
-          admin: true,
-          kbPerConnection: 30
-        }),
+        passedScale({ ...at10k, admin: true, kbPerConnection: 30 }),
+        passedScale({ ...at10k, kbPerConnection: 19 }),
+        passedScale({ ...at10k, kind: 'raw', kbPerConnection: 10 })
+      ])
+    );
+
+    expect(
+      targets.find((t) => t.name === 'RSS per idle connection at 10,000')
+    ).toMatchObject({
+      goal: '≤ 2× raw',
+      measured: '1.90× (19.0 KB vs 10.0 KB)',
+      status: 'met'
+    });
+    expect(targets.find((t) => t.name.includes('monitor'))).toMatchObject({
+      measured: '3.00× (30.0 KB vs 10.0 KB)',
+      status: 'missed',
+      note: 'over by 50%'
+    });
+  });
+
+  it('falls back to the largest target both ran, and says so', () => {
+    const targets = computeTargets(
+      report([
+        passedScale({ target: 2000, reached: 2000, kbPerConnection: 24 }),
+        passedScale({ kind: 'raw', target: 2000, kbPerConnection: 8 }),
         passedScale({ target: 10_000, reached: 10_000, kbPerConnection: 19 })
       ])
     );
 
     expect(
-      targets.find((t) => t.name.startsWith('RSS per idle'))
+      targets.find((t) => t.name === 'RSS per idle connection at 10,000')
     ).toMatchObject({
-      measured: '19.0 KB',
-      status: 'met'
+      measured: '3.00× (24.0 KB vs 8.0 KB)',
+      status: 'missed',
+      note: 'measured at 2000 only (--full runs 10,000); over by 50%'
     });
+  });
+
+  it('is not run without the reference', () => {
+    const targets = computeTargets(report([passedScale()]));
+
+    expect(
+      targets.find((t) => t.name === 'RSS per idle connection at 10,000')
+    ).toMatchObject({ status: 'not run' });
   });
 });
