@@ -244,6 +244,9 @@ export function renderConsoleLine(
   return [`${info.level}: ${String(info.message)}`, ...fields].join(' ');
 }
 
+/** The logger's own format: none (see `createLogger`). */
+const PASS_THROUGH = winston.format((info) => info)();
+
 /**
  * Creates the daemon's root logger (`defaultMeta.service = 'actor-chat'`).
  * Modules take `logger.child({ component })`.
@@ -279,6 +282,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const logger = winston.createLogger({
     levels: LOG_LEVELS,
     level: options.level ?? 'chat',
+    // Each transport formats for itself. Without this winston's default,
+    // `json()`, serialises every record first, even one no transport
+    // writes: a wasted stringify per relayed line at the default level.
+    format: PASS_THROUGH,
     defaultMeta: { service: 'actor-chat' },
     silent: transports.length === 0,
     transports

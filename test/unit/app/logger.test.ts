@@ -146,6 +146,27 @@ describe('createLogger console', () => {
     expect(lines).toEqual(['New user a:1 entered (1 user online)']);
   });
 
+  it('serialises nothing for the console: each transport formats for itself', () => {
+    const { logger, lines } = consoleLogger();
+    let serialised = 0;
+    const probe = {
+      toJSON: () => {
+        serialised += 1;
+        return 'probe';
+      }
+    };
+    logger.log('chat', 'member said', {
+      event: 'message',
+      remote: 'a:1',
+      text: 'x',
+      probe
+    });
+    logger.debug('filtered out', { probe });
+    expect(lines).toEqual(['[a:1] x']);
+    // winston's default logger format, json(), would have serialised both.
+    expect(serialised).toBe(0);
+  });
+
   it('writes nothing and does not warn with console: false', () => {
     const stdout = vi.spyOn(process.stdout, 'write');
     const stderr = vi.spyOn(process.stderr, 'write');
