@@ -51,6 +51,8 @@ export type ServerKind = 'actor-chat' | 'raw' | 'raw-turn';
 export interface StartOptions {
   /** Extra command-line arguments (ours only). */
   args?: readonly string[];
+  /** Extra command-line arguments for the raw reference (`--backlog N`). */
+  rawArgs?: readonly string[];
   /** Open-file limit of the server process (through `prlimit`). */
   fdLimit?: number;
 }
@@ -90,7 +92,16 @@ export function startRawServer(
   options: Omit<StartOptions, 'args'> = {}
 ): Promise<BenchServer> {
   return startProcess(
-    ['--import', 'tsx', 'bench/raw-server.ts', HOST, '0', '--flush', flush],
+    [
+      '--import',
+      'tsx',
+      'bench/raw-server.ts',
+      HOST,
+      '0',
+      '--flush',
+      flush,
+      ...(options.rawArgs ?? [])
+    ],
     options.fdLimit,
     { admin: false, tls: false, ws: false }
   );

@@ -17,7 +17,11 @@
  * limits, no flood pacing, no slow-consumer handling, no logging. A peer that
  * does not read makes its queue grow without bound.
  *
- *   node --import tsx bench/raw-server.ts HOST PORT [--flush tick|turn]
+ * - It listens with a backlog of 4096 (the kernel's somaxconn here), or
+ *   `--backlog N`; `--backlog 0` passes none, so Node's default (511, what
+ *   our daemon gets unless told otherwise) applies.
+ *
+ *   node --import tsx bench/raw-server.ts HOST PORT [--flush tick|turn] [--backlog N]
  *
  * Prints `listening on port N` once it accepts.
  */
@@ -40,13 +44,21 @@ interface Client {
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { flush: { type: 'string', default: 'tick' } }
+  options: {
+    flush: { type: 'string', default: 'tick' },
+    backlog: { type: 'string', default: '4096' }
+  }
 });
 const [host = '127.0.0.1', port = '0'] = positionals;
 if (values.flush !== 'tick' && values.flush !== 'turn') {
   console.error(
     `raw-server: --flush must be tick or turn, not ${values.flush}`
   );
+  process.exit(2);
+}
+const backlog = Number(values.backlog);
+if (!Number.isInteger(backlog) || backlog < 0) {
+  console.error(`raw-server: --backlog must be a count, not ${values.backlog}`);
   process.exit(2);
 }
 const schedule: (flush: (client: Client) => void, client: Client) => void =
@@ -141,9 +153,12 @@ const server = createServer({ noDelay: true }, (socket) => {
   socket.on('end', () => socket.end());
 });
 server.maxConnections = Infinity;
-server.listen({ host, port: Number(port), backlog: 4096 }, () => {
-  const address = server.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  console.log(`listening on port ${bound}`);
-});
+server.listen(
+  { host, port: Number(port), ...(backlog > 0 ? { backlog } : {}) },
+  () => {
+    const address = server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    console.log(`listening on port ${bound}`);
+  }
+);
 process.on('SIGTERM', () => process.exit(0));

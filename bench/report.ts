@@ -12,6 +12,7 @@ import { cell, generator, ms, rate, ratio, table } from './report-format.js';
 import type { ScaleResult } from './scale.js';
 import { scaleSection, startupSection } from './scale-report.js';
 import type { ListenTiming, StartupReport } from './startup.js';
+import { stormSection, type StormResult } from './storm.js';
 import { transportLabel, transportsSection } from './transports-report.js';
 
 /** Where and how the bench ran. */
@@ -46,6 +47,11 @@ export interface BenchReport {
   /** Time to listen and import costs (issue 19), or null when not run. */
   startup: StartupReport | null;
   churn: ChurnResult[];
+  /**
+   * N idle clients dropped and reconnected at once (issue 19), ours and
+   * raw; absent in reports written before the workload existed.
+   */
+  storm?: StormResult[];
   /** The cluster workload (issue 7), or null when it did not run. */
   cluster: ClusterReport | null;
   /**
@@ -895,6 +901,11 @@ export function notesSection(report: BenchReport): string {
       lines.push(`- FAILED churn ${c.kind}: counts wrong`);
     for (const e of c.errors) lines.push(`- FAILED churn ${c.kind}: ${e}`);
   }
+  for (const s of report.storm ?? []) {
+    if (!s.countsCorrect && s.errors.length === 0)
+      lines.push(`- FAILED storm ${s.kind}: counts wrong`);
+    for (const e of s.errors) lines.push(`- FAILED storm ${s.kind}: ${e}`);
+  }
   for (const r of runs.filter((x) => x.generatorSaturated))
     lines.push(
       `- load generator saturated in ${what(r)} (${r.generatorCpuPercent}% of a core): the number is bounded by the generator, the server may do more`
@@ -921,6 +932,7 @@ export function markdown(report: BenchReport): string {
       scaleSection(report.scale),
       startupSection(report.startup),
       churnSection(report.churn),
+      stormSection(report.storm ?? []),
       clusterSection(report.cluster),
       roomsSection(report.rooms),
       transportsSection(report.transports),

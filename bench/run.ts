@@ -3,7 +3,7 @@
  * servers (bench/raw-server.ts, flushing per tick as `raw` and per event-loop
  * turn as `raw-turn`) on the same workloads in the same run: fan-out at full
  * speed, a fixed rate, one stuck reader, ours with console logging on, idle
- * connections and churn; and ours with 1,000 clients in 100 rooms beside
+ * connections, churn and a reconnect storm; and ours with 1,000 clients in 100 rooms beside
  * the same clients in one room (issue 17); and ours with the fan-out's clients
  * on plain TCP, TLS, WebSocket and a mix (issue 18). Prints what was pinned, markdown tables with ratios
  * and the targets, then the JSON; writes bench.json, bench.md and bench.svg.
@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
 import { renderScaleChart } from './scale-chart.js';
 import { churn } from './churn.js';
+import { storm, stormSection } from './storm.js';
 import { clusterBench, type ClusterSettings } from './cluster.js';
 import {
   fanout,
@@ -71,6 +72,7 @@ const WORKLOADS = [
   'scale',
   'startup',
   'churn',
+  'storm',
   'cluster',
   'rooms',
   'transports'
@@ -78,7 +80,7 @@ const WORKLOADS = [
 type WorkloadName = (typeof WORKLOADS)[number];
 
 /**
- * Idle connections and churn do not depend on how writes are flushed, so
+ * Idle connections, churn and the storm do not depend on how writes are flushed, so
  * they run against ours and `raw` only (raw-turn would add time, not news).
  */
 const CONNECTION_KINDS: readonly ServerKind[] = ['actor-chat', 'raw'];
@@ -108,6 +110,9 @@ interface ModeSettings {
   startupRuns: number;
   churnSeconds: number;
   churnConcurrency: number;
+  /** Idle clients dropped and reconnected at once, and each phase's bound. */
+  stormClients: number;
+  stormTimeoutSec: number;
   /** Single node, then 1, 2 and 3 nodes through Redis (issue 7). */
   cluster: ClusterSettings;
   /** Many rooms beside one room of the same clients (issue 17). */
@@ -163,6 +168,13 @@ const QUICK: ModeSettings = {
   startupRuns: 3,
   churnSeconds: 5,
   churnConcurrency: 50,
+  // Connecting N (N²/2 join notices), then dropping and reconnecting them
+  // (as many leave and join notices again), per kind. At 2,000 raw alone
+  // took 30 s to connect and 42 s for the storm here (one write per
+  // notice), so quick mode runs 1,000 (a quarter of that); a reconnect that
+  // never completes waits out its bound.
+  stormClients: 1_000,
+  stormTimeoutSec: 30,
   // Four setups, each a fixed-rate and a fan-out run on fresh nodes (about
   // 1 s each to start, connect and drain): under 25 s in all.
   cluster: {
@@ -215,6 +227,8 @@ const FULL: ModeSettings = {
   },
   startupRuns: 5,
   churnSeconds: 15,
+  stormClients: 10_000,
+  stormTimeoutSec: 120,
   cluster: {
     ...QUICK.cluster,
     fixed: { warmupSeconds: 1, seconds: 20 },
@@ -266,6 +280,7 @@ function parse(): {
   if (values['skip-scale']) {
     only.delete('scale');
     only.delete('churn');
+    only.delete('storm');
   }
   let roomsClients: number | null = null;
   if (values['rooms-clients'] !== undefined) {
@@ -336,6 +351,7 @@ const report: BenchReport = {
   scale: [],
   startup: null,
   churn: [],
+  storm: [],
   cluster: null,
   rooms: [],
   transports: [],
@@ -479,6 +495,25 @@ if (only.has('churn')) {
   print(churnSection(report.churn));
 }
 
+if (only.has('storm')) {
+  for (const kind of CONNECTION_KINDS) {
+    progress(`reconnect storm ${kind}, ${settings.stormClients} clients`);
+    try {
+      const result = await storm(kind, {
+        clients: settings.stormClients,
+        timeoutSec: settings.stormTimeoutSec
+      });
+      progress(
+        `  all back in ${result.allBackSeconds ?? 'FAILED'} s, counts ${result.countsCorrect ? 'correct' : 'WRONG'}`
+      );
+      (report.storm ??= []).push(result);
+    } catch (err) {
+      report.errors.push(`storm ${kind} crashed: ${String(err)}`);
+    }
+  }
+  print(stormSection(report.storm ?? []));
+}
+
 if (only.has('cluster')) {
   try {
     report.cluster = await clusterBench(settings.cluster, progress);
@@ -568,6 +603,7 @@ report.ok =
   report.scale.every((s) => s.errors.length === 0) &&
   (report.startup?.listen ?? []).every((l) => l.failures.length === 0) &&
   report.churn.every((c) => c.countsCorrect && c.errors.length === 0) &&
+  (report.storm ?? []).every((s) => s.countsCorrect && s.errors.length === 0) &&
   (report.cluster?.runs ?? []).every((r) => r.ok);
 print(targetsSection(report.targets));
 print(notesSection(report));

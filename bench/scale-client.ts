@@ -27,6 +27,11 @@
  * - `say` (at once, even while a `fanout` waits): one open connection says
  *   FAN_OUT_MARK; prints `{"type":"said","at":EPOCH_MS}` (`at` null when no
  *   connection is open);
+ * - `drop C` (the reconnect storm, bench/storm.ts): resets every
+ *   connection at once, opens all `target` again with C waiting for their
+ *   greeting at a time (CONCURRENCY when C is 0), waits for their greetings
+ *   (not for notices: in a storm the counts say nothing about those) and
+ *   prints another ScaleClientReport;
  * - `quit`: closes every connection and exits.
  *
  * Progress goes to stderr every 5 s.
@@ -35,7 +40,7 @@ import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
-/** What one client process saw, printed once as a JSON line. */
+/** What one client process saw, printed as a JSON line once connected (and after each `drop`). */
 export interface ScaleClientReport {
   type: 'ready';
   target: number;
@@ -45,7 +50,7 @@ export interface ScaleClientReport {
   greeted: number;
   /** Greeted connections still open when this was printed. */
   open: number;
-  /** Epoch ms of the first connect. */
+  /** Epoch ms of the first connect; after `drop`, of the drop. */
   firstConnectAt: number;
   /** Epoch ms of the last greeting (0 when none came). */
   lastGreetingAt: number;
@@ -67,6 +72,10 @@ export interface ScaleClientReport {
   stoppedBy: string | null;
   /** CPU seconds (user + system) this process used so far. */
   cpuSeconds: number;
+  /** Connections reset by the `drop` this report answers (0 for the first connect). */
+  dropped: number;
+  /** Connections given up on while waiting for their greeting, by how far they got. */
+  stuck: { 'SYN unanswered': number; 'connected, no greeting': number };
 }
 
 /** The answer to `fanout`: how many open connections got the marked line, and when the last did. */
@@ -164,6 +173,15 @@ let lastGreetingAt = 0;
 let noticesDoneAt: number | null = null;
 let stoppedBy: string | null = null;
 let quitting = false;
+/** Connections waiting for their greeting at once: CONCURRENCY, or what `drop` says. */
+let concurrency = CONCURRENCY;
+/** Bumped by `drop`: the dropped connections' closes are not failures. */
+let generation = 0;
+/** False after a `drop`: during a storm the greetings' counts say nothing about the notices owed. */
+let awaitNotices = true;
+let dropped = 0;
+/** Connections still waiting for their greeting when a connect phase gave up. */
+const stuck = { 'SYN unanswered': 0, 'connected, no greeting': 0 };
 let finished = false;
 let onSettled: (() => void) | null = null;
 /** While a fan-out probe runs: connections that saw the mark, and the wait's end. */
@@ -198,7 +216,7 @@ function summary(): string {
 function checkSettled(): void {
   if (greeted === TARGET && notices >= noticesExpected) noticesDoneAt ??= now();
   if (onSettled === null) return;
-  if (greeted === TARGET && notices < noticesExpected) return;
+  if (greeted === TARGET && awaitNotices && notices < noticesExpected) return;
   if (greeted < TARGET && inFlight > 0) return;
   const settle = onSettled;
   onSettled = null;
@@ -209,6 +227,7 @@ function checkSettled(): void {
 function launch(i: number): void {
   launched += 1;
   inFlight += 1;
+  const born = generation;
   let greetedHere = false;
   let pending: Buffer = Buffer.alloc(0);
   let failed = false;
@@ -238,7 +257,7 @@ function launch(i: number): void {
     checkSettled();
   };
   const failOne = (code: string, detail: string): void => {
-    if (failed || quitting) return;
+    if (failed || quitting || born !== generation) return;
     failed = true;
     if (greetedHere) lost += 1;
     // An abandoned straggler (see main) is not a failure.
@@ -323,7 +342,7 @@ function fill(): void {
   while (
     stoppedBy === null &&
     !finished &&
-    inFlight < CONCURRENCY &&
+    inFlight < concurrency &&
     launched < TARGET
   )
     launch(launched);
@@ -354,7 +373,9 @@ function report(): ScaleClientReport {
     failures,
     failureSamples,
     stoppedBy,
-    cpuSeconds: Math.round((user + system) / 1e4) / 100
+    cpuSeconds: Math.round((user + system) / 1e4) / 100,
+    dropped,
+    stuck: { ...stuck }
   };
 }
 
@@ -461,6 +482,78 @@ function check(): Promise<ScaleClientCheck> {
   });
 }
 
+/**
+ * Opens TARGET connections, `concurrency` waiting for their greeting at a
+ * time, and waits (at most TIMEOUT_MS) for every greeting and, unless after
+ * a drop, every notice owed; stragglers get GRACE_MS, then go.
+ */
+async function connectAll(): Promise<void> {
+  const ticker = setInterval(progress, 5000);
+  fill();
+  const complete = await settled(TIMEOUT_MS);
+  if (!complete && stoppedBy === null) {
+    stoppedBy =
+      greeted < TARGET
+        ? `timeout after ${TIMEOUT_MS / 1000} s: ${greeted} of ${TARGET} greeted`
+        : `timeout after ${TIMEOUT_MS / 1000} s waiting for notices: ${notices} of ${noticesExpected}`;
+  }
+  finished = true;
+  if (!complete) {
+    // Stragglers still waiting for a greeting get a short grace, then go.
+    if (inFlight > 0) await settled(GRACE_MS);
+    // Which side of the handshake each was stuck on: a connection the
+    // kernel here calls established may be one whose final ACK the server
+    // dropped (its accept queue full, after a SYN cookie): it then waits
+    // for a greeting that never comes.
+    for (const socket of waiting) {
+      stuck[socket.connecting ? 'SYN unanswered' : 'connected, no greeting'] +=
+        1;
+      socket.destroy();
+    }
+  }
+  if (stoppedBy === null && greeted - lost < TARGET) stoppedBy = summary();
+  clearInterval(ticker);
+  progress();
+}
+
+/**
+ * The reconnect storm: resets every connection at once (an RST, as a
+ * network blip looks once the client notices), then opens all TARGET again,
+ * `newConcurrency` waiting for their greeting at a time. The counters start
+ * over; `firstConnectAt` becomes the drop's time.
+ */
+async function drop(newConcurrency: number): Promise<void> {
+  generation += 1;
+  const at = now();
+  dropped = 0;
+  for (const socket of sockets) {
+    socket.resetAndDestroy();
+    dropped += 1;
+  }
+  sockets.clear();
+  waiting.clear();
+  launched = 0;
+  inFlight = 0;
+  greeted = 0;
+  lost = 0;
+  notices = 0;
+  noticesExpected = 0;
+  duplicateCounts = 0;
+  lastGreetingAt = 0;
+  noticesDoneAt = null;
+  stoppedBy = null;
+  finished = false;
+  awaitNotices = false;
+  seen.fill(0);
+  for (const code of Object.keys(failures)) delete failures[code];
+  failureSamples.length = 0;
+  stuck['SYN unanswered'] = 0;
+  stuck['connected, no greeting'] = 0;
+  concurrency = newConcurrency > 0 ? newConcurrency : CONCURRENCY;
+  firstConnectAt = at;
+  await connectAll();
+}
+
 async function main(): Promise<void> {
   const commands = createInterface({ input: process.stdin });
   const lines: string[] = [];
@@ -476,25 +569,8 @@ async function main(): Promise<void> {
     closed = true;
     wake?.();
   });
-  const ticker = setInterval(progress, 5000);
   firstConnectAt = now();
-  fill();
-  const complete = await settled(TIMEOUT_MS);
-  if (!complete && stoppedBy === null) {
-    stoppedBy =
-      greeted < TARGET
-        ? `timeout after ${TIMEOUT_MS / 1000} s: ${greeted} of ${TARGET} greeted`
-        : `timeout after ${TIMEOUT_MS / 1000} s waiting for notices: ${notices} of ${noticesExpected}`;
-  }
-  finished = true;
-  if (!complete) {
-    // Stragglers still waiting for a greeting get a short grace, then go.
-    if (inFlight > 0) await settled(GRACE_MS);
-    for (const socket of waiting) socket.destroy();
-  }
-  if (stoppedBy === null && greeted - lost < TARGET) stoppedBy = summary();
-  clearInterval(ticker);
-  progress();
+  await connectAll();
   console.log(JSON.stringify(report()));
   for (;;) {
     const command = lines.shift();
@@ -505,6 +581,10 @@ async function main(): Promise<void> {
       continue;
     }
     if (command === 'check') console.log(JSON.stringify(await check()));
+    if (command.startsWith('drop ')) {
+      await drop(Number(command.slice(5)));
+      console.log(JSON.stringify(report()));
+    }
     if (command.startsWith('fanout ')) {
       const fanned = awaitFanOut(Number(command.slice(7)));
       console.log(JSON.stringify({ type: 'armed' }));
