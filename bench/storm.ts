@@ -41,7 +41,11 @@
  *
  *   npx tsx bench/storm.ts [--kinds actor-chat,raw] [--clients 10000]
  *     [--timeout 120] [--server-args '--listen-backlog 4096']
- *     [--raw-backlog 511] [--reconnect-concurrency 0] [--interval-ms 0]
+ *     [--raw-backlog 4096] [--reconnect-concurrency 0] [--interval-ms 0]
+ *
+ * Both listen with a backlog of 4096 by default (ours' `--listen-backlog`
+ * default and raw's `--backlog`); `--server-args '--listen-backlog 511'
+ * --raw-backlog 511` shows what Node's own default does.
  */
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -138,7 +142,7 @@ export interface StormOptions {
   timeoutSec: number;
   /** Extra arguments for ours. */
   serverArgs?: readonly string[];
-  /** Raw's listen backlog; 0 = Node's default (511). */
+  /** Raw's listen backlog; default 4096, ours' default too. */
   rawBacklog?: number;
   /** 0 = all at once. */
   reconnectConcurrency?: number;
@@ -423,7 +427,7 @@ async function reports(
 
 function serverArgs(kind: ServerKind, options: StormOptions): string[] {
   if (kind !== 'actor-chat')
-    return ['--backlog', String(options.rawBacklog ?? 511)];
+    return ['--backlog', String(options.rawBacklog ?? 4096)];
   const room = String(options.clients + 100);
   return [
     '--max-connections',
@@ -675,7 +679,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       clients: { type: 'string', default: '10000' },
       timeout: { type: 'string', default: '120' },
       'server-args': { type: 'string', default: '' },
-      'raw-backlog': { type: 'string', default: '511' },
+      'raw-backlog': { type: 'string', default: '4096' },
       'reconnect-concurrency': { type: 'string', default: '0' },
       'interval-ms': { type: 'string', default: '0' }
     }

@@ -29,7 +29,7 @@ import {
   formatLineTooLong,
   formatUnavailableTimeout
 } from '../protocol/format.js';
-import { bytesOf, feedFor, linesOf } from './broadcast.js';
+import { bytesOf, linesOf } from './broadcast.js';
 import type { Commands } from './commands/commands.js';
 import { runCommand } from './commands/dispatch.js';
 import type { LineHandler } from './commands/lanes.js';
@@ -55,7 +55,7 @@ export function createConnectionLogic(lobby: Room, commands?: Commands) {
   ): Subscription => {
     const { connId, port } = input;
     const subscription = roomOf(ref)
-      .messages$.pipe(feedFor(connId))
+      .feed(connId)
       .subscribe((item) => {
         try {
           const bytes = bytesOf(item, connId);

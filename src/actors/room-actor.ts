@@ -50,8 +50,13 @@ export interface Room {
   /** The name members see: `#` and `name`. */
   readonly label: string;
   readonly ref: RoomRef;
-  /** Every item of the room's one order, lines already encoded. */
+  /** Every item of the room's one order, lines already encoded: for observers. */
   readonly messages$: Observable<Broadcast>;
+  /**
+   * What one member is sent, from its join to its farewell (`feedFor`):
+   * subscribe before joining. Its farewell reaches it alone.
+   */
+  feed(connId: string): Observable<Broadcast>;
   /** Membership size after each join and leave (the cluster's, in a cluster). */
   readonly count$: Observable<number>;
   /**
@@ -86,7 +91,7 @@ export interface Room {
   hasMember(connId: string): boolean;
   /** Membership size right now. */
   memberCount(): number;
-  /** Live subscriptions to `messages$` right now. */
+  /** Live subscriptions to `messages$` and the feeds right now. */
   feedCount(): number;
   /** Messages relayed since the room started. */
   messageCount(): number;
@@ -157,7 +162,8 @@ export function noticeDelayFor(members: number): number {
  *  own leave back: farewell (its view so far), then room.left   │ end of turn (1 ms for
  *                                                               │ notices only), or 64 KiB:
  *                             room.flush ─► room machine ─► room.flushed
- *                  publish ─► messages$ ─► each member's feed ─► one write per member
+ *                  publish ─► each member's feed ─► one write per member
+ *                             (a farewell to its leaver's feed alone)
  * ```
  * Everything that comes back from the order in one turn of the event loop
  * goes into one batch, each line encoded once (`[ADDR] text` for everyone,
@@ -452,6 +458,7 @@ export function createRoom(options: RoomOptions): Room {
     label,
     ref: actor,
     messages$: broadcast.messages$,
+    feed: broadcast.feed,
     count$: count.asObservable(),
     say: (connId, text) => speak('line', connId, text),
     flush,

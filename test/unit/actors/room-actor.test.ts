@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
 import {
   bytesOf,
-  feedFor,
   linesOf,
   type Batch,
   type Broadcast
@@ -76,7 +75,7 @@ function startRoom(level: LogLevel = 'info') {
     const writes: string[] = [];
     written.set(connId, writes);
     subscriptions.push(
-      r.messages$.pipe(feedFor(connId)).subscribe((item) => {
+      r.feed(connId).subscribe((item) => {
         const bytes = bytesOf(item, connId);
         if (bytes === null) return;
         writes.push(bytes.toString());

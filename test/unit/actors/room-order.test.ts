@@ -1,11 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback } from 'xstate';
-import {
-  bytesOf,
-  feedFor,
-  type Broadcast
-} from '../../../src/actors/broadcast.js';
+import { bytesOf, type Broadcast } from '../../../src/actors/broadcast.js';
 import { createRoom, type Room } from '../../../src/actors/room-actor.js';
 import {
   localOrder,
@@ -119,12 +115,10 @@ function start() {
     const received: string[] = [];
     writes.set(connId, written);
     events.set(connId, received);
-    const feed = room.messages$
-      .pipe(feedFor(connId))
-      .subscribe((item: Broadcast) => {
-        const bytes = bytesOf(item, connId);
-        if (bytes !== null) written.push(bytes.toString());
-      });
+    const feed = room.feed(connId).subscribe((item: Broadcast) => {
+      const bytes = bytesOf(item, connId);
+      if (bytes !== null) written.push(bytes.toString());
+    });
     cleanups.add(() => feed.unsubscribe());
     const ref = createActor(
       fromCallback<ConnectionEvent>(({ receive }) => {
