@@ -5,6 +5,7 @@ import type { ChurnResult } from '../../../bench/churn.js';
 import type { ClusterRun } from '../../../bench/cluster.js';
 import type { ChatRun } from '../../../bench/fanout.js';
 import type { ServerKind } from '../../../bench/load.js';
+import type { StormResult } from '../../../bench/storm.js';
 import {
   computeTargets,
   cpuMicrosPerLine,
@@ -89,7 +90,7 @@ describe('roomsSection', () => {
 function targetsOf(
   fields: Partial<Parameters<typeof computeTargets>[0]>
 ): Target[] {
-  return computeTargets({
+  const base: Parameters<typeof computeTargets>[0] = {
     timestamp: '',
     mode: 'quick',
     machine: {
@@ -112,9 +113,10 @@ function targetsOf(
     cluster: null,
     rooms: [],
     transports: [],
-    errors: [],
-    ...fields
-  });
+    storm: [],
+    errors: []
+  };
+  return computeTargets(Object.assign(base, fields));
 }
 
 function churned(kind: ServerKind, perSec: number): ChurnResult {
@@ -159,6 +161,53 @@ function clusterRun(
     backgroundCpuPercent: 0,
     ok: true,
     failures: []
+  };
+}
+
+function stormed(
+  kind: ServerKind,
+  clients: number,
+  allBackSeconds: number | null
+): StormResult {
+  const latency = (p99: number) => ({
+    lines: 10,
+    echoP50Ms: 1,
+    echoP99Ms: p99,
+    echoMaxMs: p99,
+    arrivalP50Ms: 1,
+    arrivalP99Ms: p99,
+    arrivalMaxMs: p99
+  });
+  return {
+    kind,
+    clients,
+    bystanders: 5,
+    serverArgs: [],
+    reconnectConcurrency: clients,
+    connectSeconds: 1,
+    allBackSeconds,
+    settledSeconds: allBackSeconds,
+    reconnected: allBackSeconds === null ? clients - 10 : clients,
+    failures: {},
+    stuck: { 'SYN unanswered': 0, 'connected, no greeting': 0 },
+    countsCorrect: allBackSeconds !== null,
+    linesLost: 0,
+    errors: allBackSeconds === null ? ['timeout'] : [],
+    kernel: {
+      listenOverflows: 0,
+      listenDrops: 0,
+      synRetrans: 0,
+      syncookiesSent: 0,
+      softnetDrops: 0
+    },
+    serverCpuSeconds: 1,
+    clientCpuSeconds: 1,
+    rssBeforeMb: 100,
+    rssAfterMb: 110,
+    otherCpuPercent: 0,
+    intervalMs: 500,
+    before: latency(40),
+    during: latency(1500)
   };
 }
 
@@ -223,6 +272,30 @@ describe('the issue 19 targets', () => {
     expect(
       named(targets, 'cluster p99 at the fixed rate, 1 node on Redis')
     ).toMatchObject({ measured: '1.50× (6.0 ms vs 4.0 ms)', status: 'met' });
+  });
+
+  it('reports the largest storm of ours, against raw at the same size', () => {
+    const compared = targetsOf({
+      storm: [
+        stormed('actor-chat', 2000, 7),
+        stormed('raw', 2000, 35),
+        stormed('actor-chat', 1000, 3)
+      ]
+    });
+    expect(
+      named(compared, 'reconnect storm: all back, counts right (2000)')
+    ).toMatchObject({
+      measured: "7.0 s; 0.20× raw's time",
+      status: 'reported',
+      note: 'bystander p99 1500 ms during (40.0 ms before)'
+    });
+
+    const stranded = targetsOf({
+      storm: [stormed('actor-chat', 10_000, null)]
+    });
+    expect(
+      named(stranded, 'reconnect storm: all back, counts right (10000)')
+    ).toMatchObject({ measured: '9990 of 10000 back', status: 'missed' });
   });
 
   it('reports the time to greet 10,000 without a goal', () => {

@@ -38,6 +38,7 @@ function report(
     cluster: null,
     rooms: [],
     transports: [],
+    storm: [],
     errors: []
   };
 }
