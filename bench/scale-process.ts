@@ -4,6 +4,7 @@
  * open-file limit on the load generator's core, read as JSON lines, stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { HOST, PINNED } from './load.js';
 import type {
@@ -36,6 +37,47 @@ export interface Shard {
   perAddress: number;
   /** Its open-file limit. */
   fds: number;
+}
+
+/** Connections waiting for their greeting at once (under both servers' listen backlog). */
+export const CONCURRENCY = 256;
+/** Connections per client process, and per source address. */
+const CLIENT_SHARE = 15_000;
+const PER_ADDRESS = 10_000;
+
+export function roundUp(n: number, step: number): number {
+  return Math.ceil(n / step) * step;
+}
+
+/** The hard limit on open files this process may give its children (and servers). */
+export function hardFileLimit(): number {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const hard = /Max open files\s+\S+\s+(\S+)/.exec(limits)?.[1];
+    return hard === undefined || hard === 'unlimited' ? Infinity : Number(hard);
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * Splits `target` connections over client processes of at most
+ * CLIENT_SHARE connections each (one process may not hold more descriptors
+ * than the hard limit), each with its own source addresses.
+ */
+export function shards(target: number, hardLimit: number): Shard[] {
+  const share = Math.min(CLIENT_SHARE, hardLimit - 500);
+  const count = Math.ceil(target / share);
+  const each = Math.ceil(target / count);
+  const addresses = Math.ceil(each / PER_ADDRESS);
+  return Array.from({ length: count }, (_, i) => ({
+    target: Math.min(each, target - i * each),
+    room: target,
+    concurrency: Math.ceil(CONCURRENCY / count),
+    firstAddress: 2 + i * addresses,
+    perAddress: PER_ADDRESS,
+    fds: Math.min(hardLimit, roundUp(each + 1000, 1000))
+  }));
 }
 
 /**

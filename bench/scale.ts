@@ -62,13 +62,15 @@ import {
   type FanOutProbe
 } from './scale-probes.js';
 import {
+  hardFileLimit,
   isCheck,
   isReport,
+  roundUp,
+  shards,
   sleep,
   startClient,
   stopClient,
-  type ClientProcess,
-  type Shard
+  type ClientProcess
 } from './scale-process.js';
 import { fdLimitNote } from './scale-report.js';
 
@@ -127,16 +129,11 @@ export interface ScaleTarget {
   admin?: boolean;
 }
 
-/** Connections waiting for their greeting at once (under both servers' listen backlog). */
-const CONCURRENCY = 256;
 /** Bounds on the waits around the client's own `timeoutSec`. */
 const IDLE_WAIT_MS = 10_000;
 const COMMAND_WAIT_MS = 15_000;
 /** Bound on the fan-out probe's one line reaching everyone. */
 const FAN_OUT_WAIT_MS = 60_000;
-/** Connections per client process, and per source address. */
-const CLIENT_SHARE = 15_000;
-const PER_ADDRESS = 10_000;
 
 /**
  * Runs the idle-connection workload against a fresh `kind` server per
@@ -156,9 +153,6 @@ function ownCpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-function roundUp(n: number, step: number): number {
-  return Math.ceil(n / step) * step;
-}
 
 function serverArgs(
   kind: ServerKind,
@@ -231,17 +225,6 @@ export function softnetDrops(): number {
   }
 }
 
-/** The hard limit on open files this process may give its children. */
-function hardFileLimit(): number {
-  try {
-    const limits = readFileSync('/proc/self/limits', 'utf8');
-    const hard = /Max open files\s+\S+\s+(\S+)/.exec(limits)?.[1];
-    return hard === undefined || hard === 'unlimited' ? Infinity : Number(hard);
-  } catch {
-    return Infinity;
-  }
-}
-
 /** Write system calls `pid` made so far (writev and sendmsg count too). */
 function writeCalls(pid: number): number {
   try {
@@ -290,26 +273,6 @@ function serverDied(server: BenchServer): string | null {
   if (exitCode === null && signalCode === null) return null;
   const tail = server.output().trim().split('\n').slice(-2).join(' | ');
   return `server exited (${signalCode ?? `code ${exitCode}`}): ${tail.slice(0, 300)}`;
-}
-
-/**
- * Splits `target` connections over client processes of at most
- * CLIENT_SHARE connections each (one process may not hold more descriptors
- * than the hard limit), each with its own source addresses.
- */
-function shards(target: number, hardLimit: number): Shard[] {
-  const share = Math.min(CLIENT_SHARE, hardLimit - 500);
-  const count = Math.ceil(target / share);
-  const each = Math.ceil(target / count);
-  const addresses = Math.ceil(each / PER_ADDRESS);
-  return Array.from({ length: count }, (_, i) => ({
-    target: Math.min(each, target - i * each),
-    room: target,
-    concurrency: Math.ceil(CONCURRENCY / count),
-    firstAddress: 2 + i * addresses,
-    perAddress: PER_ADDRESS,
-    fds: Math.min(hardLimit, roundUp(each + 1000, 1000))
-  }));
 }
 
 /**

@@ -63,8 +63,11 @@ import {
 import { ms, ratio, table } from './report-format.js';
 import type { ScaleClientReport } from './scale-client.js';
 import {
+  hardFileLimit,
   isCheck,
   isReport,
+  roundUp,
+  shards,
   sleep,
   startClient,
   stopClient,
@@ -153,10 +156,6 @@ export interface StormOptions {
 const BYSTANDERS = 5;
 /** How long the bystanders chat before the drop. */
 const BEFORE_MS = 3000;
-/** The first connect's pace, as bench/scale.ts. */
-const CONCURRENCY = 256;
-const CLIENT_SHARE = 15_000;
-const PER_ADDRESS = 10_000;
 /** How long the bystanders' last lines get to arrive. */
 const DRAIN_MS = 3000;
 const COMMAND_WAIT_MS = 15_000;
@@ -371,21 +370,6 @@ class Bystanders {
   }
 }
 
-/** The hard limit on open files this process may give its children. */
-function hardFileLimit(): number {
-  try {
-    const limits = readFileSync('/proc/self/limits', 'utf8');
-    const hard = /Max open files\s+\S+\s+(\S+)/.exec(limits)?.[1];
-    return hard === undefined || hard === 'unlimited' ? 1 << 20 : Number(hard);
-  } catch {
-    return 1 << 20;
-  }
-}
-
-function roundUp(n: number, step: number): number {
-  return Math.ceil(n / step) * step;
-}
-
 /** Starts client processes of at most CLIENT_SHARE connections each. */
 function startClients(
   port: number,
@@ -393,22 +377,8 @@ function startClients(
   timeoutSec: number,
   hardLimit: number
 ): ClientProcess[] {
-  const count = Math.ceil(clients / Math.min(CLIENT_SHARE, hardLimit - 500));
-  const each = Math.ceil(clients / count);
-  const addresses = Math.ceil(each / PER_ADDRESS);
-  return Array.from({ length: count }, (_, i) =>
-    startClient(
-      port,
-      {
-        target: Math.min(each, clients - i * each),
-        room: clients,
-        concurrency: Math.ceil(CONCURRENCY / count),
-        firstAddress: 2 + i * addresses,
-        perAddress: PER_ADDRESS,
-        fds: Math.min(hardLimit, roundUp(each + 1000, 1000))
-      },
-      timeoutSec
-    )
+  return shards(clients, hardLimit).map((shard) =>
+    startClient(port, shard, timeoutSec)
   );
 }
 

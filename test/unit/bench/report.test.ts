@@ -1,5 +1,5 @@
 import { passedRun } from './chat-run.js';
-import { passedScale } from './scale-run.js';
+import { passedScale, reportWith, type MeasuredReport } from './scale-run.js';
 import { describe, expect, it } from 'vitest';
 import type { ChurnResult } from '../../../bench/churn.js';
 import type { ClusterRun } from '../../../bench/cluster.js';
@@ -86,37 +86,9 @@ describe('roomsSection', () => {
   });
 });
 
-/** A report with only the fields the issue-19 targets read filled. */
-function targetsOf(
-  fields: Partial<Parameters<typeof computeTargets>[0]>
-): Target[] {
-  const base: Parameters<typeof computeTargets>[0] = {
-    timestamp: '',
-    mode: 'quick',
-    machine: {
-      pinned: false,
-      pinning: '',
-      node: '',
-      cpuModel: '',
-      cores: 2,
-      loadAverage: []
-    },
-    workloads: [],
-    fanout: [],
-    fixed: [],
-    baselines: [],
-    stuck: [],
-    logging: [],
-    scale: [],
-    startup: null,
-    churn: [],
-    cluster: null,
-    rooms: [],
-    transports: [],
-    storm: [],
-    errors: []
-  };
-  return computeTargets(Object.assign(base, fields));
+/** The targets of a report with only `fields` filled. */
+function targetsOf(fields: Partial<MeasuredReport>): Target[] {
+  return computeTargets(reportWith(fields));
 }
 
 function churned(kind: ServerKind, perSec: number): ChurnResult {

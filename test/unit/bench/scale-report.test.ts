@@ -8,39 +8,14 @@ import {
   startupSection
 } from '../../../bench/scale-report.js';
 import { median, type StartupReport } from '../../../bench/startup.js';
-import { passedScale } from './scale-run.js';
+import { passedScale, reportWith, type MeasuredReport } from './scale-run.js';
 
-/** The report fields computeTargets reads, with only `scale` and `startup` filled. */
+/** A report with only `scale` and `startup` filled. */
 function report(
   scale = [passedScale()],
   startup: StartupReport | null = null
-): Parameters<typeof computeTargets>[0] {
-  return {
-    timestamp: '',
-    mode: 'quick',
-    machine: {
-      pinned: false,
-      pinning: '',
-      node: '',
-      cpuModel: '',
-      cores: 2,
-      loadAverage: []
-    },
-    workloads: [],
-    fanout: [],
-    fixed: [],
-    baselines: [],
-    stuck: [],
-    logging: [],
-    scale,
-    startup,
-    churn: [],
-    cluster: null,
-    rooms: [],
-    transports: [],
-    storm: [],
-    errors: []
-  };
+): MeasuredReport {
+  return reportWith({ scale, startup });
 }
 
 describe('scaleSection', () => {

@@ -1,4 +1,39 @@
+import type { computeTargets } from '../../../bench/report.js';
 import type { ScaleResult } from '../../../bench/scale.js';
+
+/** What `computeTargets` reads. */
+export type MeasuredReport = Parameters<typeof computeTargets>[0];
+
+/** A report of one quick run in which nothing ran, with `fields` filled in. */
+export function reportWith(fields: Partial<MeasuredReport>): MeasuredReport {
+  const empty: MeasuredReport = {
+    timestamp: '',
+    mode: 'quick',
+    machine: {
+      pinned: false,
+      pinning: '',
+      node: '',
+      cpuModel: '',
+      cores: 2,
+      loadAverage: []
+    },
+    workloads: [],
+    fanout: [],
+    fixed: [],
+    baselines: [],
+    stuck: [],
+    logging: [],
+    scale: [],
+    startup: null,
+    churn: [],
+    cluster: null,
+    rooms: [],
+    transports: [],
+    storm: [],
+    errors: []
+  };
+  return Object.assign(empty, fields);
+}
 
 /**
  * A passed actor-chat idle-connection run of 1,000 connections without the
