@@ -37,11 +37,12 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
 /**
- * Connections the kernel may hold for us before we accept them. Node's own
- * default is 511, and Node accepts one connection per turn of the event
- * loop, so a reconnect storm overflows it and the dropped SYNs retry only
- * after a second or more (docs/performance.md, "Reconnect storm"). Linux
- * caps it at `net.core.somaxconn` (4096 since 5.4).
+ * Connections the kernel may hold for us before we accept them, while a
+ * turn of the event loop is busy (writing a batch to thousands of members).
+ * Node's own default, 511, overflows in a reconnect storm: a client whose
+ * SYN was dropped retries a second or more later, and one whose handshake
+ * ended in a SYN cookie may wait forever (docs/performance.md, "Reconnect
+ * storm"). Linux caps it at `net.core.somaxconn` (4096 since 5.4).
  */
 export const DEFAULT_LISTEN_BACKLOG = 4096;
 
