@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import type { Subscription } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   BatchBuilder,
   line,
@@ -32,6 +33,16 @@ const describeItem = (b: Broadcast): string =>
     ? `farewell ${b.connId}`
     : `${b.kind} ${'seq' in b ? b.seq : ''}`;
 
+const subscriptions: Subscription[] = [];
+afterEach(() => {
+  for (const s of subscriptions.splice(0)) s.unsubscribe();
+});
+/** Keeps `s` to end after the test. */
+const kept = (s: Subscription): Subscription => {
+  subscriptions.push(s);
+  return s;
+};
+
 describe('createBroadcaster', () => {
   it("hands a farewell to its leaver's feed alone, in order, and ends that feed", () => {
     const broadcaster = createBroadcaster();
@@ -40,13 +51,17 @@ describe('createBroadcaster', () => {
     for (const id of ['a', 'b']) {
       const items: string[] = [];
       seen.set(id, items);
-      broadcaster.feed(id).subscribe({
-        next: (b) => items.push(describeItem(b)),
-        complete: () => ended.push(id)
-      });
+      kept(
+        broadcaster.feed(id).subscribe({
+          next: (b) => items.push(describeItem(b)),
+          complete: () => ended.push(id)
+        })
+      );
     }
     const everything: string[] = [];
-    broadcaster.messages$.subscribe((b) => everything.push(describeItem(b)));
+    kept(
+      broadcaster.messages$.subscribe((b) => everything.push(describeItem(b)))
+    );
     expect(broadcaster.feedCount()).toBe(3);
 
     broadcaster.publish(joinBatch(1, 'a'));
@@ -85,7 +100,7 @@ describe('createBroadcaster', () => {
   it('drops a farewell for a member without a feed', () => {
     const broadcaster = createBroadcaster();
     const items: string[] = [];
-    broadcaster.feed('b').subscribe((b) => items.push(describeItem(b)));
+    kept(broadcaster.feed('b').subscribe((b) => items.push(describeItem(b))));
     broadcaster.publish(joinBatch(1, 'b'));
     expect(() => broadcaster.publish(farewell('gone', 2))).not.toThrow();
     broadcaster.publish(noticeBatch(2, 'x'));
@@ -101,7 +116,7 @@ describe('createBroadcaster', () => {
       .subscribe((b) => first.push(describeItem(b)));
     broadcaster.publish(joinBatch(1, 'a'));
     old.unsubscribe();
-    broadcaster.feed('a').subscribe((b) => second.push(describeItem(b)));
+    kept(broadcaster.feed('a').subscribe((b) => second.push(describeItem(b))));
     broadcaster.publish(joinBatch(2, 'a'));
     broadcaster.publish(farewell('a', 3));
     expect(first).toEqual(['batch 1']);
@@ -111,8 +126,10 @@ describe('createBroadcaster', () => {
   it('completes every feed and messages$', () => {
     const broadcaster = createBroadcaster();
     const ended: string[] = [];
-    broadcaster.feed('a').subscribe({ complete: () => ended.push('a') });
-    broadcaster.messages$.subscribe({ complete: () => ended.push('all') });
+    kept(broadcaster.feed('a').subscribe({ complete: () => ended.push('a') }));
+    kept(
+      broadcaster.messages$.subscribe({ complete: () => ended.push('all') })
+    );
     broadcaster.complete();
     expect(ended.sort()).toEqual(['a', 'all']);
   });
