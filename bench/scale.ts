@@ -153,7 +153,6 @@ function ownCpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-
 function serverArgs(
   kind: ServerKind,
   target: number,
