@@ -37,6 +37,17 @@ const PROGRAM = 'chat-client';
 const LEAVE_WAIT_MS = 2000;
 /** Grace for stdout to flush before the process is made to exit. */
 const EXIT_GRACE_MS = 500;
+/**
+ * With no first line from the server this long after connecting, the client
+ * sends one blank line, which the server ignores [CHAT-IN-3]. In a
+ * reconnect storm the server's kernel may finish a handshake with a SYN
+ * cookie and then drop our last ACK because its accept queue is full: the
+ * connection then exists on our side only, and as the server speaks first,
+ * nothing would ever reveal it. A byte from us completes it (the cookie is
+ * checked again) or draws a reset we can report (docs/performance.md,
+ * "Reconnect storm").
+ */
+const GREETING_POKE_MS = 3000;
 
 /** The streams the client talks through; the CLI passes the process's own. */
 export interface ClientIo {
@@ -98,6 +109,7 @@ export function main(
     let input: readline.Interface | undefined;
     let view: InputView | undefined;
     let leaveTimer: NodeJS.Timeout | undefined;
+    let pokeTimer: NodeJS.Timeout | undefined;
     let drawPending = false;
     /** The user sent `/quit`: the server closing is then its own leave. */
     let quitAsked = false;
@@ -144,6 +156,7 @@ export function main(
       if (state === 'closed') return;
       state = 'closed';
       clearTimeout(leaveTimer);
+      clearTimeout(pokeTimer);
       stop?.removeEventListener('abort', leave);
       io.stdout.removeListener('resize', stdoutOnResize);
       io.stdin.removeListener('keypress', inputOnKeypress);
@@ -226,10 +239,16 @@ export function main(
       });
     }
 
+    /** No greeting yet: one blank line (see GREETING_POKE_MS). */
+    function pokeServer(): void {
+      if (state === 'online' && admission === 'waiting') socket.write('\n');
+    }
+
     function serverOnLine(line: string): void {
       if (state === 'closed') return;
       if (admission === 'waiting') {
         admission = line.startsWith('Error: ') ? 'refused' : 'joined';
+        clearTimeout(pokeTimer);
       }
       session = readServerLine(session, line);
       // Drawn by show(), below the line that changed it.
@@ -243,6 +262,7 @@ export function main(
 
     function socketOnConnect(): void {
       state = 'online';
+      pokeTimer = setTimeout(pokeServer, GREETING_POKE_MS);
       // readline does the framing: a line split over several TCP chunks, or
       // a UTF-8 character split between them, comes out whole. [CHAT-WIRE-2]
       const serverLines = readline.createInterface({

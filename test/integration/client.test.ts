@@ -231,6 +231,28 @@ describe('chat-client', () => {
     expect(client.stdout()).toBe(`${GREETING}\nexit\n`);
   });
 
+  it('sends one blank line when the server has not spoken 3 s after connecting, and none once it has', async () => {
+    // A server whose handshake we finished but which does not know us (a
+    // SYN cookie it then dropped) speaks only once it hears from us.
+    const silent = await startFakeServer((socket) => {
+      socket.once('data', () => socket.write(`${GREETING}\n`));
+    });
+    const waiting = runClient(['127.0.0.1', String(silent.port)]);
+    await waiting.printed(GREETING);
+    expect(silent.received()).toBe('\n');
+
+    const greeting = await startFakeServer(
+      (socket) => socket.write(`${GREETING}\n`),
+      { allowHalfOpen: true }
+    );
+    const greeted = runClient(['127.0.0.1', String(greeting.port)]);
+    await greeted.printed(GREETING);
+    await delay(3500);
+    greeted.endInput('bye\n');
+    expect(await greeted.exited()).toBe(0);
+    expect(greeting.received()).toBe('bye\n');
+  }, 20_000);
+
   it('reports a connection the server closes and exits 1', async () => {
     const server = await startFakeServer((socket) => {
       socket.end(`${GREETING}\nServer shutting down\n`);
