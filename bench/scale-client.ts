@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/scale-client.ts --port N --target N [--room N]
  *        [--host 127.0.0.1] [--concurrency 256] [--timeout-ms 60000]
- *        [--first-address 2] [--per-address 10000]
+ *        [--first-address 2] [--per-address 10000] [--poke-ms 0]
  *
  * Opens `target` of the room's `room` connections, at most `concurrency` of
  * them waiting for their greeting at a time, the i-th from 127.0.0.(first +
@@ -128,7 +128,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '256' },
     'timeout-ms': { type: 'string', default: '60000' },
     'first-address': { type: 'string', default: '2' },
-    'per-address': { type: 'string', default: '10000' }
+    'per-address': { type: 'string', default: '10000' },
+    'poke-ms': { type: 'string', default: '0' }
   }
 });
 const HOST = values.host;
@@ -138,6 +139,12 @@ const ROOM = Number(values.room ?? values.target);
 const CONCURRENCY = Number(values.concurrency);
 const TIMEOUT_MS = Number(values['timeout-ms']);
 const FIRST_ADDRESS = Number(values['first-address']);
+/**
+ * A connection not greeted this long after its handshake sends one blank
+ * line, as chat-client does (src/cli/client.ts, GREETING_POKE_MS); 0 =
+ * never, a client that only reads.
+ */
+const POKE_MS = Number(values['poke-ms']);
 const PER_ADDRESS = Number(values['per-address']);
 if (!(PORT > 0) || !(TARGET > 0) || !(ROOM >= TARGET) || !(CONCURRENCY > 0)) {
   console.error('scale-client: --port and --target (<= --room) are required');
@@ -250,6 +257,13 @@ function launch(i: number): void {
   });
   sockets.add(socket);
   waiting.add(socket);
+  if (POKE_MS > 0)
+    socket.once('connect', () => {
+      const poke = setTimeout(() => {
+        if (!greetedHere && !socket.destroyed) socket.write('\n');
+      }, POKE_MS);
+      socket.once('close', () => clearTimeout(poke));
+    });
   const settleOne = (): void => {
     waiting.delete(socket);
     inFlight -= 1;

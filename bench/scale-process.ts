@@ -82,12 +82,15 @@ export function shards(target: number, hardLimit: number): Shard[] {
 
 /**
  * Starts one client process for `shard` of the connections to `port`, with
- * its open-file limit raised to `shard.fds` (at most the hard limit).
+ * its open-file limit raised to `shard.fds` (at most the hard limit);
+ * `pokeMs` > 0 makes its connections send a blank line when not greeted
+ * that long after their handshake, as chat-client does.
  */
 export function startClient(
   port: number,
   shard: Shard,
-  timeoutSec: number
+  timeoutSec: number,
+  pokeMs = 0
 ): ClientProcess {
   let command = [
     process.execPath,
@@ -109,7 +112,9 @@ export function startClient(
     '--first-address',
     String(shard.firstAddress),
     '--per-address',
-    String(shard.perAddress)
+    String(shard.perAddress),
+    '--poke-ms',
+    String(pokeMs)
   ];
   if (PINNED) command = ['taskset', '-c', '1', ...command];
   // The soft limit up to `fds` (never past the hard limit, which needs no

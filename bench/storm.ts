@@ -42,6 +42,7 @@
  *   npx tsx bench/storm.ts [--kinds actor-chat,raw] [--clients 10000]
  *     [--timeout 120] [--server-args='--listen-backlog 4096']
  *     [--raw-backlog 4096] [--reconnect-concurrency 0] [--interval-ms 0]
+ *     [--poke-ms 0]
  *
  * Both listen with a backlog of 4096 by default (ours' `--listen-backlog`
  * default and raw's `--backlog`); `--server-args='--listen-backlog 511'
@@ -105,6 +106,8 @@ export interface StormResult {
   serverArgs: string[];
   /** Connections waiting for their greeting at once when reconnecting. */
   reconnectConcurrency: number;
+  /** Clients send a blank line when not greeted this long after their handshake; 0 = never. */
+  pokeMs: number;
   /** The first connect of all N, to the last notice. */
   connectSeconds: number;
   /** Drop to the last reconnected greeting, or null when not all came back. */
@@ -151,6 +154,11 @@ export interface StormOptions {
   reconnectConcurrency?: number;
   /** Each bystander says a line this often; 0 = defaultInterval. */
   intervalMs?: number;
+  /**
+   * A client not greeted this long after its handshake sends one blank
+   * line, as chat-client does; 0 (the default) = clients that only read.
+   */
+  pokeMs?: number;
 }
 
 const BYSTANDERS = 5;
@@ -375,10 +383,11 @@ function startClients(
   port: number,
   clients: number,
   timeoutSec: number,
-  hardLimit: number
+  hardLimit: number,
+  pokeMs: number
 ): ClientProcess[] {
   return shards(clients, hardLimit).map((shard) =>
-    startClient(port, shard, timeoutSec)
+    startClient(port, shard, timeoutSec, pokeMs)
   );
 }
 
@@ -446,6 +455,7 @@ export async function storm(
     serverArgs:
       kind === 'actor-chat' ? (options.serverArgs ?? []).slice() : args,
     reconnectConcurrency: concurrency,
+    pokeMs: options.pokeMs ?? 0,
     connectSeconds: 0,
     allBackSeconds: null,
     settledSeconds: null,
@@ -471,7 +481,13 @@ export async function storm(
     before: bystanders.latency(0, 0),
     during: bystanders.latency(0, 0)
   };
-  const processes = startClients(server.port, n, timeoutSec, hardLimit);
+  const processes = startClients(
+    server.port,
+    n,
+    timeoutSec,
+    hardLimit,
+    options.pokeMs ?? 0
+  );
   const waitMs = timeoutSec * 1000 + COMMAND_WAIT_MS;
   try {
     const first = await reports(processes, waitMs);
@@ -608,7 +624,10 @@ export function stormSection(results: readonly StormResult[]): string {
     s === null ? 'FAILED' : s.toFixed(2);
   const rows = results.map((r) => [
     r.kind,
-    r.serverArgs.join(' ') || '–',
+    [
+      ...r.serverArgs,
+      ...(r.pokeMs > 0 ? [`(clients poke after ${r.pokeMs} ms)`] : [])
+    ].join(' ') || '–',
     String(r.clients),
     seconds(r.allBackSeconds),
     versusRaw(r),
@@ -657,7 +676,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'server-args': { type: 'string', default: '' },
       'raw-backlog': { type: 'string', default: '4096' },
       'reconnect-concurrency': { type: 'string', default: '0' },
-      'interval-ms': { type: 'string', default: '0' }
+      'interval-ms': { type: 'string', default: '0' },
+      'poke-ms': { type: 'string', default: '0' }
     }
   });
   const results: StormResult[] = [];
@@ -668,7 +688,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       serverArgs: values['server-args'].split(/\s+/).filter((a) => a !== ''),
       rawBacklog: Number(values['raw-backlog']),
       reconnectConcurrency: Number(values['reconnect-concurrency']),
-      intervalMs: Number(values['interval-ms'])
+      intervalMs: Number(values['interval-ms']),
+      pokeMs: Number(values['poke-ms'])
     });
     console.log(JSON.stringify(result));
     results.push(result);

@@ -156,6 +156,7 @@ function stormed(
     bystanders: 5,
     serverArgs: [],
     reconnectConcurrency: clients,
+    pokeMs: 0,
     connectSeconds: 1,
     allBackSeconds,
     settledSeconds: allBackSeconds,
