@@ -1,4 +1,5 @@
 import type { Server, Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { ListenError, describeSystemError } from '../app/errors.js';
 import { formatAddress } from '../protocol/address.js';
 
@@ -118,6 +119,9 @@ export interface Unfinished {
  * pushing it after we are gone. Only while bytes wait in Node's buffer is
  * our shutdown(2) not yet asked for: once one is pending libuv refuses a
  * reset (and Node would lose the handle), so those sockets close instead.
+ * Node can reset only a plain TCP socket (`resetAndDestroy` throws for a
+ * TLS one), so a TLS socket that owes bytes is closed too: what is in
+ * Node's buffer is dropped, what the kernel holds may still go out.
  */
 export function resetOwing(unfinished: Iterable<Unfinished>): DroppedOutput {
   const dropped: DroppedOutput = { peers: 0, bytes: 0, unfinished: 0 };
@@ -130,7 +134,8 @@ export function resetOwing(unfinished: Iterable<Unfinished>): DroppedOutput {
     }
     dropped.peers += 1;
     dropped.bytes += owed;
-    if (socket.writableLength > 0) socket.resetAndDestroy();
+    if (socket.writableLength > 0 && !(socket instanceof TLSSocket))
+      socket.resetAndDestroy();
     else close();
   }
   return dropped;

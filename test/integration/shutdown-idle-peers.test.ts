@@ -14,8 +14,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { certDir, makeCert } from '../support/certs.js';
 import { createHarness } from '../support/harness.js';
 import { runServerCli } from '../support/server-cli.js';
+import { connectTls } from '../support/tls-client.js';
 import { until, within } from '../support/wait.js';
 
 const { cleanups, daemon } = createHarness();
@@ -215,6 +217,48 @@ describe('[issue 15] shutdown with idle peers', () => {
     stalled.socket.write('anyone?\n');
     await within(stalled.closed, PROMPT_MS, 'the stalled socket closing');
     expect(['EPIPE', 'ECONNRESET']).toContain(stalled.error()?.code);
+  });
+
+  it('closes a TLS peer still owed output at the deadline (Node cannot reset one), and exits cleanly', async () => {
+    const cert = makeCert(certDir(cleanups), 'server');
+    const t = await daemon({
+      shutdownTimeoutMs: 500,
+      sendQueueBytes: 64 * 1024 * 1024,
+      floodRate: 0,
+      tls: { port: 0, cert: cert.cert, key: cert.key }
+    });
+    const talker = await connectHalfOpen(t.port);
+    await until(() => talker.text().includes('(1 user online)'), 'a greeting');
+    const stalled = await connectTls(t.daemon.tls?.port ?? 0, cert.cert);
+    cleanups.add(() => stalled.socket.destroy());
+    await stalled.waitForLine('Connected to the chat server (2 users online)');
+    stalled.socket.pause();
+
+    const text = 't'.repeat(4000);
+    const LINES = 4000;
+    for (let i = 0; i < LINES; i++) talker.socket.write(`${i} ${text}\n`);
+    await until(
+      () => talker.text().includes(`[You] ${LINES - 1} ${text}\n`),
+      'the talker’s last echo',
+      20_000
+    );
+
+    await within(t.daemon.close(), 500 + PROMPT_MS, 'daemon.close()');
+
+    const lines = t.consoleLines();
+    expect(lines.filter((l) => l.startsWith('error:'))).toEqual([]);
+    expect(
+      lines.filter((l) => l.startsWith('warn: shutdown timeout')),
+      JSON.stringify(lines.slice(-5))
+    ).toEqual([
+      expect.stringMatching(
+        /^warn: shutdown timeout; dropped unsent output peers=1 bytes=\d+$/
+      )
+    ]);
+    expect(lines.at(-1)).toBe('exit');
+    expect(t.daemon.stats().sockets).toBe(0);
+    await within(talker.ended, PROMPT_MS, 'EOF at the talker');
+    expect(talker.text().endsWith(`\n${SHUTDOWN}\n`)).toBe(true);
   });
 
   it.skipIf(ncMissing !== null && process.env['REQUIRE_NC'] !== '1')(
