@@ -622,7 +622,8 @@ function memoryTarget(scale: readonly ScaleResult[], admin: boolean): Target {
     name,
     goal,
     measured: `${r.toFixed(2)}× (${run.kbPerConnection.toFixed(1)} KB vs ${raw.kbPerConnection.toFixed(1)} KB)`,
-    status: met ? 'met' : 'missed',
+    // A smaller count carries more of each server's fixed cost: not judged.
+    status: run.target !== 10_000 ? 'reported' : met ? 'met' : 'missed',
     note: notes.join('; ')
   };
 }
