@@ -45,6 +45,23 @@ export const CONCURRENCY = 256;
 const CLIENT_SHARE = 15_000;
 const PER_ADDRESS = 10_000;
 
+/**
+ * Our daemon's arguments to hold `connections` idle connections and a
+ * hundred more: no connection limit in the way (loopback is exempt from the
+ * per-address one by default; said anyway) and no idle timeout.
+ */
+export function roomFor(connections: number): string[] {
+  const room = String(connections + 100);
+  return [
+    '--max-connections',
+    room,
+    '--max-connections-per-ip',
+    room,
+    '--idle-timeout',
+    '0'
+  ];
+}
+
 export function roundUp(n: number, step: number): number {
   return Math.ceil(n / step) * step;
 }

@@ -65,6 +65,7 @@ import {
   hardFileLimit,
   isCheck,
   isReport,
+  roomFor,
   roundUp,
   shards,
   sleep,
@@ -159,17 +160,7 @@ function serverArgs(
   admin: boolean
 ): string[] {
   if (kind !== 'actor-chat') return [];
-  const room = String(target + 100);
-  // Loopback is exempt from the per-address limit by default; say so anyway.
-  return [
-    '--max-connections',
-    room,
-    '--max-connections-per-ip',
-    room,
-    '--idle-timeout',
-    '0',
-    ...(admin ? ['--admin', '127.0.0.1:0'] : [])
-  ];
+  return [...roomFor(target), ...(admin ? ['--admin', '127.0.0.1:0'] : [])];
 }
 
 /** Peak RSS (VmHWM) of a process, in MB. */

@@ -67,6 +67,7 @@ import {
   hardFileLimit,
   isCheck,
   isReport,
+  roomFor,
   roundUp,
   shards,
   sleep,
@@ -407,16 +408,7 @@ async function reports(
 function serverArgs(kind: ServerKind, options: StormOptions): string[] {
   if (kind !== 'actor-chat')
     return ['--backlog', String(options.rawBacklog ?? 4096)];
-  const room = String(options.clients + 100);
-  return [
-    '--max-connections',
-    room,
-    '--max-connections-per-ip',
-    room,
-    '--idle-timeout',
-    '0',
-    ...(options.serverArgs ?? [])
-  ];
+  return [...roomFor(options.clients), ...(options.serverArgs ?? [])];
 }
 
 /**

@@ -73,6 +73,21 @@ function connectHalfOpen(port: number): Promise<HalfOpenPeer> {
 }
 
 /**
+ * The talker says megabytes, more than the kernel buffers hold for a member
+ * that stopped reading, and resolves once it has its own last line back.
+ */
+async function owe(talker: HalfOpenPeer): Promise<void> {
+  const text = 'r'.repeat(4000);
+  const LINES = 4000;
+  for (let i = 0; i < LINES; i++) talker.socket.write(`${i} ${text}\n`);
+  await until(
+    () => talker.text().includes(`[You] ${LINES - 1} ${text}\n`),
+    'the talker’s last echo',
+    20_000
+  );
+}
+
+/**
  * Writes a line every 20 ms, at most 100 times, until the socket closes: a
  * socket the server has closed answers with a reset (EPIPE or ECONNRESET
  * here), one it still holds open takes the bytes.
@@ -180,15 +195,7 @@ describe('[issue 15] shutdown with idle peers', () => {
     );
     stalled.socket.pause();
 
-    // Megabytes for the stalled member, more than the kernel buffers hold.
-    const text = 'r'.repeat(4000);
-    const LINES = 4000;
-    for (let i = 0; i < LINES; i++) talker.socket.write(`${i} ${text}\n`);
-    await until(
-      () => talker.text().includes(`[You] ${LINES - 1} ${text}\n`),
-      'the talker’s last echo',
-      20_000
-    );
+    await owe(talker);
 
     await within(t.daemon.close(), 500 + PROMPT_MS, 'daemon.close()');
 
@@ -234,14 +241,7 @@ describe('[issue 15] shutdown with idle peers', () => {
     await stalled.waitForLine('Connected to the chat server (2 users online)');
     stalled.socket.pause();
 
-    const text = 't'.repeat(4000);
-    const LINES = 4000;
-    for (let i = 0; i < LINES; i++) talker.socket.write(`${i} ${text}\n`);
-    await until(
-      () => talker.text().includes(`[You] ${LINES - 1} ${text}\n`),
-      'the talker’s last echo',
-      20_000
-    );
+    await owe(talker);
 
     await within(t.daemon.close(), 500 + PROMPT_MS, 'daemon.close()');
 
