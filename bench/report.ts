@@ -47,10 +47,7 @@ export interface BenchReport {
   /** Time to listen and import costs (issue 19), or null when not run. */
   startup: StartupReport | null;
   churn: ChurnResult[];
-  /**
-   * N idle clients dropped and reconnected at once (issue 19), ours and
-   * raw; absent in reports written before the workload existed.
-   */
+  /** N idle clients dropped and reconnected at once (issue 19), ours and raw. */
   storm: StormResult[];
   /** The cluster workload (issue 7), or null when it did not run. */
   cluster: ClusterReport | null;
@@ -69,6 +66,43 @@ export interface BenchReport {
   errors: string[];
   /** False when any correctness check failed or any workload crashed. */
   ok: boolean;
+}
+
+/** What a run measured, per workload. */
+export type Measurements = Pick<
+  BenchReport,
+  | 'fanout'
+  | 'fixed'
+  | 'baselines'
+  | 'stuck'
+  | 'logging'
+  | 'scale'
+  | 'startup'
+  | 'churn'
+  | 'storm'
+  | 'cluster'
+  | 'rooms'
+  | 'transports'
+  | 'errors'
+>;
+
+/** Nothing measured yet: what a run starts from. */
+export function noMeasurements(): Measurements {
+  return {
+    fanout: [],
+    fixed: [],
+    baselines: [],
+    stuck: [],
+    logging: [],
+    scale: [],
+    startup: null,
+    churn: [],
+    storm: [],
+    cluster: null,
+    rooms: [],
+    transports: [],
+    errors: []
+  };
 }
 
 /** One of the issue's targets, as measured in this run. */

@@ -46,6 +46,7 @@ import {
   churnSection,
   clusterSection,
   computeTargets,
+  noMeasurements,
   fanoutSection,
   fixedSection,
   headerSection,
@@ -353,20 +354,8 @@ const report: BenchReport = {
     loadAverage: loadavg()
   },
   workloads: [...only],
-  fanout: [],
-  fixed: [],
-  baselines: [],
-  stuck: [],
-  logging: [],
-  scale: [],
-  startup: null,
-  churn: [],
-  storm: [],
-  cluster: null,
-  rooms: [],
-  transports: [],
+  ...noMeasurements(),
   targets: [],
-  errors: [],
   ok: true
 };
 print(headerSection(report));

@@ -1,4 +1,4 @@
-import type { computeTargets } from '../../../bench/report.js';
+import { noMeasurements, type computeTargets } from '../../../bench/report.js';
 import type { ScaleResult } from '../../../bench/scale.js';
 
 /** What `computeTargets` reads. */
@@ -18,19 +18,7 @@ export function reportWith(fields: Partial<MeasuredReport>): MeasuredReport {
       loadAverage: []
     },
     workloads: [],
-    fanout: [],
-    fixed: [],
-    baselines: [],
-    stuck: [],
-    logging: [],
-    scale: [],
-    startup: null,
-    churn: [],
-    cluster: null,
-    rooms: [],
-    transports: [],
-    storm: [],
-    errors: []
+    ...noMeasurements()
   };
   return Object.assign(empty, fields);
 }
