@@ -1,18 +1,11 @@
-import {
-  assertEvent,
-  assign,
-  fromCallback,
-  sendTo,
-  setup,
-  type ActorRefFrom
-} from 'xstate';
+import { assertEvent, assign, sendTo, setup, type ActorRefFrom } from 'xstate';
 import { LEAVE_TIMEOUT_MS } from '../protocol/constants.js';
 import type { ConnectionEvent } from './connection-events.js';
 import type { LeaveDetail } from './room-events.js';
 import type {
   ConnectionPort,
-  ConnectionRef,
   LeaveReason,
+  RoomLink,
   RoomRef
 } from './types.js';
 
@@ -21,7 +14,10 @@ export interface ConnectionContext {
   readonly connId: string;
   readonly remote: string;
   readonly port: ConnectionPort;
+  /** Its room while it is a member; the next one from `moving` on. */
   readonly room: RoomRef;
+  /** Its feed and line relay (src/actors/member-link.ts). */
+  readonly link: RoomLink;
   /** Why it left; set once, on the way into `leaving`. */
   reason: LeaveReason | null;
   /** Node's error code when the socket failed. */
@@ -40,44 +36,12 @@ export interface ConnectionContext {
   quit: string | null;
 }
 
-/**
- * What the bridge is told: follow the connection into `room` with its feed
- * (which then joins it); relay the peer's lines to `room` from now on;
- * relay no more.
- */
-export type BridgeCommand =
-  | { type: 'feed.enter'; room: RoomRef }
-  | { type: 'relay.start'; room: RoomRef }
-  | { type: 'relay.stop' };
-
 /** Input of one connection actor. */
 export interface ConnectionInput {
   connId: string;
   port: ConnectionPort;
   room: RoomRef;
-}
-
-/** Input of the invoked bridge between the actor, its transport and its room. */
-export interface BridgeInput {
-  connId: string;
-  remote: string;
-  port: ConnectionPort;
-  /** The room it joins first. */
-  room: RoomRef;
-  /** The connection actor itself, so the room can answer it. */
-  connection: ConnectionRef;
-}
-
-type BridgeArgs = { context: ConnectionContext; self: ConnectionRef };
-
-function bridgeInput({ context, self }: BridgeArgs): BridgeInput {
-  return {
-    connId: context.connId,
-    remote: context.remote,
-    port: context.port,
-    room: context.room,
-    connection: self
-  };
+  link: RoomLink;
 }
 
 /**
@@ -97,7 +61,7 @@ function leaveDetail(context: ConnectionContext): LeaveDetail | undefined {
  * One TCP connection's lifecycle: connecting → online → leaving → closed,
  * with a detour through `moving` for each change of room.
  *
- * - `connecting`: accepted, not yet a member. The room feed subscribes to the
+ * - `connecting`: accepted, not yet a member. Its link subscribes it to the
  *   room's broadcast and then asks to join, so no event ordered after the join
  *   can be missed. Input is paused, so what the peer sends waits in TCP until
  *   it is a member. A peer that vanishes here never joined, so the room
@@ -120,7 +84,7 @@ function leaveDetail(context: ConnectionContext): LeaveDetail | undefined {
  *     |-- room.leave ---->| removeMember; "The user … left (N)"
  *     |<-- farewell ------| (its view up to its leave)
  *     |<-- room.left -----|
- *   connecting: feed.enter ─ subscribe ─ room.join ──►| addMember; "New user … entered (N)"
+ *   connecting: enterRoom ─ subscribe ─ room.join ───►| addMember; "New user … entered (N)"
  *     |<------------------------------- room.joined ---| its greeting: "Now in #room (N)"
  *   online
  * ```
@@ -130,28 +94,18 @@ function leaveDetail(context: ConnectionContext): LeaveDetail | undefined {
  *   and waits for its answer, so the count changes exactly once.
  * - `closed`: final. Closing the transport flushes what was queued first.
  *
- * Effects are stubs here: src/actors provides them through `.provide()`, the
- * same seam the unit tests use.
+ * The room's broadcast and the peer's lines go through the `RoomLink` given
+ * as input (src/actors/member-link.ts), a plain object rather than an
+ * invoked actor: each invoked actor costs about 1.8 KB per connection
+ * (docs/performance.md, "Memory"). The other effects are stubs here:
+ * src/actors provides them through `.provide()`, the same seam the unit
+ * tests use.
  */
 export const connectionMachine = setup({
   types: {
     context: {} as ConnectionContext,
     events: {} as ConnectionEvent,
     input: {} as ConnectionInput
-  },
-  actors: {
-    /**
-     * One per connection, for its whole life: delivers the transport's
-     * events to this actor; subscribes the member to its room's broadcast
-     * and then joins (again on each `feed.enter`); between `relay.start`
-     * and `relay.stop`, hands each line from the transport to the room in
-     * order and answers the commands that change no state itself (`/join`,
-     * `/part` and `/quit` come back as `cmd.*` events). A failure to deliver
-     * or relay comes back as `feed.error`, never as a throw into the room.
-     * One actor rather than one per duty: each invoked actor costs about
-     * 1.8 KB per connection (docs/performance.md, "Memory").
-     */
-    bridge: fromCallback<BridgeCommand, BridgeInput>(() => undefined)
   },
   actions: {
     recordReason: assign((_, params: { reason: LeaveReason }) => ({
@@ -186,18 +140,18 @@ export const connectionMachine = setup({
     }),
     /** Takes the room it is moving to (provided: rooms live in src/actors). */
     takeNextRoom: assign({ nextRoom: null }),
-    /** Tells the feed to follow it into its room, which it then joins. */
-    enterFeed: sendTo('bridge', ({ context }) => ({
-      type: 'feed.enter' as const,
-      room: context.room
-    })),
+    /** Subscribes to its room's broadcast, then joins it. */
+    enterRoom: ({ context, self }) => {
+      context.link.enter(context.room, self);
+    },
     /** The peer's lines go to its room from now on. */
-    startRelay: sendTo('bridge', ({ context }) => ({
-      type: 'relay.start' as const,
-      room: context.room
-    })),
+    startRelay: ({ context, self }) => {
+      context.link.startRelay(context.room, self);
+    },
     /** No line follows: leaving or moving is ordered after its last one. */
-    stopRelay: sendTo('bridge', { type: 'relay.stop' as const }),
+    stopRelay: ({ context }) => {
+      context.link.stopRelay();
+    },
     /** Leaves the old room, not the chat: the others see the usual leave. */
     requestMove: sendTo(
       ({ context }) => context.room,
@@ -248,6 +202,7 @@ export const connectionMachine = setup({
     remote: input.port.remote,
     port: input.port,
     room: input.room,
+    link: input.link,
     reason: null,
     errorCode: null,
     fault: null,
@@ -257,7 +212,6 @@ export const connectionMachine = setup({
     nextRoom: null,
     quit: null
   }),
-  invoke: { id: 'bridge', src: 'bridge', input: bridgeInput },
   on: {
     'tcp.end': {
       target: '.leaving',
@@ -286,7 +240,7 @@ export const connectionMachine = setup({
   states: {
     connecting: {
       // Lines sent before the join wait in TCP, not dropped. [CHAT-ORDER-2]
-      entry: 'pauseInput',
+      entry: ['pauseInput', 'enterRoom'],
       on: {
         'room.joined': { target: 'online' },
         'room.rejected': {
@@ -310,10 +264,7 @@ export const connectionMachine = setup({
     moving: {
       entry: ['pauseInput', 'requestMove'],
       on: {
-        'room.left': {
-          target: 'connecting',
-          actions: ['takeNextRoom', 'enterFeed']
-        }
+        'room.left': { target: 'connecting', actions: 'takeNextRoom' }
       },
       after: { leaveTimeout: { target: 'closed' } }
     },

@@ -1,5 +1,6 @@
 import type { ActorRef, Snapshot } from 'xstate';
 import type { TransportEvent } from './connection-events.js';
+import type { ConnectionRef } from './connection-ref.js';
 import type { RoomEmitted, RoomEvent } from './room-events.js';
 
 // Re-exported for the modules that import them from here; they live apart
@@ -46,6 +47,25 @@ export interface ConnectionPort {
    * after a detach are dropped (the connection is leaving).
    */
   relay(sink: (text: string) => void): () => void;
+}
+
+/**
+ * What a connection actor tells about its membership: which room's
+ * broadcast its socket gets, and when the peer's lines go to that room.
+ * src/actors implements it with one plain object per connection; it sends
+ * what goes wrong back to `self` as `feed.error`, never throws into the room.
+ */
+export interface RoomLink {
+  /**
+   * Subscribes the member to `room`'s broadcast, ending the previous room's
+   * subscription, then asks `room` to admit `self`: everything ordered
+   * after the join reaches it.
+   */
+  enter(room: RoomRef, self: ConnectionRef): void;
+  /** Hands each line the peer sends to `room`, in order, until `stopRelay`. */
+  startRelay(room: RoomRef, self: ConnectionRef): void;
+  /** No more lines go to the room. */
+  stopRelay(): void;
 }
 
 /** A running room actor, as connections address it. */

@@ -215,8 +215,7 @@ export class TcpConnection implements ConnectionPort {
   }
 
   destroy(): void {
-    // Whoever destroys the port is done with it; XState does not stop the
-    // invoked bridge of an actor that failed, so detach here too.
+    // Whoever destroys the port is done with it: no event may follow.
     this.#events.detach();
     this.#socket.destroy();
   }

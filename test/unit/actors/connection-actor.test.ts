@@ -216,9 +216,9 @@ describe('connection actor fault containment', () => {
     b.say('still here');
     t.turns.endTurn();
     expect(b.lines().at(-1)).toBe('[You] still here');
-    // XState leaves a failed actor's invoked children running; the feed must
-    // still have ended (at the member's own leave), and the bridge and the
-    // line relay detached: a's late line never reached the room.
+    // The failed actor's link is released: its feed ended (at the member's
+    // own leave), its relay and its transport events detached, so a's late
+    // line never reached the room.
     expect(a.written).toHaveLength(writtenByA);
     expect(t.room.messageCount()).toBe(1);
     expect(warn).not.toHaveBeenCalled();
@@ -475,6 +475,27 @@ describe('connection actor line relay', () => {
       'Error: line too long (limit 10 bytes); it was not relayed',
       '[You] second'
     ]);
+  });
+  it('stops its feed, its relay and its transport events once its actor is stopped', () => {
+    const t = setup();
+    room = t.room;
+    const a = new FakePort('10.0.0.1:1');
+    const b = new FakePort('10.0.0.2:2');
+    const actorA = t.connect('a', a);
+    t.connect('b', b);
+    t.turns.endTurn();
+    const writtenByA = a.written.length;
+
+    actorA.stop();
+    a.say('after stop');
+    a.deliver({ type: 'tcp.oversize', limit: 10 });
+    b.say('to whoever is left');
+    t.turns.endTurn();
+
+    expect(t.done).toEqual(['a']);
+    expect(a.written).toHaveLength(writtenByA);
+    expect(t.room.messageCount()).toBe(1);
+    expect(b.lines().at(-1)).toBe('[You] to whoever is left');
   });
 });
 

@@ -1,11 +1,7 @@
-import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedClock, createActor, fromCallback } from 'xstate';
 import type { ConnectionEvent } from '../../../src/machines/connection-events.js';
-import {
-  connectionMachine,
-  type BridgeCommand,
-  type BridgeInput
-} from '../../../src/machines/connection-machine.js';
+import { connectionMachine } from '../../../src/machines/connection-machine.js';
 import type {
   LeaveDetail,
   RoomEmitted,
@@ -13,7 +9,9 @@ import type {
 } from '../../../src/machines/room-events.js';
 import type {
   ConnectionPort,
+  ConnectionRef,
   LeaveReason,
+  RoomLink,
   RoomRef
 } from '../../../src/machines/types.js';
 import { LEAVE_TIMEOUT_MS } from '../../../src/protocol/constants.js';
@@ -40,23 +38,37 @@ function fakePort(): ConnectionPort {
   };
 }
 
-/** What an invoked fake saw: its input, its `sendBack`, its starts, its cleanup. */
-interface Invoked<TInput, TSent> {
-  input: TInput | undefined;
-  sendBack: ((event: TSent) => void) | undefined;
-  starts: number;
-  readonly cleanup: Mock<() => void>;
-}
+/**
+ * A link that records what the machine told it: the rooms it entered and
+ * who for, and its line relay's starts and stops (also on `timeline`).
+ */
+class FakeLink implements RoomLink {
+  readonly entered: { room: RoomRef; self: ConnectionRef }[] = [];
+  relayStarts = 0;
+  relayStops = 0;
+  relayRoom: RoomRef | null = null;
+  relaying = false;
 
-function invoked<TInput, TSent>(
-  onCleanup: () => void = () => undefined
-): Invoked<TInput, TSent> {
-  return {
-    input: undefined,
-    sendBack: undefined,
-    starts: 0,
-    cleanup: vi.fn<() => void>(onCleanup)
-  };
+  constructor(private readonly timeline: string[]) {}
+
+  enter(room: RoomRef, self: ConnectionRef): void {
+    this.entered.push({ room, self });
+  }
+
+  startRelay(room: RoomRef): void {
+    this.stopRelay();
+    this.relaying = true;
+    this.relayRoom = room;
+    this.relayStarts += 1;
+    this.timeline.push('relay.start');
+  }
+
+  stopRelay(): void {
+    if (!this.relaying) return;
+    this.relaying = false;
+    this.relayStops += 1;
+    this.timeline.push('relay.stop');
+  }
 }
 
 /**
@@ -78,19 +90,7 @@ function start() {
   room.start();
   cleanups.add(() => room.stop());
 
-  // The one invoked bridge, seen as its three duties: the socket's events,
-  // the room feed, and the line relay it runs between relay.start and
-  // relay.stop.
-  const bridge = invoked<BridgeInput, ConnectionEvent>();
-  const feed = invoked<BridgeInput, ConnectionEvent>();
-  const relay = invoked<{ room: RoomRef }, ConnectionEvent>(() =>
-    timeline.push('relay.stop')
-  );
-  let relaying = false;
-  const stopRelay = (): void => {
-    if (relaying) relay.cleanup();
-    relaying = false;
-  };
+  const link = new FakeLink(timeline);
   const actions = {
     reportOversize: vi.fn(),
     reportRejection: vi.fn(),
@@ -98,38 +98,11 @@ function start() {
     pauseInput: vi.fn(),
     resumeInput: vi.fn()
   };
-  const logic = connectionMachine.provide({
-    actors: {
-      bridge: fromCallback<BridgeCommand, BridgeInput>(
-        ({ input, sendBack, receive }) => {
-          bridge.input = input;
-          bridge.sendBack = sendBack;
-          feed.input = input;
-          feed.sendBack = sendBack;
-          receive((command) => {
-            if (command.type === 'relay.start') {
-              stopRelay();
-              relaying = true;
-              relay.input = { room: command.room };
-              relay.sendBack = sendBack;
-              relay.starts += 1;
-              timeline.push('relay.start');
-            } else if (command.type === 'relay.stop') stopRelay();
-          });
-          return () => {
-            stopRelay();
-            feed.cleanup();
-            bridge.cleanup();
-          };
-        }
-      )
-    },
-    actions
-  });
+  const logic = connectionMachine.provide({ actions });
   const clock = new SimulatedClock();
   const port = fakePort();
   const actor = createActor(logic, {
-    input: { connId: 'c1', port, room },
+    input: { connId: 'c1', port, room, link },
     clock
   });
   const errors: unknown[] = [];
@@ -148,9 +121,7 @@ function start() {
     received,
     timeline,
     leaves,
-    bridge,
-    feed,
-    relay,
+    link,
     actions,
     clock,
     port,
@@ -219,14 +190,14 @@ describe('connectionMachine', () => {
 
     it('runs no line relay while connecting', () => {
       const t = start();
-      expect(t.relay.starts).toBe(0);
+      expect(t.link.relayStarts).toBe(0);
       expect(t.received).toEqual([]);
     });
 
     it('never runs the line relay for a connection the room rejects', () => {
       const t = start();
       t.actor.send({ type: 'room.rejected' });
-      expect(t.relay.starts).toBe(0);
+      expect(t.link.relayStarts).toBe(0);
       expect(t.timeline).toEqual([]);
     });
   });
@@ -235,11 +206,9 @@ describe('connectionMachine', () => {
     it('runs the line relay once, with its connection id, port and room, and sends the room nothing itself', () => {
       const t = start();
       t.goOnline();
-      expect(t.relay.starts).toBe(1);
-      expect(t.relay.input?.room).toBe(t.room);
-      // One invoked actor per connection, whatever its state (memory).
-      expect(Object.keys(t.actor.getSnapshot().children)).toEqual(['bridge']);
-      expect(t.relay.cleanup).not.toHaveBeenCalled();
+      expect(t.link.relayStarts).toBe(1);
+      expect(t.link.relayRoom).toBe(t.room);
+      expect(t.link.relayStops).toBe(0);
       // Chat lines are not events of this machine: it only decides when the
       // relay runs. [CHAT-ORDER-1]
       expect(connectionMachine.events).not.toContain('tcp.line');
@@ -251,8 +220,8 @@ describe('connectionMachine', () => {
       const t = start();
       t.goOnline();
       t.actor.send({ type: 'tcp.oversize', limit: 4096 });
-      expect(t.relay.starts).toBe(1);
-      expect(t.relay.cleanup).not.toHaveBeenCalled();
+      expect(t.link.relayStarts).toBe(1);
+      expect(t.link.relayStops).toBe(0);
     });
 
     it('reports an over-long line and stays online [CHAT-IN-4]', () => {
@@ -396,7 +365,7 @@ describe('connectionMachine', () => {
         t.actor.send(event);
         // No line can follow the leave: the relay is gone first.
         expect(t.timeline).toEqual(['relay.start', 'relay.stop', 'room.leave']);
-        expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
+        expect(t.link.relayStops).toBe(1);
       }
     );
 
@@ -409,8 +378,8 @@ describe('connectionMachine', () => {
       t.actor.send({ type: 'room.left' });
       expect(t.received.map((e) => e.type)).toEqual(['room.leave']);
       expect(t.actions.reportOversize).not.toHaveBeenCalled();
-      expect(t.relay.starts).toBe(1);
-      expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
+      expect(t.link.relayStarts).toBe(1);
+      expect(t.link.relayStops).toBe(1);
     });
 
     it('never runs the line relay when it leaves before the join', () => {
@@ -419,7 +388,7 @@ describe('connectionMachine', () => {
       t.actor.send({ type: 'room.joined' });
       t.actor.send({ type: 'room.left' });
       expect(t.actor.getSnapshot().value).toBe('closed');
-      expect(t.relay.starts).toBe(0);
+      expect(t.link.relayStarts).toBe(0);
     });
 
     it('closes once when the room confirms the leave', () => {
@@ -466,80 +435,40 @@ describe('connectionMachine', () => {
     });
   });
 
-  describe('invoked actors', () => {
-    it('gives the bridge the port', () => {
+  describe('its link', () => {
+    it('enters its room through the link as it starts, for the actor itself', () => {
       const t = start();
-      expect(t.bridge.input?.port).toBe(t.port);
-      expect(Object.keys(t.actor.getSnapshot().children)).toEqual(['bridge']);
+      expect(t.link.entered).toEqual([{ room: t.room, self: t.actor }]);
+      expect(t.link.entered[0]?.self).toBe(t.actor);
+      // No invoked actor: the link is a plain object (memory).
+      expect(t.actor.getSnapshot().children).toEqual({});
     });
 
-    it('is driven by the events the socket bridge sends back', () => {
+    it('is driven by feed.error from its link', () => {
       const t = start();
       t.goOnline();
-      t.bridge.sendBack?.({ type: 'tcp.oversize', limit: 8 });
-      expect(t.actions.reportOversize).toHaveBeenCalledTimes(1);
-      t.bridge.sendBack?.({ type: 'tcp.end' });
-      expect(t.received).toEqual([
-        expect.objectContaining({ type: 'room.leave', reason: 'client quit' })
-      ]);
-      expect(t.actor.getSnapshot().value).toBe('leaving');
-    });
-
-    it('gives the room feed the connection itself to answer', () => {
-      const t = start();
-      expect(t.feed.input).toEqual({
-        connId: 'c1',
-        remote: REMOTE,
-        port: t.port,
-        room: t.room,
-        connection: t.actor
+      t.link.entered[0]?.self.send({
+        type: 'feed.error',
+        message: 'EPIPE on write'
       });
-      expect(t.feed.input?.connection).toBe(t.actor);
-      expect(t.feed.input?.room).toBe(t.room);
-    });
-
-    it('is driven by feed.error sent back by the room feed', () => {
-      const t = start();
-      t.goOnline();
-      t.feed.sendBack?.({ type: 'feed.error', message: 'EPIPE on write' });
-      expect(t.actor.getSnapshot().value).toBe('leaving');
-      expect(t.actor.getSnapshot().context.fault).toBe('EPIPE on write');
-    });
-
-    it('is driven by feed.error sent back by the line relay', () => {
-      const t = start();
-      t.goOnline();
-      t.relay.sendBack?.({ type: 'feed.error', message: 'room.say threw' });
       expect(t.actor.getSnapshot().value).toBe('leaving');
       expect(t.actor.getSnapshot().context).toMatchObject({
         reason: 'internal error',
-        fault: 'room.say threw'
+        fault: 'EPIPE on write'
       });
       expect(t.timeline).toEqual(['relay.start', 'relay.stop', 'room.leave']);
     });
 
-    it('runs every cleanup once when the actor is stopped', () => {
-      const t = start();
-      t.goOnline();
-      expect(t.bridge.cleanup).not.toHaveBeenCalled();
-      expect(t.feed.cleanup).not.toHaveBeenCalled();
-      expect(t.relay.cleanup).not.toHaveBeenCalled();
-      t.actor.stop();
-      expect(t.bridge.cleanup).toHaveBeenCalledTimes(1);
-      expect(t.feed.cleanup).toHaveBeenCalledTimes(1);
-      expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
-    });
-
-    it('runs every cleanup once when it reaches closed', () => {
+    it('stops the relay once on leaving and never starts it again', () => {
       const t = start();
       t.goOnline();
       t.actor.send({ type: 'tcp.end' });
-      expect(t.bridge.cleanup).not.toHaveBeenCalled();
-      expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
+      expect(t.link.relayStops).toBe(1);
       t.actor.send({ type: 'room.left' });
-      expect(t.bridge.cleanup).toHaveBeenCalledTimes(1);
-      expect(t.feed.cleanup).toHaveBeenCalledTimes(1);
-      expect(t.relay.cleanup).toHaveBeenCalledTimes(1);
+      expect(t.actor.getSnapshot().status).toBe('done');
+      expect(t.link.relayStarts).toBe(1);
+      expect(t.link.relayStops).toBe(1);
+      expect(t.link.entered).toHaveLength(1);
     });
   });
 });
@@ -579,12 +508,15 @@ describe('input while connecting', () => {
         }
       ]);
       expect(t.actions.pauseInput).toHaveBeenCalledTimes(2);
+      expect(t.link.entered).toHaveLength(1);
       t.actor.send({ type: 'room.left' });
       expect(t.actor.getSnapshot().value).toBe('connecting');
+      // Its link follows it into the next room, which it then joins.
+      expect(t.link.entered).toHaveLength(2);
       expect(t.actor.getSnapshot().context.nextRoom).toBeNull();
       t.goOnline();
       expect(t.actor.getSnapshot().value).toBe('online');
-      expect(t.relay.starts).toBe(2);
+      expect(t.link.relayStarts).toBe(2);
     });
 
     it('leaves for good when the socket ends while moving', () => {

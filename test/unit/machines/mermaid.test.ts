@@ -163,9 +163,9 @@ describe('toMermaid', () => {
     // The relay runs exactly while online: started on entry, stopped on exit.
     expect(diagram).toContain('  online : entry / resumeInput, startRelay\n');
     expect(diagram).toContain('  online : exit / stopRelay\n');
-    expect(diagram).toMatch(
-      /note right of connecting\n\s+machine invokes bridge\n/
-    );
+    // It joins on entering connecting, first and after each move.
+    expect(diagram).toContain('  connecting : entry / pauseInput, enterRoom\n');
+    expect(diagram).not.toContain('invokes');
     expect(diagram).toContain('online --> leaving : tcp.end / recordReason\n');
     expect(diagram).toContain('leaving --> closed : after leaveTimeout\n');
     expect(diagram).not.toContain('leaving --> leaving');
