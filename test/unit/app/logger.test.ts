@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import winston from 'winston';
 import {
+  LOG_LEVELS,
+  TurnConsole,
   createLogger,
   isLogLevel,
   logFileNames,
@@ -428,5 +431,75 @@ describe('renderConsoleLine with names and rooms', () => {
         text: 'hi'
       })
     ).toBe('[ana] hi');
+  });
+});
+
+describe('TurnConsole', () => {
+  /** A stream that records each write it is given, as one string. */
+  function recorder(): { stream: NodeJS.WritableStream; writes: string[] } {
+    const writes: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push(chunk.toString());
+        callback();
+      }
+    });
+    return { stream, writes };
+  }
+
+  function turnLogger() {
+    const out = recorder();
+    const err = recorder();
+    const logger = winston.createLogger({
+      levels: LOG_LEVELS,
+      level: 'chat',
+      transports: [
+        new TurnConsole(
+          { format: winston.format.printf(renderConsoleLine) },
+          { stdout: out.stream, stderr: err.stream }
+        )
+      ]
+    });
+    return { logger, out: out.writes, err: err.writes };
+  }
+
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("writes one turn's lines in one write at the end of the turn, in order", async () => {
+    const t = turnLogger();
+    t.logger.info('listening', { event: 'listen', port: 4000 });
+    t.logger.log('chat', 'message', {
+      event: 'message',
+      remote: '127.0.0.1:5001',
+      text: 'hi'
+    });
+    expect(t.out).toEqual([]);
+    await nextTurn();
+    expect(t.out).toEqual([
+      'Chat Server started on port 4000.\n[127.0.0.1:5001] hi\n'
+    ]);
+    t.logger.info('exit', { event: 'exit' });
+    await nextTurn();
+    expect(t.out).toEqual([
+      'Chat Server started on port 4000.\n[127.0.0.1:5001] hi\n',
+      'exit\n'
+    ]);
+  });
+
+  it('writes a warning or an error at once, after the lines logged before it', () => {
+    const t = turnLogger();
+    t.logger.info('listening', { event: 'listen', port: 4000 });
+    t.logger.error('daemon fault', { err: 'boom' });
+    expect(t.out).toEqual(['Chat Server started on port 4000.\n']);
+    expect(t.err).toEqual(['error: daemon fault err="boom"\n']);
+    t.logger.warn('slow');
+    expect(t.err).toHaveLength(2);
+  });
+
+  it('writes what is left when the logger ends, before it finishes', async () => {
+    const t = turnLogger();
+    t.logger.info('closing', { event: 'closing' });
+    await finished(t.logger);
+    expect(t.out).toEqual(['Server shutting down\n']);
   });
 });
