@@ -64,10 +64,14 @@ export interface OutboxHooks {
 
 /**
  * The node's joins, lines and leaves not yet sent to Redis, in the node's
- * order. Once per turn of the event loop they go out together as one APPLY
- * script call, which logs them atomically as one stream entry
- * (src/cluster/scripts.ts). A line
- * sent is in flight until it is read back (`LinesInFlight`).
+ * order. At the end of a turn of the event loop they go out together as
+ * one APPLY script call, which logs them atomically as one stream entry
+ * (src/cluster/scripts.ts); while one APPLY waits for its answer, the next
+ * turns' ops wait too and then go out together. One call in flight at a
+ * time makes the calls bigger and fewer under load (each is a write to
+ * Redis's socket and a script run there: docs/cluster.md, "Measured"), and
+ * adds at most one round trip to a line that comes while another call is
+ * out. A line sent is in flight until it is read back (`LinesInFlight`).
  */
 export class Outbox {
   readonly #link: RedisLink;
@@ -76,6 +80,8 @@ export class Outbox {
   readonly #hooks: OutboxHooks;
   #ops: Op[] = [];
   #scheduled = false;
+  /** An APPLY has not answered yet: the next waits for it. */
+  #applying = false;
 
   constructor(
     link: RedisLink,
@@ -92,12 +98,12 @@ export class Outbox {
   /** Adds `op`; it goes out at the end of the turn, if the node is live. */
   push(op: Op): void {
     this.#ops.push(op);
-    if (!this.#scheduled && this.#hooks.isLive()) this.#schedule();
+    if (this.#hooks.isLive()) this.#schedule();
   }
 
   /** The node is live again: what waited goes out at the end of the turn. */
   resume(): void {
-    if (this.#ops.length > 0 && !this.#scheduled) this.#schedule();
+    if (this.#ops.length > 0) this.#schedule();
   }
 
   /** Drops everything waiting; returns the author of each line dropped. */
@@ -112,6 +118,7 @@ export class Outbox {
   /** Sends what waits now, in one APPLY. */
   send(): void {
     this.#scheduled = false;
+    if (this.#applying) return;
     if (this.#ops.length === 0 || !this.#hooks.isLive()) return;
     const ops = this.#ops;
     this.#ops = [];
@@ -123,8 +130,10 @@ export class Outbox {
       if (op.kind === 'm' || op.kind === 'e') this.#lines.sent(op.conn);
     }
     const sent = this.#lines.current;
+    this.#applying = true;
     this.#link.scripts.chatApply(this.#prefix, ...args).then(
       ([status, skipped = []]) => {
+        this.#applying = false;
         if (status === 'resync') {
           // Nothing was written: the ops go again, first, once registered.
           for (const op of ops)
@@ -139,14 +148,21 @@ export class Outbox {
           if (op.kind === 'm' || op.kind === 'e') forget(sent, op.conn);
           this.#hooks.notSent(op.conn);
         }
+        // What came meanwhile goes out at the end of this turn.
+        if (this.#ops.length > 0 && this.#hooks.isLive()) this.#schedule();
       },
       // Unknown whether it ran: the lines stay in flight; once Redis
       // answers again they are looked for in the log.
-      (err: unknown) => this.#hooks.failed(err)
+      (err: unknown) => {
+        this.#applying = false;
+        this.#hooks.failed(err);
+      }
     );
   }
 
+  /** Sends at the end of this turn, unless a send is due or an APPLY is out. */
   #schedule(): void {
+    if (this.#scheduled || this.#applying) return;
     this.#scheduled = true;
     setImmediate(() => this.send());
   }
