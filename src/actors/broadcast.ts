@@ -84,22 +84,31 @@ export function line(text: string): Buffer {
   return Buffer.from(`${text}\n`, 'utf8');
 }
 
+/** The first buffer of a batch: small enough for Node's buffer pool. */
+const FIRST_BATCH_BYTES = 1024;
+const NO_BYTES = Buffer.alloc(0);
+
 /**
  * Collects one turn of the room's order into a `Batch`. Every line is
  * encoded once: chat lines as `[ADDR] text` for everyone and `[You] text`
  * for their author, notices as they read. [CHAT-MSG-1] [CHAT-MSG-2]
+ *
+ * The lines are copied into one buffer as they come, doubled when full, so
+ * the batch so far is a view of it at any time without joining anything:
+ * a farewell per leave (`peek`) costs O(1), not a copy of the batch, and K
+ * leaves in one turn cost O(K), not O(K²) bytes. Appending never writes
+ * into what a view already shows, and `take` copies the batch out and
+ * starts a new buffer.
  */
 export class BatchBuilder {
-  #parts: Buffer[] = [];
+  #buffer: Buffer = NO_BYTES;
   #bytes = 0;
   #lines = 0;
   #marks = new Map<string, Marks>();
-  /** `#parts` joined, while nothing was added since. */
-  #joined: Buffer | null = null;
 
   /** True when nothing was added since the last `take`. */
   get isEmpty(): boolean {
-    return this.#parts.length === 0 && this.#marks.size === 0;
+    return this.#lines === 0 && this.#marks.size === 0;
   }
 
   /** Bytes collected so far. */
@@ -159,35 +168,38 @@ export class BatchBuilder {
     const batch: Batch = {
       kind: 'batch',
       seq,
-      others: this.#others(),
+      // Copied out at its own size (one copy per batch, as joining its parts
+      // was): a slow member's queue then holds the bytes it counts, not
+      // the spare room of a doubled buffer.
+      others: Buffer.from(this.#others()),
       lines: this.#lines,
       marks: this.#marks
     };
-    this.#parts = [];
+    this.#buffer = NO_BYTES;
     this.#bytes = 0;
     this.#lines = 0;
     this.#marks = new Map();
-    this.#joined = null;
     return batch;
   }
 
-  /** The parts joined once, and kept joined until something is added. */
+  /** The batch so far: a view, never a copy. */
   #others(): Buffer {
-    if (this.#joined === null) {
-      this.#joined =
-        this.#parts.length === 1
-          ? (this.#parts[0] as Buffer)
-          : Buffer.concat(this.#parts, this.#bytes);
-      this.#parts = this.#joined.length > 0 ? [this.#joined] : [];
-    }
-    return this.#joined;
+    return this.#buffer.subarray(0, this.#bytes);
   }
 
   #append(bytes: Buffer): void {
-    this.#parts.push(bytes);
-    this.#bytes += bytes.length;
+    const end = this.#bytes + bytes.length;
+    if (end > this.#buffer.length) {
+      // A new buffer: views handed out keep the old one, unchanged.
+      const grown = Buffer.allocUnsafe(
+        Math.max(end, 2 * this.#buffer.length, FIRST_BATCH_BYTES)
+      );
+      this.#buffer.copy(grown, 0, 0, this.#bytes);
+      this.#buffer = grown;
+    }
+    bytes.copy(this.#buffer, this.#bytes);
+    this.#bytes = end;
     this.#lines += 1;
-    this.#joined = null;
   }
 
   #marksOf(connId: string): Marks {

@@ -278,6 +278,30 @@ describe('BatchBuilder', () => {
   });
 });
 
+describe('BatchBuilder with many leaves in one turn', () => {
+  it('gives each leaver its view up to its own leave, unchanged as the batch grows past its first buffer', () => {
+    const builder = new BatchBuilder();
+    const ids = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    for (const id of ids)
+      builder.join(id, line(`hi ${id}`), line(`${id} is here`));
+    take(builder);
+    const farewells = ids.map((id, i) => {
+      builder.leave(id, line(`${id} left (${ids.length - i - 1} online)`));
+      return { id, batch: builder.peek(1, id) };
+    });
+    // 300 notices: well past the first buffer, so it grew several times.
+    expect(builder.bytes).toBeGreaterThan(4 * 1024);
+    let before = '';
+    for (const [i, { id, batch }] of farewells.entries()) {
+      // Each sees the leaves before its own, and nothing of its own or after.
+      expect(text(bytesFor(batch, id))).toBe(before);
+      expect(linesFor(batch, id)).toBe(i);
+      before += `${id} left (${ids.length - i - 1} online)\n`;
+    }
+    expect(text(take(builder).others)).toBe(before);
+  });
+});
+
 describe('bytesFor and linesFor', () => {
   it('gives everyone the batch is not about the one shared buffer, and all its lines', () => {
     const batch = batchOf([
