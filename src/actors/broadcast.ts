@@ -84,7 +84,7 @@ export function line(text: string): Buffer {
   return Buffer.from(`${text}\n`, 'utf8');
 }
 
-/** The first buffer of a batch: small enough for Node's buffer pool. */
+/** The first buffer of a batch. */
 const FIRST_BATCH_BYTES = 1024;
 const NO_BYTES = Buffer.alloc(0);
 
@@ -190,8 +190,12 @@ export class BatchBuilder {
   #append(bytes: Buffer): void {
     const end = this.#bytes + bytes.length;
     if (end > this.#buffer.length) {
-      // A new buffer: views handed out keep the old one, unchanged.
-      const grown = Buffer.allocUnsafe(
+      // A new buffer: views handed out keep the old one, unchanged. Not
+      // from Node's pool: a short-lived slice there would make the pool
+      // take new slabs sooner, each kept alive by whatever long-lived
+      // small buffer shares it (about 0.2 KB more per idle connection, in
+      // a heap snapshot).
+      const grown = Buffer.allocUnsafeSlow(
         Math.max(end, 2 * this.#buffer.length, FIRST_BATCH_BYTES)
       );
       this.#buffer.copy(grown, 0, 0, this.#bytes);
