@@ -476,6 +476,7 @@ describe('connection actor line relay', () => {
       '[You] second'
     ]);
   });
+
   it('stops its feed, its relay and its transport events once its actor is stopped', () => {
     const t = setup();
     room = t.room;
