@@ -314,6 +314,12 @@ export class TurnConsole extends winston.transports.Console {
   }
 }
 
+/** Writes the console lines of this turn so far, before an exit that cannot wait for the turn's end. */
+export function flushConsole(logger: Logger): void {
+  for (const transport of logger.transports)
+    if (transport instanceof TurnConsole) transport.flush();
+}
+
 /** The logger's own format: none (see `createLogger`). */
 const PASS_THROUGH = winston.format((info) => info)();
 

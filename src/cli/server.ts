@@ -3,7 +3,7 @@ import { accessSync, constants, lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { startDaemon, type Daemon } from '../app/daemon.js';
 import { ChatError, describeSystemError } from '../app/errors.js';
-import { createLogger, type Logger } from '../app/logger.js';
+import { createLogger, flushConsole, type Logger } from '../app/logger.js';
 import { connectStately } from '../admin/stately.js';
 import { exitOnFailure, isEntryPoint } from './entry-point.js';
 import {
@@ -107,6 +107,7 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
   };
   const onSignal = (): void => {
     if (stopping) {
+      flushConsole(logger);
       io.stderr.write(`${PROGRAM}: second signal, exiting at once\n`);
       io.exit(1);
       return;
@@ -151,6 +152,7 @@ async function run(config: ServerConfig, io: ServerIo): Promise<void> {
 
   const onFatal = (err: unknown): void => {
     const error = err instanceof Error ? err : new Error(String(err));
+    // An error record writes the console's lines before it at once.
     logger.error('daemon fault', { err: error.stack ?? error.message });
     io.stderr.write(`${PROGRAM}: internal error: ${error.message}\n`);
     io.exit(1);

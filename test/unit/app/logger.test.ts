@@ -8,6 +8,7 @@ import {
   LOG_LEVELS,
   TurnConsole,
   createLogger,
+  flushConsole,
   isLogLevel,
   logFileNames,
   renderConsoleLine,
@@ -494,6 +495,13 @@ describe('TurnConsole', () => {
     expect(t.err).toEqual(['error: daemon fault err="boom"\n']);
     t.logger.warn('slow');
     expect(t.err).toHaveLength(2);
+  });
+
+  it('writes the lines of this turn so far when flushed, for an exit that cannot wait', () => {
+    const t = turnLogger();
+    t.logger.info('closing', { event: 'closing' });
+    flushConsole(t.logger);
+    expect(t.out).toEqual(['Server shutting down\n']);
   });
 
   it('writes what is left when the logger ends, before it finishes', async () => {
