@@ -5,7 +5,7 @@ import type { ConnectionPort } from '../machines/types.js';
 import { LINGER_MS } from '../protocol/constants.js';
 import { isBlank, sanitizeText } from '../protocol/sanitize.js';
 import { EventOutlet, type Inbound } from './event-outlet.js';
-import { HOLD, InputGate } from './input-gate.js';
+import { HOLD, InputGate, type InputGateHooks } from './input-gate.js';
 import { LineSplitter, type Frame } from './line-splitter.js';
 import type {
   ConnectionLimits,
@@ -21,7 +21,8 @@ import {
   type EndCause,
   type WsProtocolError
 } from './ws-close.js';
-import { WsOutbound } from './ws-outbound.js';
+import { WsOutbound, type WsOutboundHooks } from './ws-outbound.js';
+import type { SlowReason } from './outbound.js';
 import { Pacer } from './pacer.js';
 
 /** Default time between pings; a peer that has not answered the last one by the next is dead. */
@@ -56,6 +57,75 @@ export interface WsConnectionOptions {
 }
 
 const LF_BUFFER = Buffer.from('\n');
+
+/**
+ * What the input gate and the outbound path tell one WebSocket connection,
+ * as methods on one object, with the cause of the ending they decide: as
+ * closures they cost every connection eight functions and two hook
+ * objects (docs/performance.md, "Where the bytes go"; TCP's is
+ * `SocketSignals`).
+ */
+class WsSignals implements InputGateHooks, WsOutboundHooks {
+  readonly #ws: WebSocket;
+  readonly #events: EventOutlet;
+  readonly #counters: TransportCounters;
+  readonly #traffic: Traffic;
+  readonly #drained: () => void;
+  /** Set once the gate exists: the gate needs these hooks first. */
+  gate: InputGate | null = null;
+  /** Why the connection is ending, for its close code; the first cause wins. */
+  cause: EndCause = null;
+
+  constructor(
+    ws: WebSocket,
+    events: EventOutlet,
+    counters: TransportCounters,
+    traffic: Traffic,
+    drained: () => void
+  ) {
+    this.#ws = ws;
+    this.#events = events;
+    this.#counters = counters;
+    this.#traffic = traffic;
+    this.#drained = drained;
+  }
+
+  pause(): void {
+    this.#ws.pause();
+  }
+
+  resume(): void {
+    this.#ws.resume();
+  }
+
+  idle(idleMs: number): void {
+    this.cause ??= 'idle timeout';
+    this.#events.emit({ type: 'tcp.idle', idleMs });
+  }
+
+  backpressure(on: boolean): void {
+    if (on) this.gate?.hold(HOLD.backpressure);
+    else this.gate?.release(HOLD.backpressure);
+  }
+
+  slow(why: SlowReason, queuedBytes: number): void {
+    this.cause ??= 'slow consumer';
+    this.#events.emit({ type: 'tcp.slow', why, queuedBytes });
+  }
+
+  abort(): void {
+    this.#ws.terminate();
+  }
+
+  sent(bytes: number): void {
+    this.#counters.bytesOut += bytes;
+    this.#traffic.bytesOut += bytes;
+  }
+
+  drained(): void {
+    this.#drained();
+  }
+}
 
 /**
  * `ConnectionPort` over a `ws` WebSocket: each text message is split into
@@ -94,7 +164,7 @@ export class WsConnection implements ConnectionPort {
   readonly #outbound: WsOutbound;
   readonly #onFinish: (() => void) | undefined;
   readonly #onProtocolError: ((reason: WsProtocolError) => void) | undefined;
-  #cause: EndCause = null;
+  readonly #signals: WsSignals;
   /** What the close frame will say; decided when the end is asked. */
   #closeFrame: CloseFrame = { code: WS_CLOSE.normal, reason: '' };
   #ending = false;
@@ -117,14 +187,16 @@ export class WsConnection implements ConnectionPort {
     this.#onFinish = options.onFinish;
     this.#onProtocolError = options.onProtocolError;
     this.#splitter = new LineSplitter(limits.maxLineBytes);
-    this.#gate = new InputGate(limits.idleTimeoutMs, timers, {
-      pause: () => ws.pause(),
-      resume: () => ws.resume(),
-      idle: (idleMs) => {
-        this.#cause ??= 'idle timeout';
-        this.#events.emit({ type: 'tcp.idle', idleMs });
-      }
-    });
+    const signals = new WsSignals(
+      ws,
+      this.#events,
+      counters,
+      this.#traffic,
+      () => this.#sendClose()
+    );
+    this.#signals = signals;
+    this.#gate = new InputGate(limits.idleTimeoutMs, timers, signals);
+    signals.gate = this.#gate;
     this.#pacer = new Pacer(
       limits.floodRate,
       limits.floodBurst,
@@ -132,28 +204,7 @@ export class WsConnection implements ConnectionPort {
       this.#gate,
       counters
     );
-    this.#outbound = new WsOutbound(
-      ws,
-      socket,
-      limits,
-      {
-        backpressure: (on) => {
-          if (on) this.#gate.hold(HOLD.backpressure);
-          else this.#gate.release(HOLD.backpressure);
-        },
-        slow: (why, queuedBytes) => {
-          this.#cause ??= 'slow consumer';
-          this.#events.emit({ type: 'tcp.slow', why, queuedBytes });
-        },
-        abort: () => ws.terminate(),
-        sent: (bytes) => {
-          counters.bytesOut += bytes;
-          this.#traffic.bytesOut += bytes;
-        },
-        drained: () => this.#sendClose()
-      },
-      timers
-    );
+    this.#outbound = new WsOutbound(ws, socket, limits, signals, timers);
     ws.on('message', (data, isBinary) => this.#receive(data, isBinary));
     ws.on('pong', () => {
       this.#pongDue = false;
@@ -206,7 +257,7 @@ export class WsConnection implements ConnectionPort {
       this.#traffic.linesOut += 1;
     }
     this.#ending = true;
-    this.#closeFrame = closeFrameFor(this.#cause, farewell);
+    this.#closeFrame = closeFrameFor(this.#signals.cause, farewell);
     this.#pacer.clear();
     // Nobody reads our input any more; reading on lets ws see the peer's close.
     this.#gate.end();
@@ -231,7 +282,7 @@ export class WsConnection implements ConnectionPort {
    * rather than what the farewell alone would say.
    */
   goingAway(): void {
-    this.#cause ??= 'server shutdown';
+    this.#signals.cause ??= 'server shutdown';
   }
 
   /**
